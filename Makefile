@@ -1,0 +1,112 @@
+# gssconform: build of the reference peer, the project's tests and the conformance report.
+#
+#   make            build peer/gsspeer
+#   make check      install missing packages, build, run every test through prove
+#   make report     install missing packages, build, run the whole suite into reports/
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make SANITIZE=1 ...   the same with ASan + UBSan (objects kept apart in build-san/)
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR   = $(DESTDIR)$(PREFIX)/bin
+LIBEXEC  = $(DESTDIR)$(PREFIX)/libexec/gssconform
+DATADIR  = $(DESTDIR)$(PREFIX)/share/gssconform
+
+VERSION := 0.1.0
+PKGS    := krb5-gssapi libzmq libstrophe expat openssl
+
+# Recursive (=) on purpose: pkg-config runs only when a compile needs it, after `deps` ran.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Werror
+STD     := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+# BUILD may be overridden (BUILD=build-mine) to keep parallel builds of one tree apart.
+ifeq ($(SANITIZE),1)
+BUILD   ?= build-san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+BUILD   ?= build
+SANFLAGS :=
+endif
+ALL_CFLAGS  = $(STD) $(WARN) $(CFLAGS) $(SANFLAGS) -DGSSCONFORM_VERSION='"$(VERSION)"' \
+              -Ipeer $(PKG_CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+
+# Every .c under peer/ is picked up: the engine and role modules go into one static library,
+# gsspeer.c holds main(). Under peer/tests, tap.c is the emitter, *-t.c are TAP tests and any
+# other .c is a helper program the Python tests drive.
+PEER_MAIN   := peer/gsspeer.c
+PEER_SRCS   := $(filter-out $(PEER_MAIN),$(shell find peer -name '*.c' -not -path 'peer/tests/*' | sort))
+PEER_OBJS   := $(PEER_SRCS:%.c=$(BUILD)/%.o)
+PEER_LIB    := $(BUILD)/libgsspeer.a
+TAP_OBJ     := $(BUILD)/peer/tests/tap.o
+TEST_SRCS   := $(shell find peer/tests -name '*.c' -not -name tap.c | sort)
+TEST_PROGS  := $(TEST_SRCS:%.c=$(BUILD)/%)
+C_TESTS     := $(filter %-t,$(TEST_PROGS))
+PY_TESTS     = $(shell find tests -name '*-t.py' | sort)
+
+# Bundled C candidate shims: candidates/<name>/*.c -> $(BUILD)/candidates/<name>/<name>-shim
+SHIM_DIRS   := $(sort $(dir $(wildcard candidates/*/*.c)))
+SHIMS       := $(foreach d,$(SHIM_DIRS),$(BUILD)/$(d)$(notdir $(patsubst %/,%,$(d)))-shim)
+
+GSSPEER     := $(BUILD)/gsspeer
+
+.PHONY: all deps check test report install clean format
+all: $(GSSPEER) peer/gsspeer $(SHIMS)
+
+deps:
+	@deps/ensure
+
+# `check` and `report` install what is missing first, then build in a fresh make so that
+# pkg-config sees the installed packages.
+check: deps
+	@$(MAKE) --no-print-directory test
+
+report: deps
+	@$(MAKE) --no-print-directory all
+	./gssconform report --out reports
+
+test: all $(TEST_PROGS)
+	GSSCONFORM_BUILD=$(abspath $(BUILD)) prove $(if $(V),-v) $(C_TESTS) $(PY_TESTS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(PEER_LIB): $(PEER_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(GSSPEER): $(BUILD)/peer/gsspeer.o $(PEER_LIB)
+	$(CC) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
+
+# peer/gsspeer is what users and the runner call; it points at the last build made.
+peer/gsspeer: $(GSSPEER)
+	ln -sf ../$(GSSPEER) $@
+
+$(BUILD)/peer/tests/%: $(BUILD)/peer/tests/%.o $(TAP_OBJ) $(PEER_LIB)
+	$(CC) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
+
+.SECONDEXPANSION:
+$(BUILD)/candidates/%-shim: $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard $$(dir candidates/$$*)*.c)) $(PEER_LIB)
+	$(CC) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
+
+install: all
+	install -d $(BINDIR) $(LIBEXEC) $(DATADIR)
+	install -m 755 $(GSSPEER) $(BINDIR)/gsspeer
+	cp -R gssconform runner realm-setup scenarios candidates vectors $(DATADIR)/
+	$(if $(SHIMS),install -m 755 $(SHIMS) $(LIBEXEC)/)
+	printf '#!/bin/sh\nexec python3 %s/gssconform "$$@"\n' "$(PREFIX)/share/gssconform" > $(BINDIR)/gssconform
+	chmod 755 $(BINDIR)/gssconform
+
+format:
+	clang-format -i $(shell find peer candidates -name '*.[ch]')
+
+clean:
+	rm -rf build build-san peer/gsspeer
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

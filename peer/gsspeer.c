@@ -1,0 +1,56 @@
+/*
+ * gsspeer: the reference peer of gssconform. Dispatches to one subcommand per role or tool.
+ */
+#include "commands.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Exit statuses shared by every subcommand; `gsspeer --help` documents them. */
+enum { EXIT_USAGE = 64 };
+
+const struct command gsspeer_commands[] = {
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: gsspeer COMMAND [OPTIONS]\n"
+            "       gsspeer COMMAND --help\n"
+            "       gsspeer --version\n"
+            "\n"
+            "The reference peer of gssconform (ZMTP GSSAPI and XMPP XEP-0233).\n"
+            "\n"
+            "Commands:\n");
+    for (const struct command *c = gsspeer_commands; c->name != NULL; c++)
+        fprintf(out, "  %-14s %s\n", c->name, c->summary);
+    fprintf(out, "\n"
+                 "Kerberos comes from the standard environment: KRB5_CONFIG, KRB5_KTNAME,\n"
+                 "KRB5_CLIENT_KTNAME, KRB5CCNAME, KRB5_TRACE.\n"
+                 "\n"
+                 "Exit status: 0 success; 1 the protocol exchange failed (reason on stderr);\n"
+                 "2 invalid input; 64 usage error. Each command's --help adds its own.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("gsspeer %s\n", GSSCONFORM_VERSION);
+        return 0;
+    }
+    for (const struct command *c = gsspeer_commands; c->name != NULL; c++)
+        if (strcmp(argv[1], c->name) == 0)
+            return c->run(argc - 1, argv + 1);
+    fprintf(stderr, "gsspeer: unknown command '%s' (see gsspeer --help)\n", argv[1]);
+    return EXIT_USAGE;
+}
