@@ -28,7 +28,9 @@ void builder_init(struct builder *b);
 /* An empty builder that fails once len would exceed LIMIT bytes. */
 void builder_init_limit(struct builder *b, size_t limit);
 
+/* Append LEN bytes copied from DATA (which must not point into the builder's own data). */
 void builder_add(struct builder *b, const void *data, size_t len);
+/* Append V as 1, 2, 4 or 8 bytes, most significant byte first. */
 void builder_add_u8(struct builder *b, uint8_t v);
 void builder_add_u16be(struct builder *b, uint16_t v);
 void builder_add_u32be(struct builder *b, uint32_t v);
@@ -40,7 +42,7 @@ void builder_add_fmt(struct builder *b, const char *fmt, ...) __attribute__((for
 /* Reserve LEN bytes at the end and return a pointer to them (NULL on failure); the pointer is
  * valid until the next append. */
 unsigned char *builder_reserve(struct builder *b, size_t len);
-/* Forget the contents but keep the memory (and the failure flag cleared). */
+/* Forget the contents but keep the memory, and clear the failure flag; the limit stays. */
 void builder_reset(struct builder *b);
 
 static inline bool builder_ok(const struct builder *b)
@@ -50,7 +52,8 @@ static inline bool builder_ok(const struct builder *b)
 
 /* Hand the contents to the caller: returns newly allocated memory (never NULL on success,
  * even when empty) that the caller frees, stores the length in *LEN, and leaves the builder
- * empty. Returns NULL (and frees everything) when the builder failed. */
+ * empty (limit kept). Returns NULL with *LEN = 0 (and frees everything, leaving an empty,
+ * usable builder) when the builder failed or the 1-byte allocation for empty contents failed. */
 unsigned char *builder_detach(struct builder *b, size_t *len);
 /* Release the contents. The builder can be reused after builder_init. */
 void builder_free(struct builder *b);

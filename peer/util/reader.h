@@ -30,10 +30,11 @@ struct reader {
     enum reader_status status;  /* first error, or READER_OK */
     const char *field;          /* field being read at the first error (static string) */
     size_t offset;              /* offset of that field from start */
-    char detail[160];           /* one-line description of the first error */
+    char detail[160];           /* the first error as one line, "FIELD: DETAIL" (truncated to fit);
+                                   what reader_error() returns */
 };
 
-/* Start reading LEN bytes at DATA. */
+/* Start reading LEN bytes at DATA (DATA may be NULL when LEN is 0). */
 void reader_init(struct reader *r, const void *data, size_t len);
 
 /* Getters: FIELD names what is read (a static string, kept for the error message).
