@@ -1,0 +1,843 @@
+"""A throwaway MIT Kerberos realm that lives in one directory and owns one KDC.
+
+    with krbrealm.Realm(run_dir / "realm", principals=["alice", "zmq/localhost"]) as realm:
+        env = {**realm.env(client="alice"), **realm.env(acceptor="zmq/localhost")}
+        ...                                  # start peers with env
+        realm.kdc_log()                      # the AS_REQ / TGS_REQ lines, parsed
+
+Everything the realm writes (database, stash, keytabs, ccaches, replay caches, logs, state)
+stays inside its directory; the client profile turns DNS off, so nothing leaves loopback.
+The KDC is `krb5kdc -n`, a child of this process that is stopped on every way out of the
+with-block (normal exit, exception, SIGTERM/SIGINT) and, through PR_SET_PDEATHSIG, even when
+the owner is killed with SIGKILL. `krbrealm up` starts a detached KDC instead (its own
+session, pid in DIR/kdc.pid and DIR/realm.json) that `krbrealm down` stops.
+
+See docs/realm.md for the layout, the CLI and the measured figures.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import dataclasses
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import string
+import subprocess
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+from typing import Any, Iterable
+
+DEFAULT_REALM = "GSSCONFORM.TEST"
+DEFAULT_ENCTYPES = ("aes256-cts-hmac-sha1-96",)
+DEFAULT_DOMAINS = ("localhost", "example.com")
+SUPPORTED_ENCTYPES = (
+    "aes256-cts-hmac-sha1-96",
+    "aes128-cts-hmac-sha1-96",
+    "aes256-cts-hmac-sha384-192",
+    "aes128-cts-hmac-sha256-128",
+)
+STATE_FILE = "realm.json"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+# The binaries the realm needs and the Debian package that ships each.
+BINARIES = {
+    "kdb5_util": "krb5-kdc",
+    "krb5kdc": "krb5-kdc",
+    "kadmin.local": "krb5-admin-server",
+}
+
+KDC_START_TIMEOUT = 10.0  # seconds until a started KDC must have logged "commencing operation"
+KDC_STOP_TIMEOUT = 5.0  # seconds between SIGTERM and SIGKILL, and after SIGKILL
+PORT_ATTEMPTS = 8  # KDC starts tried when another process takes our port first
+TOOL_TIMEOUT = 30.0  # kdb5_util / kadmin.local
+
+_PR_SET_PDEATHSIG = 1
+_REALM_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
+_COMPONENT_RE = re.compile(r"^[A-Za-z0-9._+-]+$")
+_PASSWORD_RE = re.compile(r"^[!#-~]+$")  # printable ASCII without space and '"'
+_BENIGN_KADMIN = re.compile(
+    r"^(No policy specified for .*; defaulting to no policy"
+    r"|Authenticating as principal .* with password\.)$"
+)
+
+
+class RealmError(Exception):
+    """The realm could not be created, started, changed or stopped; the message says why."""
+
+
+class PrincipalSpecError(RealmError, ValueError):
+    """A principal spec ("NAME[:opt=value,...]") is malformed; the message names the spec."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Principal:
+    """One principal of the realm with its own keytab and credential cache.
+
+    name is the full name with @REALM. The keytab serves as acceptor keytab (KRB5_KTNAME)
+    and as client keytab (KRB5_CLIENT_KTNAME); ccache is the file for KRB5CCNAME.
+    """
+
+    name: str
+    keytab: Path
+    ccache: Path
+    maxlife: int | None = None
+    password: str | None = None
+
+    @property
+    def is_service(self) -> bool:
+        """True for a NAME with '/', i.e. a service or host principal."""
+        return "/" in self.name.rsplit("@", 1)[0]
+
+
+@dataclasses.dataclass(frozen=True)
+class KdcRequest:
+    """One AS_REQ or TGS_REQ line of the KDC log.
+
+    outcome is "ISSUE" or the KDC's error text ("Server not found in Kerberos database");
+    status is the KDC's status word (ISSUE, LOOKING_UP_SERVER, CLIENT_NOT_FOUND, ...).
+    The etype fields are empty when the KDC reports none; line is the raw log line.
+    """
+
+    time: str
+    kind: str
+    client: str
+    server: str
+    outcome: str
+    line: str
+    status: str = ""
+    address: str = ""
+    pid: int = 0
+    requested_etypes: tuple[str, ...] = ()
+    ticket_etype: str = ""
+    session_etype: str = ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Principal specs
+
+
+def parse_principal_spec(spec: str, realm: str) -> tuple[str, int | None, str | None]:
+    """Parse "NAME[@REALM][:opt=value,...]" into (full name, maxlife, password).
+
+    Raises PrincipalSpecError naming the spec when the name, an option or a value is invalid.
+    """
+
+    def bad(why: str) -> PrincipalSpecError:
+        return PrincipalSpecError(f"principal spec {spec!r}: {why}")
+
+    if not isinstance(spec, str):
+        raise PrincipalSpecError(f"principal spec {spec!r}: not a string")
+    name, sep, opts = spec.partition(":")
+    if "@" in name:
+        name, _, prealm = name.partition("@")
+        if not _REALM_RE.match(prealm):
+            raise bad(f"invalid realm {prealm!r}")
+    else:
+        prealm = realm
+    if not name:
+        raise bad("empty principal name")
+    for component in name.split("/"):
+        if not component:
+            raise bad("empty name component (leading, trailing or doubled '/')")
+        if not _COMPONENT_RE.match(component):
+            raise bad(f"invalid name component {component!r} (allowed: A-Z a-z 0-9 . _ + -)")
+    maxlife: int | None = None
+    password: str | None = None
+    if sep and not opts:
+        raise bad("':' without options")
+    for opt in opts.split(",") if opts else ():
+        key, eq, value = opt.partition("=")
+        if not eq or not value:
+            raise bad(f"option {opt!r} is not key=value")
+        if key == "maxlife":
+            if not value.isdigit() or int(value) <= 0:
+                raise bad(f"maxlife {value!r} is not a positive number of seconds")
+            maxlife = int(value)
+        elif key == "password":
+            if not _PASSWORD_RE.match(value):
+                raise bad("password must be printable ASCII without spaces or '\"'")
+            password = value
+        else:
+            raise bad(f"unknown option {key!r} (known: maxlife, password)")
+    return f"{name}@{prealm}", maxlife, password
+
+
+def _file_stem(full_name: str, realm: str) -> str:
+    """A file name for a principal: injective, readable ('zmq%2Flocalhost')."""
+    if full_name.endswith("@" + realm):
+        full_name = full_name[: -len(realm) - 1]
+    return urllib.parse.quote(full_name, safe="@.-+_")
+
+
+# ---------------------------------------------------------------------------------------------
+# Processes, ports and signals
+
+
+def find_binary(name: str) -> str:
+    """The path of a krb5 binary; RealmError naming the binary and its package if missing."""
+    search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin", "/usr/bin"])
+    path = shutil.which(name, path=search)
+    if path is None:
+        raise RealmError(
+            f"{name} not found (PATH and /usr/sbin): install the Debian package "
+            f"{BINARIES.get(name, 'krb5-user')} (apt-get install {BINARIES.get(name, 'krb5-user')})"
+        )
+    return path
+
+
+_ports_lock = threading.Lock()
+_ports_in_use: set[int] = set()  # ports this process handed to a realm that still runs
+
+
+def _free_port() -> int:
+    """A loopback port free on TCP and UDP right now, not handed out by this process already.
+
+    Another process can still take it before the KDC binds: start() retries on a bind failure.
+    """
+    for _ in range(64):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            tcp.bind(("127.0.0.1", 0))
+            port = tcp.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+                try:
+                    udp.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+        with _ports_lock:
+            if port not in _ports_in_use:
+                _ports_in_use.add(port)
+                return port
+    raise RealmError("no free loopback port found on TCP and UDP after 64 attempts")
+
+
+def _release_port(port: int) -> None:
+    with _ports_lock:
+        _ports_in_use.discard(port)
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _pdeathsig_preexec(parent: int) -> Any:
+    """A preexec_fn that makes the child get SIGTERM when the forking thread's process dies."""
+    prctl = _libc.prctl  # resolved before fork: the child only calls it
+
+    def preexec() -> None:
+        prctl(
+            ctypes.c_int(_PR_SET_PDEATHSIG),
+            ctypes.c_ulong(signal.SIGTERM),
+            ctypes.c_ulong(0),
+            ctypes.c_ulong(0),
+            ctypes.c_ulong(0),
+        )
+        if os.getppid() != parent:  # the owner died before prctl took effect
+            os._exit(1)
+
+    return preexec
+
+
+def _proc_state(pid: int) -> str | None:
+    """The state letter of /proc/PID/stat, or None when the process is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read().decode("ascii", "replace")
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    # "pid (comm) S ...": comm may contain spaces or ')', so split at the last ')'.
+    return stat[stat.rfind(")") + 2 :][:1] or None
+
+
+def _alive(pid: int) -> bool:
+    """True while pid runs; a zombie (dead, waiting to be reaped) counts as gone."""
+    return _proc_state(pid) not in (None, "Z", "X")
+
+
+def _is_our_kdc(pid: int, kdc_profile: Path) -> bool:
+    """True when pid is a live krb5kdc started with KRB5_KDC_PROFILE=kdc_profile."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    if not argv or os.path.basename(argv[0]) != b"krb5kdc":
+        return False
+    return b"KRB5_KDC_PROFILE=" + os.fsencode(str(kdc_profile)) in environ
+
+
+def _wait_gone(pid: int, timeout: float) -> bool:
+    """Poll /proc until pid is gone or a zombie (a non-child cannot be waited for); bounded."""
+    deadline = time.monotonic() + timeout
+    pause = 0.0005
+    while _alive(pid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(pause)
+        pause = min(pause * 2, 0.02)
+    return True
+
+
+_signal_lock = threading.Lock()
+_signal_depth = 0
+_signal_saved: dict[int, Any] = {}
+_signal_fired = False
+
+
+def _raise_on_signal(signum: int, frame: Any) -> None:
+    """SIGTERM -> SystemExit, SIGINT -> KeyboardInterrupt, once: cleanup is not interrupted."""
+    global _signal_fired
+    if _signal_fired:
+        return
+    _signal_fired = True
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise SystemExit(128 + signum)
+
+
+def _install_signal_handlers() -> bool:
+    """Turn SIGTERM/SIGINT into exceptions while a realm's with-block runs (main thread only)."""
+    global _signal_depth, _signal_fired
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    with _signal_lock:
+        if _signal_depth == 0:
+            _signal_fired = False
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                _signal_saved[signum] = signal.signal(signum, _raise_on_signal)
+        _signal_depth += 1
+    return True
+
+
+def _restore_signal_handlers() -> None:
+    global _signal_depth
+    with _signal_lock:
+        _signal_depth -= 1
+        if _signal_depth == 0:
+            for signum, handler in _signal_saved.items():
+                signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+            _signal_saved.clear()
+
+
+_live_lock = threading.Lock()
+_live: set["Realm"] = set()  # in-process KDCs still running, stopped at interpreter exit
+
+
+@atexit.register
+def _stop_live_realms() -> None:
+    with _live_lock:
+        realms = list(_live)
+    for realm in realms:
+        try:
+            realm.stop()
+        except RealmError:
+            pass
+
+
+# ---------------------------------------------------------------------------------------------
+# KDC log
+
+
+_LOG_RE = re.compile(
+    r"^(?P<time>\w{3} [ \d]\d \d\d:\d\d:\d\d) \S+ krb5kdc\[(?P<pid>\d+)\]\(\w+\): "
+    r"(?P<kind>AS_REQ|TGS_REQ) \(\d+ etypes \{(?P<req>[^}]*)\}\) (?P<addr>\S+): "
+    r"(?P<status>[A-Z0-9_]+): authtime -?\d+, etypes \{(?P<rep>[^}]*)\},? "
+    r"(?P<client>.*?) for (?P<server>.*?)(?:, (?P<error>.*))?$"
+)
+_ETYPE_RE = re.compile(r"(\w+)=([A-Za-z0-9-]+)")
+
+
+def parse_kdc_log_line(line: str) -> KdcRequest | None:
+    """Parse one krb5kdc 1.20 log line; None unless it is an AS_REQ or TGS_REQ line.
+
+    A request line the pattern does not fit is still returned, with kind, time and the raw
+    line, and outcome "UNPARSED".
+    """
+    line = line.rstrip("\n")
+    m = _LOG_RE.match(line)
+    if m is None:
+        kind = next((k for k in ("AS_REQ", "TGS_REQ") if f"): {k} (" in line), None)
+        if kind is None:
+            return None
+        return KdcRequest(time=line[:15], kind=kind, client="", server="", outcome="UNPARSED",
+                          line=line)
+    rep = dict(_ETYPE_RE.findall(m["rep"]))
+    status = m["status"]
+    return KdcRequest(
+        time=m["time"],
+        kind=m["kind"],
+        client=m["client"],
+        server=m["server"],
+        outcome="ISSUE" if status == "ISSUE" else (m["error"] or status),
+        line=line,
+        status=status,
+        address=m["addr"],
+        pid=int(m["pid"]),
+        requested_etypes=tuple(re.sub(r"\(-?\d+\)$", "", e.strip()) for e in m["req"].split(",")
+                               if e.strip()),
+        ticket_etype=rep.get("tkt", ""),
+        session_etype=rep.get("ses", ""),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The realm
+
+
+class Realm:
+    """One throwaway realm: one directory, one database, one KDC on a loopback port.
+
+    Use as a context manager (start on enter, stop and remove the directory on exit) or call
+    start()/stop() yourself. Attributes: directory (Path), realm (str), kdc_port (int),
+    kdc_pid (int; 0 while no KDC runs), enctypes, max_life, clockskew, domains.
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        realm: str = DEFAULT_REALM,
+        enctypes: Iterable[str] = DEFAULT_ENCTYPES,
+        principals: Iterable[str] = (),
+        max_life: int | None = None,
+        clockskew: int | None = None,
+        domains: Iterable[str] = DEFAULT_DOMAINS,
+    ) -> None:
+        """Check the settings; nothing is created before start(). Raises RealmError."""
+        self.directory = Path(os.path.abspath(directory))
+        if not _REALM_RE.match(realm):
+            raise RealmError(f"invalid realm name {realm!r}")
+        self.realm = realm
+        self.enctypes = tuple(enctypes)
+        if not self.enctypes:
+            raise RealmError("enctypes: at least one enctype is needed")
+        for enctype in self.enctypes:
+            if enctype not in SUPPORTED_ENCTYPES:
+                raise RealmError(
+                    f"enctype {enctype!r} not supported (known: {', '.join(SUPPORTED_ENCTYPES)})"
+                )
+        for label, value in (("max_life", max_life), ("clockskew", clockskew)):
+            if value is not None and (not isinstance(value, int) or value <= 0):
+                raise RealmError(f"{label} {value!r} is not a positive number of seconds")
+        self.max_life = max_life
+        self.clockskew = clockskew
+        self.domains = tuple(domains)
+        for domain in self.domains:
+            if not re.match(r"^[A-Za-z0-9.-]+$", domain):
+                raise RealmError(f"invalid domain {domain!r}")
+        self.kdc_port = 0
+        self.kdc_pid = 0
+        self.detached = False
+        self._specs = list(principals)
+        self._principals: dict[str, Principal] = {}
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._created = False
+        self._handlers = False
+        for spec in self._specs:  # fail early on a malformed spec
+            parse_principal_spec(spec, self.realm)
+
+    # -- paths ---------------------------------------------------------------------------------
+
+    @property
+    def krb5_conf(self) -> Path:
+        """The client profile (KRB5_CONFIG)."""
+        return self.directory / "krb5.conf"
+
+    @property
+    def kdc_conf(self) -> Path:
+        """The KDC profile (KRB5_KDC_PROFILE)."""
+        return self.directory / "kdc.conf"
+
+    @property
+    def kdc_log_path(self) -> Path:
+        """The KDC's log file."""
+        return self.directory / "kdc.log"
+
+    @property
+    def rcache_dir(self) -> Path:
+        """The replay cache directory (KRB5RCACHEDIR)."""
+        return self.directory / "rcache"
+
+    # -- life cycle ----------------------------------------------------------------------------
+
+    def __enter__(self) -> "Realm":
+        self._handlers = _install_signal_handlers()
+        try:
+            return self.start()
+        except BaseException:
+            self._leave_handlers()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.stop()
+        finally:
+            self._leave_handlers()
+
+    def _leave_handlers(self) -> None:
+        if self._handlers:
+            self._handlers = False
+            _restore_signal_handlers()
+
+    def start(self, detached: bool = False) -> "Realm":
+        """Create the realm in the directory and start its KDC; return self.
+
+        The directory must not exist or be empty. detached=True starts the KDC in its own
+        session without a parent-death signal, so it outlives this process (for `krbrealm up`).
+        On any failure everything started is stopped, the directory removed, and RealmError
+        raised with what failed and where.
+        """
+        if self.kdc_pid:
+            raise RealmError(f"{self.directory}: realm already started")
+        tools = {name: find_binary(name) for name in BINARIES}
+        if self.directory.exists() and (
+            not self.directory.is_dir() or any(self.directory.iterdir())
+        ):
+            raise RealmError(f"{self.directory}: exists and is not an empty directory")
+        self.detached = detached
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._created = True
+            for sub in ("db", "keytabs", "ccache", "rcache"):
+                (self.directory / sub).mkdir()
+            (self.directory / "db" / "kadm5.acl").write_text("")
+            self._write_profiles(_free_port())
+            self._run_tool(
+                [tools["kdb5_util"], "-r", self.realm, "-P", secrets.token_urlsafe(24),
+                 "create", "-s"],
+                "kdb5_util create",
+            )
+            self._add(self._specs, tools["kadmin.local"], initial=True)
+            self._start_kdc(tools["krb5kdc"])
+            self._save_state()
+        except BaseException:
+            self._abort_start()
+            raise
+        if not detached:
+            with _live_lock:
+                _live.add(self)
+        return self
+
+    def _abort_start(self) -> None:
+        try:
+            self._stop_kdc()
+        finally:
+            if self._created:
+                shutil.rmtree(self.directory, ignore_errors=True)
+                self._created = False
+
+    def stop(self, remove: bool = True) -> None:
+        """Stop the KDC (SIGTERM, then SIGKILL after KDC_STOP_TIMEOUT) and wait until it is
+        gone; then remove the directory when remove is true. Idempotent.
+
+        Raises RealmError when the KDC cannot be stopped.
+        """
+        with _live_lock:
+            _live.discard(self)
+        self._stop_kdc()
+        if remove and (self._created or (self.directory / STATE_FILE).exists()):
+            shutil.rmtree(self.directory, ignore_errors=True)
+            self._created = False
+        elif self.directory.exists():
+            self._save_state()
+
+    @classmethod
+    def attach(cls, directory: str | os.PathLike[str]) -> "Realm":
+        """Re-open a realm another process started (state in DIR/realm.json).
+
+        stop() on the result stops that KDC (after checking /proc that the pid is really this
+        realm's krb5kdc) and removes the directory. Raises RealmError if there is no state.
+        """
+        path = Path(os.path.abspath(directory)) / STATE_FILE
+        try:
+            state = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise RealmError(f"{path}: no realm state (not a realm directory?)") from None
+        except (OSError, ValueError) as e:
+            raise RealmError(f"{path}: unreadable realm state: {e}") from None
+        try:
+            self = cls(path.parent, realm=state["realm"], enctypes=state["enctypes"],
+                       max_life=state["max_life"], clockskew=state["clockskew"],
+                       domains=state["domains"])
+            self.kdc_port = int(state["kdc_port"])
+            self.kdc_pid = int(state["kdc_pid"])
+            self.detached = bool(state["detached"])
+            for name, p in state["principals"].items():
+                self._principals[name] = Principal(name, Path(p["keytab"]), Path(p["ccache"]),
+                                                   p.get("maxlife"), p.get("password"))
+        except (KeyError, TypeError, ValueError) as e:
+            raise RealmError(f"{path}: malformed realm state: {e!r}") from None
+        return self
+
+    # -- principals ----------------------------------------------------------------------------
+
+    def add_principals(self, specs: Iterable[str]) -> list[Principal]:
+        """Create principals with their keytabs in one kadmin.local batch; works while the KDC
+        runs. Raises PrincipalSpecError for a malformed spec, RealmError when kadmin fails."""
+        added = self._add(list(specs), find_binary("kadmin.local"), initial=False)
+        self._save_state()
+        return added
+
+    def principal(self, name: str) -> Principal:
+        """The principal called name ("alice", "zmq/localhost" or with @REALM); KeyError if
+        the realm has none of that name."""
+        full = name if "@" in name else f"{name}@{self.realm}"
+        try:
+            return self._principals[full]
+        except KeyError:
+            raise KeyError(f"realm {self.realm} has no principal {full!r}") from None
+
+    @property
+    def principals(self) -> list[Principal]:
+        """All principals created through this object or recorded in realm.json."""
+        return list(self._principals.values())
+
+    def _add(self, specs: list[str], kadmin: str, initial: bool) -> list[Principal]:
+        new: list[Principal] = []
+        for spec in specs:
+            full, maxlife, password = parse_principal_spec(spec, self.realm)
+            if full in self._principals or any(p.name == full for p in new):
+                raise PrincipalSpecError(f"principal spec {spec!r}: {full} exists already")
+            stem = _file_stem(full, self.realm)
+            new.append(Principal(full, self.directory / "keytabs" / f"{stem}.keytab",
+                                 self.directory / "ccache" / stem, maxlife, password))
+        sha2 = self.enctypes != DEFAULT_ENCTYPES
+        lines: list[str] = []
+        if initial and sha2:
+            lines.append(f"setstr krbtgt/{self.realm}@{self.realm} session_enctypes "
+                         + ",".join(self.enctypes))
+        for p in new:
+            opts = [f"-maxlife {p.maxlife}s"] if p.maxlife else []
+            opts.append(f'-pw "{p.password}"' if p.password else "-randkey")
+            lines.append(f"addprinc {' '.join(opts)} {p.name}")
+            if sha2:
+                # The KDC picks a session key only among enctypes it believes the service
+                # supports; without this it assumes aes-sha1 even for an sha384-only service.
+                lines.append(f"setstr {p.name} session_enctypes {','.join(self.enctypes)}")
+            lines.append(f"ktadd -norandkey -k {p.keytab} {p.name}")
+        if lines:
+            self._run_tool([kadmin, "-r", self.realm], "kadmin.local", "\n".join(lines) + "\n")
+        for p in new:
+            if not p.keytab.is_file() or p.keytab.stat().st_size == 0:
+                raise RealmError(f"kadmin.local wrote no keytab {p.keytab} for {p.name}")
+            self._principals[p.name] = p
+        return new
+
+    # -- environment and log -------------------------------------------------------------------
+
+    def env(self, client: str | None = None, acceptor: str | None = None) -> dict[str, str]:
+        """The variables a process of this realm needs (add them to os.environ).
+
+        Always KRB5_CONFIG, KRB5_KDC_PROFILE and KRB5RCACHEDIR; with client=NAME also
+        KRB5_CLIENT_KTNAME and KRB5CCNAME (FILE:) of that principal, with acceptor=NAME
+        KRB5_KTNAME. The client and acceptor dicts never share a key, so they can be merged.
+        """
+        env = {
+            "KRB5_CONFIG": str(self.krb5_conf),
+            "KRB5_KDC_PROFILE": str(self.kdc_conf),
+            "KRB5RCACHEDIR": str(self.rcache_dir),
+        }
+        if client is not None:
+            p = self.principal(client)
+            env["KRB5_CLIENT_KTNAME"] = str(p.keytab)
+            env["KRB5CCNAME"] = f"FILE:{p.ccache}"
+        if acceptor is not None:
+            env["KRB5_KTNAME"] = str(self.principal(acceptor).keytab)
+        return env
+
+    def kdc_log(self) -> list[KdcRequest]:
+        """Every AS_REQ / TGS_REQ line of the KDC log so far, parsed, oldest first."""
+        try:
+            text = self.kdc_log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return []
+        requests = []
+        for line in text.splitlines():
+            request = parse_kdc_log_line(line)
+            if request is not None:
+                requests.append(request)
+        return requests
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _write_profiles(self, port: int) -> None:
+        self.kdc_port = port
+        libdefaults: list[str] = []
+        if self.clockskew is not None:
+            libdefaults.append(f"    clockskew = {self.clockskew}")
+        if self.enctypes != DEFAULT_ENCTYPES:
+            # The client's order decides the session enctype; ask for the realm's first.
+            enctypes = " ".join(self.enctypes)
+            for key in ("permitted_enctypes", "default_tkt_enctypes", "default_tgs_enctypes"):
+                libdefaults.append(f"    {key} = {enctypes}")
+        domain_realm = []
+        for domain in self.domains:
+            domain_realm.append(f"    {domain} = {self.realm}")
+            domain_realm.append(f"    .{domain} = {self.realm}")
+        realm_extra = [f"        max_life = {self.max_life}s"] if self.max_life else []
+        values = {
+            "realm": self.realm,
+            "port": str(port),
+            "directory": str(self.directory),
+            "libdefaults_extra": "".join("\n" + line for line in libdefaults),
+            "domain_realm": "\n".join(domain_realm),
+            "supported_enctypes": " ".join(f"{e}:normal" for e in self.enctypes),
+            "realm_extra": "".join("\n" + line for line in realm_extra),
+        }
+        for name, target in (("krb5.conf", self.krb5_conf), ("kdc.conf", self.kdc_conf)):
+            try:
+                template = string.Template((TEMPLATES / name).read_text())
+                target.write_text(template.substitute(values))
+            except (OSError, KeyError, ValueError) as e:
+                raise RealmError(f"template {TEMPLATES / name}: {e!r}") from None
+
+    def _tool_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(self.env())
+        env.pop("KRB5_TRACE", None)
+        return env
+
+    def _run_tool(self, argv: list[str], what: str, stdin: str | None = None) -> None:
+        try:
+            result = subprocess.run(argv, input=stdin, env=self._tool_env(), cwd=self.directory,
+                                    capture_output=True, text=True, timeout=TOOL_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise RealmError(f"{what} in {self.directory}: no exit after {TOOL_TIMEOUT} s") from None
+        errors = [line for line in result.stderr.splitlines()
+                  if line.strip() and not _BENIGN_KADMIN.match(line.strip())]
+        if result.returncode != 0 or errors:
+            detail = "; ".join(errors) or f"exit status {result.returncode}"
+            raise RealmError(f"{what} in {self.directory} failed: {detail}")
+
+    def _start_kdc(self, krb5kdc: str) -> None:
+        last = ""
+        for attempt in range(PORT_ATTEMPTS):
+            if attempt:
+                old = self.kdc_port
+                self._write_profiles(_free_port())
+                _release_port(old)
+            try:
+                self._spawn_kdc(krb5kdc)
+                return
+            except _PortTaken as e:
+                last = str(e)
+        raise RealmError(f"krb5kdc in {self.directory}: no free port after {PORT_ATTEMPTS} "
+                         f"attempts (last: {last})")
+
+    def _spawn_kdc(self, krb5kdc: str) -> None:
+        log = self.kdc_log_path
+        offset = log.stat().st_size if log.exists() else 0
+        kwargs: dict[str, Any] = {}
+        if self.detached:
+            kwargs["start_new_session"] = True
+        elif threading.current_thread() is threading.main_thread():
+            # PR_SET_PDEATHSIG fires when the forking *thread* ends, so only the main thread
+            # (which lives as long as the process) may use it.
+            kwargs["preexec_fn"] = _pdeathsig_preexec(os.getpid())
+        with open(self.directory / "kdc.stderr", "ab") as err:
+            self._proc = subprocess.Popen([krb5kdc, "-n"], env=self._tool_env(),
+                                          cwd=self.directory, stdin=subprocess.DEVNULL,
+                                          stdout=err, stderr=err, **kwargs)
+        self.kdc_pid = self._proc.pid
+        (self.directory / "kdc.pid").write_text(f"{self.kdc_pid}\n")
+        try:
+            self._wait_ready(offset)
+        except BaseException:
+            self._stop_kdc()
+            raise
+
+    def _wait_ready(self, offset: int) -> None:
+        assert self._proc is not None
+        tag = f"krb5kdc[{self.kdc_pid}]"
+        deadline = time.monotonic() + KDC_START_TIMEOUT
+        pause = 0.0002
+        while True:
+            try:
+                with open(self.kdc_log_path, "rb") as f:
+                    f.seek(offset)
+                    text = f.read().decode(errors="replace")
+            except FileNotFoundError:
+                text = ""
+            ours = [line for line in text.splitlines() if tag in line]
+            if any("Address already in use" in line or "Cannot bind" in line for line in ours):
+                raise _PortTaken(f"port {self.kdc_port}: " + " / ".join(
+                    line.split("): ", 1)[-1] for line in ours if "(Error)" in line))
+            if any(line.endswith("commencing operation") for line in ours):
+                with socket.create_connection(("127.0.0.1", self.kdc_port), timeout=2):
+                    pass
+                if self._proc.poll() is None:
+                    return
+            if self._proc.poll() is not None:
+                errors = [line.split("): ", 1)[-1] for line in ours if "(Error)" in line]
+                raise RealmError(
+                    f"krb5kdc in {self.directory} exited with status {self._proc.returncode} "
+                    f"before it was ready: {' / '.join(errors) or 'see kdc.log and kdc.stderr'}")
+            if time.monotonic() >= deadline:
+                raise RealmError(f"krb5kdc in {self.directory}: not ready after "
+                                 f"{KDC_START_TIMEOUT} s (no 'commencing operation' in kdc.log)")
+            time.sleep(pause)
+            pause = min(pause * 2, 0.005)
+
+    def _stop_kdc(self) -> None:
+        pid = self.kdc_pid
+        try:
+            if self._proc is not None:
+                if self._proc.poll() is None:
+                    self._proc.terminate()
+                    try:
+                        self._proc.wait(KDC_STOP_TIMEOUT)
+                    except subprocess.TimeoutExpired:
+                        self._proc.kill()
+                        try:
+                            self._proc.wait(KDC_STOP_TIMEOUT)
+                        except subprocess.TimeoutExpired:
+                            raise RealmError(f"krb5kdc pid {pid} in {self.directory}: "
+                                             "still running after SIGKILL") from None
+            elif pid and _is_our_kdc(pid, self.kdc_conf):
+                for sig in (signal.SIGTERM, signal.SIGKILL):
+                    try:
+                        os.kill(pid, sig)
+                    except ProcessLookupError:
+                        break
+                    if _wait_gone(pid, KDC_STOP_TIMEOUT):
+                        break
+                else:
+                    raise RealmError(f"krb5kdc pid {pid} in {self.directory}: still running "
+                                     "after SIGKILL")
+        finally:
+            if self._proc is None or self._proc.returncode is not None:
+                self._proc = None
+                self.kdc_pid = 0
+                if self.kdc_port:
+                    _release_port(self.kdc_port)
+
+    def _save_state(self) -> None:
+        state = {
+            "realm": self.realm,
+            "directory": str(self.directory),
+            "kdc_port": self.kdc_port,
+            "kdc_pid": self.kdc_pid,
+            "detached": self.detached,
+            "enctypes": list(self.enctypes),
+            "max_life": self.max_life,
+            "clockskew": self.clockskew,
+            "domains": list(self.domains),
+            "env": self.env(),
+            "principals": {
+                p.name: {"keytab": str(p.keytab), "ccache": str(p.ccache),
+                         "maxlife": p.maxlife, "password": p.password}
+                for p in self._principals.values()
+            },
+        }
+        tmp = self.directory / f".{STATE_FILE}.tmp"
+        tmp.write_text(json.dumps(state, indent=2) + "\n")
+        os.replace(tmp, self.directory / STATE_FILE)
+
+
+class _PortTaken(Exception):
+    """The KDC could not bind its port: another process took it after we picked it."""
