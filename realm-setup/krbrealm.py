@@ -58,6 +58,7 @@ KDC_START_TIMEOUT = 10.0  # seconds until a started KDC must have logged "commen
 KDC_STOP_TIMEOUT = 5.0  # seconds between SIGTERM and SIGKILL, and after SIGKILL
 PORT_ATTEMPTS = 8  # KDC starts tried when another process takes our port first
 TOOL_TIMEOUT = 30.0  # kdb5_util / kadmin.local
+SBIN_DIRS = ("/usr/sbin", "/sbin")  # searched after PATH: a user's PATH often lacks them
 
 _PR_SET_PDEATHSIG = 1
 _REALM_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
@@ -183,11 +184,11 @@ def _file_stem(full_name: str, realm: str) -> str:
 
 def find_binary(name: str) -> str:
     """The path of a krb5 binary; RealmError naming the binary and its package if missing."""
-    search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin", "/usr/bin"])
+    search = os.pathsep.join([os.environ.get("PATH", ""), *SBIN_DIRS])
     path = shutil.which(name, path=search)
     if path is None:
         raise RealmError(
-            f"{name} not found (PATH and /usr/sbin): install the Debian package "
+            f"{name} not found (PATH, {', '.join(SBIN_DIRS)}): install the Debian package "
             f"{BINARIES.get(name, 'krb5-user')} (apt-get install {BINARIES.get(name, 'krb5-user')})"
         )
     return path
@@ -347,7 +348,7 @@ def _stop_live_realms() -> None:
 _LOG_RE = re.compile(
     r"^(?P<time>\w{3} [ \d]\d \d\d:\d\d:\d\d) \S+ krb5kdc\[(?P<pid>\d+)\]\(\w+\): "
     r"(?P<kind>AS_REQ|TGS_REQ) \(\d+ etypes \{(?P<req>[^}]*)\}\) (?P<addr>\S+): "
-    r"(?P<status>[A-Z0-9_]+): authtime -?\d+, etypes \{(?P<rep>[^}]*)\},? "
+    r"(?P<status>[A-Z0-9_]+): (?:authtime -?\d+, etypes \{(?P<rep>[^}]*)\},? )?"
     r"(?P<client>.*?) for (?P<server>.*?)(?:, (?P<error>.*))?$"
 )
 _ETYPE_RE = re.compile(r"(\w+)=([A-Za-z0-9-]+)")
@@ -367,7 +368,7 @@ def parse_kdc_log_line(line: str) -> KdcRequest | None:
             return None
         return KdcRequest(time=line[:15], kind=kind, client="", server="", outcome="UNPARSED",
                           line=line)
-    rep = dict(_ETYPE_RE.findall(m["rep"]))
+    rep = dict(_ETYPE_RE.findall(m["rep"] or ""))
     status = m["status"]
     return KdcRequest(
         time=m["time"],
