@@ -92,7 +92,8 @@ $(BUILD)/peer/tests/%: $(BUILD)/peer/tests/%.o $(TAP_OBJ) $(PEER_LIB)
 	$(CC) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
 
 .SECONDEXPANSION:
-$(BUILD)/candidates/%-shim: $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard $$(dir candidates/$$*)*.c)) $(PEER_LIB)
+# (no % inside: make would put the stem there)
+$(BUILD)/candidates/%-shim: $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(basename $$(wildcard $$(dir candidates/$$*)*.c)))) $(PEER_LIB)
 	$(CC) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
 
 install: all
