@@ -194,14 +194,33 @@ def find_binary(name: str) -> str:
     return path
 
 
-_ports_lock = threading.Lock()
-_ports_in_use: set[int] = set()  # ports this process handed to a realm that still runs
+# krb5kdc 1.20 binds its sockets with SO_REUSEPORT: a second KDC of the same user binds a
+# port already in use *successfully* and the kernel then splits the clients between the two.
+# A bind failure therefore does not reveal every collision. Two guards:
+# - a port lock: an abstract AF_UNIX socket named after the port (no file anywhere, released by
+#   the kernel when its last holder dies), inherited by the KDC so it lives exactly as long as
+#   the KDC; realms of any process of this suite never pick a locked port;
+# - after the KDC is up, no listener on its port but the KDC's own sockets (other software
+#   could share the port through SO_REUSEPORT too).
+_PORT_LOCK_PREFIX = "\0gssconform-krbrealm-port-"
 
 
-def _free_port() -> int:
-    """A loopback port free on TCP and UDP right now, not handed out by this process already.
+def _lock_port(port: int) -> socket.socket | None:
+    """The lock socket of port, or None when another realm holds it."""
+    lock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        lock.bind(f"{_PORT_LOCK_PREFIX}{port}")
+    except OSError:
+        lock.close()
+        return None
+    return lock
 
-    Another process can still take it before the KDC binds: start() retries on a bind failure.
+
+def _free_port() -> tuple[int, socket.socket]:
+    """A loopback port free on TCP and UDP right now, with its lock (the caller closes it).
+
+    Software that does not take the lock can still bind the port before the KDC does:
+    start() retries on a bind failure or a shared port.
     """
     for _ in range(64):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
@@ -212,16 +231,44 @@ def _free_port() -> int:
                     udp.bind(("127.0.0.1", port))
                 except OSError:
                     continue
-        with _ports_lock:
-            if port not in _ports_in_use:
-                _ports_in_use.add(port)
-                return port
+        lock = _lock_port(port)
+        if lock is not None:
+            return port, lock
     raise RealmError("no free loopback port found on TCP and UDP after 64 attempts")
 
 
-def _release_port(port: int) -> None:
-    with _ports_lock:
-        _ports_in_use.discard(port)
+def _port_listeners(port: int) -> set[int]:
+    """Socket inodes of every TCP listener and UDP socket bound to local port (any address)."""
+    inodes = set()
+    for table, tcp in (("tcp", True), ("tcp6", True), ("udp", False), ("udp6", False)):
+        try:
+            lines = Path(f"/proc/net/{table}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) < 10 or int(fields[1].rsplit(":", 1)[1], 16) != port:
+                continue
+            if tcp and fields[3] != "0A":  # only LISTEN; accepted connections share the port
+                continue
+            inodes.add(int(fields[9]))
+    return inodes
+
+
+def _socket_inodes(pid: int) -> set[int]:
+    """Inodes of the sockets process pid holds."""
+    inodes = set()
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(int(target[8:-1]))
+    except OSError:
+        pass
+    return inodes
 
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -437,6 +484,7 @@ class Realm:
         self._specs = list(principals)
         self._principals: dict[str, Principal] = {}
         self._proc: subprocess.Popen[bytes] | None = None
+        self._port_lock: socket.socket | None = None  # held until the KDC holds it too
         self._created = False
         self._handlers = False
         for spec in self._specs:  # fail early on a malformed spec
@@ -467,9 +515,10 @@ class Realm:
     # -- life cycle ----------------------------------------------------------------------------
 
     def __enter__(self) -> "Realm":
+        """Start the realm unless start() ran already (`with Realm(...).start(port=P):`)."""
         self._handlers = _install_signal_handlers()
         try:
-            return self.start()
+            return self if self.kdc_pid else self.start()
         except BaseException:
             self._leave_handlers()
             raise
@@ -485,21 +534,26 @@ class Realm:
             self._handlers = False
             _restore_signal_handlers()
 
-    def start(self, detached: bool = False) -> "Realm":
+    def start(self, detached: bool = False, port: int | None = None) -> "Realm":
         """Create the realm in the directory and start its KDC; return self.
 
         The directory must not exist or be empty. detached=True starts the KDC in its own
         session without a parent-death signal, so it outlives this process (for `krbrealm up`).
+        port is tried first when given; when it (or a picked free port) cannot be bound, the
+        KDC is restarted on another free port, up to PORT_ATTEMPTS times in all.
         On any failure everything started is stopped, the directory removed, and RealmError
         raised with what failed and where.
         """
         if self.kdc_pid:
             raise RealmError(f"{self.directory}: realm already started")
         tools = {name: find_binary(name) for name in BINARIES}
-        if self.directory.exists() and (
-            not self.directory.is_dir() or any(self.directory.iterdir())
-        ):
-            raise RealmError(f"{self.directory}: exists and is not an empty directory")
+        try:
+            if self.directory.exists() and (
+                not self.directory.is_dir() or any(self.directory.iterdir())
+            ):
+                raise RealmError(f"{self.directory}: exists and is not an empty directory")
+        except OSError as e:
+            raise RealmError(f"{self.directory}: {e.strerror or e}") from None
         self.detached = detached
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
@@ -507,7 +561,7 @@ class Realm:
             for sub in ("db", "keytabs", "ccache", "rcache"):
                 (self.directory / sub).mkdir()
             (self.directory / "db" / "kadm5.acl").write_text("")
-            self._write_profiles(_free_port())
+            self._use_port(port)
             self._run_tool(
                 [tools["kdb5_util"], "-r", self.realm, "-P", secrets.token_urlsafe(24),
                  "create", "-s"],
@@ -516,6 +570,9 @@ class Realm:
             self._add(self._specs, tools["kadmin.local"], initial=True)
             self._start_kdc(tools["krb5kdc"])
             self._save_state()
+        except OSError as e:
+            self._abort_start()
+            raise RealmError(f"creating the realm in {self.directory}: {e}") from None
         except BaseException:
             self._abort_start()
             raise
@@ -658,13 +715,28 @@ class Realm:
         except FileNotFoundError:
             return []
         requests = []
-        for line in text.splitlines():
+        for line in text.split("\n")[:-1]:  # a last line without newline is still being written
             request = parse_kdc_log_line(line)
             if request is not None:
                 requests.append(request)
         return requests
 
     # -- internals -----------------------------------------------------------------------------
+
+    def _use_port(self, port: int | None) -> None:
+        """Give the realm port (None, or a port another realm holds: a free one) with its lock
+        and write the profiles that name it."""
+        self._release_port_lock()
+        lock = _lock_port(port) if port is not None else None
+        if lock is None:
+            port, lock = _free_port()
+        self._port_lock = lock
+        self._write_profiles(port)
+
+    def _release_port_lock(self) -> None:
+        if self._port_lock is not None:
+            self._port_lock.close()
+            self._port_lock = None
 
     def _write_profiles(self, port: int) -> None:
         self.kdc_port = port
@@ -719,9 +791,7 @@ class Realm:
         last = ""
         for attempt in range(PORT_ATTEMPTS):
             if attempt:
-                old = self.kdc_port
-                self._write_profiles(_free_port())
-                _release_port(old)
+                self._use_port(None)
             try:
                 self._spawn_kdc(krb5kdc)
                 return
@@ -740,10 +810,13 @@ class Realm:
             # PR_SET_PDEATHSIG fires when the forking *thread* ends, so only the main thread
             # (which lives as long as the process) may use it.
             kwargs["preexec_fn"] = _pdeathsig_preexec(os.getpid())
+        assert self._port_lock is not None
         with open(self.directory / "kdc.stderr", "ab") as err:
+            # The KDC inherits the port lock: it is held as long as the KDC lives.
             self._proc = subprocess.Popen([krb5kdc, "-n"], env=self._tool_env(),
                                           cwd=self.directory, stdin=subprocess.DEVNULL,
-                                          stdout=err, stderr=err, **kwargs)
+                                          stdout=err, stderr=err,
+                                          pass_fds=(self._port_lock.fileno(),), **kwargs)
         self.kdc_pid = self._proc.pid
         (self.directory / "kdc.pid").write_text(f"{self.kdc_pid}\n")
         try:
@@ -751,6 +824,7 @@ class Realm:
         except BaseException:
             self._stop_kdc()
             raise
+        self._release_port_lock()
 
     def _wait_ready(self, offset: int) -> None:
         assert self._proc is not None
@@ -769,8 +843,17 @@ class Realm:
                 raise _PortTaken(f"port {self.kdc_port}: " + " / ".join(
                     line.split("): ", 1)[-1] for line in ours if "(Error)" in line))
             if any(line.endswith("commencing operation") for line in ours):
-                with socket.create_connection(("127.0.0.1", self.kdc_port), timeout=2):
-                    pass
+                listeners = _port_listeners(self.kdc_port)
+                own = _socket_inodes(self.kdc_pid)
+                if listeners - own:
+                    raise _PortTaken(f"port {self.kdc_port} is shared with "
+                                     f"{len(listeners - own)} socket(s) of another process")
+                try:
+                    with socket.create_connection(("127.0.0.1", self.kdc_port), timeout=2):
+                        pass
+                except OSError as e:
+                    raise RealmError(f"krb5kdc in {self.directory} logged readiness but "
+                                     f"127.0.0.1:{self.kdc_port} refuses TCP: {e}") from None
                 if self._proc.poll() is None:
                     return
             if self._proc.poll() is not None:
@@ -814,8 +897,7 @@ class Realm:
             if self._proc is None or self._proc.returncode is not None:
                 self._proc = None
                 self.kdc_pid = 0
-                if self.kdc_port:
-                    _release_port(self.kdc_port)
+                self._release_port_lock()
 
     def _save_state(self) -> None:
         state = {

@@ -397,6 +397,73 @@ class Concurrency(TempDirCase):
                 if realm:
                     realm.stop()
 
+    def test_four_processes_at_once(self) -> None:
+        dirs = [str(self.tmp / f"p{i}") for i in range(4)]
+        ups = [subprocess.Popen([CLI, "up", d, "--json", "--principal", USER],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for d in dirs]
+        described = []
+        try:
+            for up in ups:
+                out, err = up.communicate(timeout=WAIT)
+                self.assertEqual(up.returncode, 0, err)
+                described.append(json.loads(out))
+                STARTED_PIDS.append(described[-1]["kdc_pid"])
+            self.assertEqual(len({d["kdc_port"] for d in described}), len(dirs))
+            for d in dirs:
+                realm = krbrealm.Realm.attach(d)
+                self.assertEqual(kinit_keytab(realm, USER).returncode, 0)
+        finally:
+            for up in ups:
+                if up.poll() is None:
+                    up.kill()
+                    up.communicate(timeout=WAIT)
+            for d in dirs:
+                if os.path.exists(os.path.join(d, "realm.json")):
+                    krbrealm.Realm.attach(d).stop()
+        for d in described:
+            self.assertTrue(wait_gone(d["kdc_pid"]))
+
+    def test_port_of_another_realm_is_not_shared(self) -> None:
+        # krb5kdc binds with SO_REUSEPORT: without the port lock both KDCs would listen.
+        with krbrealm.Realm(self.tmp / "a", principals=[USER]) as first:
+            track(first)
+            second = krbrealm.Realm(self.tmp / "b", principals=[USER])
+            with second.start(port=first.kdc_port):
+                track(second)
+                self.assertNotEqual(second.kdc_port, first.kdc_port)
+                self.assertIn(f"127.0.0.1:{second.kdc_port}", second.krb5_conf.read_text())
+                for realm in (first, second):
+                    self.assertEqual(kinit_keytab(realm, USER).returncode, 0)
+                    self.assertEqual(realm.kdc_log()[-1].pid, realm.kdc_pid)
+
+    def test_port_shared_through_reuseport_is_retried(self) -> None:
+        with socket.socket() as squatter:  # software that knows nothing of the port lock
+            squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            squatter.bind(("127.0.0.1", 0))
+            squatter.listen()
+            port = squatter.getsockname()[1]
+            realm = krbrealm.Realm(self.tmp / "r", principals=[USER])
+            with realm.start(port=port):
+                track(realm)
+                self.assertNotEqual(realm.kdc_port, port)
+                # The first KDC did bind the shared port, was seen sharing it and replaced.
+                self.assertEqual(realm.kdc_log_path.read_text().count("commencing operation"), 2)
+                self.assertEqual(kinit_keytab(realm, USER).returncode, 0)
+
+    def test_bound_port_is_retried(self) -> None:
+        with socket.socket() as holder:  # no SO_REUSEPORT: the KDC's bind fails
+            holder.bind(("127.0.0.1", 0))
+            holder.listen()
+            port = holder.getsockname()[1]
+            realm = krbrealm.Realm(self.tmp / "r", principals=[USER])
+            with realm.start(port=port):
+                track(realm)
+                self.assertNotEqual(realm.kdc_port, port)
+                self.assertIn("Address already in use", realm.kdc_log_path.read_text())
+                self.assertEqual(kinit_keytab(realm, USER).returncode, 0)
+
 
 class Stop(TempDirCase):
     """stop() and the with-block leave no KDC, no port and no directory."""
