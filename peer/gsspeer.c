@@ -2,6 +2,7 @@
  * gsspeer: the reference peer of gssconform. Dispatches to one subcommand per role or tool.
  */
 #include "commands.h"
+#include "xmpp/xep0233-cmd.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,8 @@
 enum { EXIT_USAGE = 64 };
 
 const struct command gsspeer_commands[] = {
+    {"principal", "XEP-0233 Kerberos principal / SSPI SPN of an XMPP server", cmd_principal},
+    {"features", "the usable XEP-0233 <hostname/> of a stream features document", cmd_features},
     {NULL, NULL, NULL},
 };
 
