@@ -33,7 +33,7 @@ import threading
 import time
 import urllib.parse
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 DEFAULT_REALM = "GSSCONFORM.TEST"
 DEFAULT_ENCTYPES = ("aes256-cts-hmac-sha1-96",)
@@ -274,7 +274,7 @@ def _socket_inodes(pid: int) -> set[int]:
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def _pdeathsig_preexec(parent: int) -> Any:
+def _pdeathsig_preexec(parent: int) -> Callable[[], None]:
     """A preexec_fn that makes the child get SIGTERM when the forking thread's process dies."""
     prctl = _libc.prctl  # resolved before fork: the child only calls it
 
@@ -336,27 +336,36 @@ _signal_lock = threading.Lock()
 _signal_depth = 0
 _signal_saved: dict[int, Any] = {}
 _signal_fired = False
+_cleaning = 0  # main-thread with-blocks of realms now stopping their KDC
+_deferred: int | None = None  # a signal that arrived during such a cleanup
+
+
+def _signal_exception(signum: int) -> BaseException:
+    return KeyboardInterrupt() if signum == signal.SIGINT else SystemExit(128 + signum)
 
 
 def _raise_on_signal(signum: int, frame: Any) -> None:
-    """SIGTERM -> SystemExit, SIGINT -> KeyboardInterrupt, once: cleanup is not interrupted."""
-    global _signal_fired
+    """SIGTERM -> SystemExit, SIGINT -> KeyboardInterrupt, once; a signal that arrives while
+    a realm is being stopped is raised after the stop, so the cleanup is never interrupted."""
+    global _signal_fired, _deferred
     if _signal_fired:
         return
+    if _cleaning:
+        _deferred = signum
+        return
     _signal_fired = True
-    if signum == signal.SIGINT:
-        raise KeyboardInterrupt
-    raise SystemExit(128 + signum)
+    raise _signal_exception(signum)
 
 
 def _install_signal_handlers() -> bool:
     """Turn SIGTERM/SIGINT into exceptions while a realm's with-block runs (main thread only)."""
-    global _signal_depth, _signal_fired
+    global _signal_depth, _signal_fired, _deferred
     if threading.current_thread() is not threading.main_thread():
         return False
     with _signal_lock:
         if _signal_depth == 0:
             _signal_fired = False
+            _deferred = None
             for signum in (signal.SIGTERM, signal.SIGINT):
                 _signal_saved[signum] = signal.signal(signum, _raise_on_signal)
         _signal_depth += 1
@@ -524,10 +533,19 @@ class Realm:
             raise
 
     def __exit__(self, *exc: object) -> None:
+        global _cleaning, _deferred, _signal_fired
+        guarded = self._handlers  # the handlers run in the main thread, and so does this exit
+        if guarded:
+            _cleaning += 1
         try:
             self.stop()
         finally:
+            if guarded:
+                _cleaning -= 1
             self._leave_handlers()
+            if guarded and not _cleaning and _deferred is not None and not _signal_fired:
+                signum, _deferred, _signal_fired = _deferred, None, True
+                raise _signal_exception(signum)
 
     def _leave_handlers(self) -> None:
         if self._handlers:

@@ -553,6 +553,26 @@ class OwnerKilled(TempDirCase):
         self.assertFalse(pid_running(pid))
         self.assertFalse((self.tmp / "r").exists())
 
+    def test_sigterm_during_stop_waits_for_the_stop(self) -> None:
+        code = (f"import os, signal, sys; sys.path.insert(0, {os.path.dirname(CLI)!r})\n"
+                "import krbrealm\n"
+                "class TermDuringStop(krbrealm.Realm):\n"
+                "    def stop(self, remove=True):\n"
+                "        os.kill(os.getpid(), signal.SIGTERM)\n"
+                "        super().stop(remove)\n"
+                "        print('STOPPED', flush=True)\n"
+                f"with TermDuringStop({str(self.tmp / 'r')!r}) as realm:\n"
+                "    print('READY', realm.kdc_pid, flush=True)\n"
+                "print('NOT REACHED', flush=True)\n")
+        result = run([sys.executable, "-c", code])
+        lines = result.stdout.split()
+        self.assertEqual(lines[0], "READY", result.stderr)
+        STARTED_PIDS.append(int(lines[1]))
+        self.assertEqual(lines[2:], ["STOPPED"])  # the stop finished, then SystemExit
+        self.assertEqual(result.returncode, 128 + signal.SIGTERM)
+        self.assertFalse(pid_running(int(lines[1])))
+        self.assertFalse((self.tmp / "r").exists())
+
     def test_sigkill_of_owner(self) -> None:
         owner, pid = self.start_owner()
         owner.kill()
