@@ -1,0 +1,77 @@
+"""Observations: what a process did, in a form verdict rules and reports can cite."""
+
+from __future__ import annotations
+
+import re
+
+from .process import Proc
+
+# Text a crashing program leaves on stderr (sanitizers, libc, language runtimes).
+_CRASH = re.compile(
+    r"ERROR: (Address|Leak|Thread|Memory)Sanitizer"
+    r"|\S+\.(c|cc|cpp|cxx|h):\d+:\d+: runtime error:"
+    r"|Assertion [`'].*' failed"
+    r"|terminate called after throwing"
+    r"|\*\*\* stack smashing detected"
+    r"|double free or corruption|free\(\): invalid|malloc\(\): "
+    r"|Fatal Python error"
+    r"|thread '.*' panicked at"
+    r"|Segmentation fault|Aborted \(core dumped\)")
+# A wrapper shell reports a child's fatal signal N as exit 128+N.
+_WRAPPED_SIGNALS = {128 + 4: "SIGILL", 128 + 6: "SIGABRT", 128 + 7: "SIGBUS", 128 + 8: "SIGFPE",
+                    128 + 11: "SIGSEGV"}
+TAIL = 4096
+
+
+def crash(proc: Proc, stderr: str) -> str | None:
+    """Why the process counts as crashed (signal it did not get from us, abort text), or None."""
+    sig = proc.signal
+    if sig and not (proc.stopped_by_harness and sig in ("SIGTERM", "SIGKILL")):
+        return f"killed by {sig}"
+    if proc.returncode in _WRAPPED_SIGNALS:
+        return f"exit {proc.returncode} ({_WRAPPED_SIGNALS[proc.returncode]} in a child)"
+    match = _CRASH.search(stderr)
+    if match:
+        line_start = stderr.rfind("\n", 0, match.start()) + 1
+        line_end = stderr.find("\n", match.end())
+        return "stderr: " + stderr[line_start:line_end if line_end >= 0 else None].strip()[:300]
+    return None
+
+
+def side(proc: Proc | None, started: bool, ready: bool | None, timed_out: bool,
+         transcript: list | None = None) -> dict:
+    """The observations of one side (candidate or peer) of a case."""
+    if proc is None or proc.popen is None:
+        return {"started": started, "exit": None, "signal": None, "ready": ready,
+                "timed_out": timed_out, "events": [], "event": {}, "stdout": "", "stderr": "",
+                "crash": None, "stopped": False, "elapsed": None, "transcript": transcript or []}
+    stderr = proc.stderr.text()
+    by_name: dict[str, list] = {}
+    for event in proc.stdout.events:
+        by_name.setdefault(str(event.get("event")), []).append(event)
+    exit_code = proc.returncode if proc.returncode is not None and proc.returncode >= 0 else None
+    return {
+        "started": True, "exit": exit_code, "signal": proc.signal, "ready": ready,
+        "timed_out": timed_out, "stopped": proc.stopped_by_harness, "killed": proc.killed,
+        "elapsed": proc.elapsed, "events": proc.stdout.events, "event": by_name,
+        "stdout": proc.stdout.text(), "stderr": stderr, "crash": crash(proc, stderr),
+        "stdout_bytes": proc.stdout.total, "stderr_bytes": proc.stderr.total,
+        "truncated": proc.stdout.truncated or proc.stderr.truncated,
+        "escaped": proc.leftovers, "transcript": transcript or [],
+    }
+
+
+def summary(obs: dict) -> dict:
+    """A compact copy for results.json (full texts live in the artifacts)."""
+    out: dict = {}
+    for name, value in obs.items():
+        if name in ("candidate", "peer") and isinstance(value, dict):
+            out[name] = {k: v for k, v in value.items()
+                         if k not in ("stdout", "stderr", "events", "event", "transcript")}
+            out[name]["events"] = value.get("events", [])[:20]
+            out[name]["stderr_tail"] = value.get("stderr", "")[-TAIL:]
+        elif name == "kdc" and isinstance(value, dict):
+            out[name] = {k: v for k, v in value.items() if k != "requests"}
+        else:
+            out[name] = value
+    return out

@@ -1,0 +1,262 @@
+"""index.html (candidates x cases matrix, coloured by verdict, with filters) and one static page
+per case (spec quotes, checks, decoded transcript, Kerberos trace, KDC lines, stderr).
+No external assets: styles and the filter script are inline."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+
+from .verdict import VERDICTS
+
+VERDICT_COLOURS = {"PASS": "#8fd18f", "FAIL": "#f08080", "NON-STRICT": "#f5d76e",
+                   "INFO": "#b9d7f0", "UNIMPLEMENTED": "#d9c2ec", "CRASH": "#c0392b",
+                   "TIMEOUT": "#f0a35e", "ERROR": "#9e9e9e", "SKIP": "#e6e6e6",
+                   "XFAIL": "#c8e6c9", "XPASS": "#ff7043"}
+STYLE = """
+body{font-family:sans-serif;margin:1.2em;color:#222}
+table{border-collapse:collapse;margin:.6em 0}
+td,th{border:1px solid #bbb;padding:.25em .5em;vertical-align:top;text-align:left}
+th{background:#f0f0f0}
+code,pre{font-family:monospace;font-size:90%}
+pre{background:#f7f7f7;border:1px solid #ddd;padding:.5em;overflow:auto;max-height:30em}
+blockquote{margin:0;padding-left:.6em;border-left:3px solid #999;font-style:italic}
+.v{display:inline-block;padding:0 .3em;margin:1px;border-radius:3px;font-size:85%}
+td.cell a{color:#000;text-decoration:none;display:block}
+.uncovered{background:#fff4f4}
+.problem{color:#a00}
+#filters label{margin-right:.6em;white-space:nowrap}
+"""
+ARTIFACT_CAP = 64 << 10
+
+
+def page_name(case_id: str, role: str) -> str:
+    """The file name of a case page, relative to the cases/ folder."""
+    return case_id.replace("/", "__") + f"--{role}.html"
+
+
+def _cell_colour(verdict: str) -> str:
+    return VERDICT_COLOURS.get(verdict, "#fff")
+
+
+def _read(out: str, rel: str | None) -> str | None:
+    if not rel:
+        return None
+    try:
+        with open(os.path.join(out, rel), "rb") as handle:
+            data = handle.read(ARTIFACT_CAP + 1)
+    except OSError:
+        return None
+    text = data[:ARTIFACT_CAP].decode("utf-8", "replace")
+    return text + ("\n[... cut: see the artifact file]" if len(data) > ARTIFACT_CAP else "")
+
+
+def _transcript_table(text: str) -> str:
+    rows = []
+    for line in text.splitlines()[:500]:
+        try:
+            frame = json.loads(line)
+        except ValueError:
+            frame = {"raw": line}
+        if not isinstance(frame, dict):
+            frame = {"value": frame}
+        rows.append(frame)
+    if not rows:
+        return "<p>(empty transcript)</p>"
+    keys: list[str] = []
+    for row in rows:
+        keys += [k for k in row if k not in keys]
+    esc = html.escape
+    out = ["<table><tr>" + "".join(f"<th>{esc(k)}</th>" for k in keys) + "</tr>"]
+    for row in rows:
+        cells = []
+        for key in keys:
+            value = row.get(key, "")
+            text = value if isinstance(value, str) else json.dumps(value)
+            if len(text) > 200:
+                text = text[:200] + "..."
+            cells.append(f"<td><code>{esc(text)}</code></td>")
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</table>")
+    return "".join(out)
+
+
+def _case_page(doc: dict, case_id: str, role: str, results: list[dict], out: str) -> str:
+    esc = html.escape
+    case = doc.get("cases", {}).get(case_id, {"id": case_id, "title": "", "refs": [],
+                                                "checks": []})
+    parts = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+             f"<title>{esc(case_id)} ({esc(role)})</title><style>{STYLE}</style></head><body>",
+             "<p><a href='../index.html'>&larr; matrix</a></p>",
+             f"<h1><code>{esc(case_id)}</code></h1><p>{esc(case.get('title', ''))}</p>",
+             f"<p>candidate role <b>{esc(role)}</b>; reference peer role "
+             f"<b>{esc(str(case.get('peer_role') or '-'))}</b>; defined in "
+             f"<code>{esc(str(case.get('file', '')))}:{case.get('line') or ''}</code></p>"]
+    if case.get("description"):
+        parts.append(f"<p>{esc(case['description'])}</p>")
+    if case.get("refs"):
+        parts.append("<h2>Specification</h2>")
+        for ref in case["refs"]:
+            parts.append(f"<p><b>{esc(ref['doc'])}</b> {esc(ref.get('revision', ''))} "
+                         f"&sect;{esc(ref['section'])} <span class='v' style='background:#eee'>"
+                         f"{esc(ref['level'])}</span> {esc(ref.get('requirement', ''))}</p>"
+                         f"<blockquote>{esc(ref['quote'])}</blockquote>")
+    for result in results:
+        colour = _cell_colour(result["verdict"])
+        anchor = esc(f"{result['candidate']}-{result.get('repeat', 1)}")
+        parts.append(f"<h2 id='{anchor}'>{esc(result['candidate'])}"
+                     f"{' #' + str(result['repeat']) if result.get('repeat', 1) > 1 else ''}: "
+                     f"<span class='v' style='background:{colour}'>{esc(result['verdict'])}"
+                     f"</span></h2><p>{esc(result['reason'])}</p>")
+        if result.get("checks"):
+            parts.append("<table><tr><th>check</th><th>level</th><th>observed</th>"
+                         "<th>outcome</th></tr>")
+            for check in result["checks"]:
+                parts.append(f"<tr><td>{esc(check['message'])}</td><td>{esc(check['level'])}"
+                             f"</td><td><code>{esc(check['seen'])}</code></td><td>"
+                             f"{'passed' if check['passed'] else '<b>failed</b>'}</td></tr>")
+            parts.append("</table>")
+        obs = result.get("observations", {})
+        for side in ("candidate", "peer"):
+            if side in obs:
+                facts = {k: obs[side].get(k) for k in ("exit", "signal", "ready", "timed_out",
+                                                       "stopped", "elapsed", "crash",
+                                                       "truncated", "escaped")}
+                parts.append(f"<p><b>{side}</b>: " + ", ".join(
+                    f"{k}={esc(json.dumps(v))}" for k, v in facts.items() if v not in (None, [])
+                ) + "</p>")
+        artifacts = result.get("artifacts", {})
+        sections = [("commands.json", "Command lines"),
+                    ("peer.transcript.jsonl", "Reference peer transcript (decoded)"),
+                    ("candidate.transcript.jsonl", "Candidate transcript"),
+                    ("peer.krb5trace", "KRB5_TRACE of the reference peer"),
+                    ("candidate.krb5trace", "KRB5_TRACE of the candidate"),
+                    ("kdc.log", "KDC log lines of the case"),
+                    ("candidate.stderr", "Candidate stderr"),
+                    ("candidate.stdout", "Candidate stdout (events)"),
+                    ("peer.stderr", "Reference peer stderr"),
+                    ("peer.stdout", "Reference peer stdout (events)")]
+        for key, title in sections:
+            text = _read(out, artifacts.get(key))
+            if text is None:
+                continue
+            link = f"<a href='../{esc(artifacts[key])}'>{esc(key)}</a>"
+            if key.endswith("transcript.jsonl"):
+                parts.append(f"<h3>{title} ({link})</h3>{_transcript_table(text)}")
+            else:
+                parts.append(f"<h3>{title} ({link})</h3><pre>{esc(text) or '(empty)'}</pre>")
+    parts.append("</body></html>\n")
+    return "".join(parts)
+
+
+_SCRIPT = """
+function applyFilters() {
+  var boxes = document.querySelectorAll('#filters input[type=checkbox]');
+  var shown = {};
+  for (var i = 0; i < boxes.length; i++) { shown[boxes[i].value] = boxes[i].checked; }
+  var text = document.getElementById('casefilter').value.toLowerCase();
+  var rows = document.querySelectorAll('#matrix tbody tr');
+  var visible = 0;
+  for (var r = 0; r < rows.length; r++) {
+    var row = rows[r];
+    var idMatch = row.getAttribute('data-case').toLowerCase().indexOf(text) >= 0;
+    var cells = row.querySelectorAll('td.cell');
+    var any = false;
+    for (var c = 0; c < cells.length; c++) {
+      var verdicts = cells[c].getAttribute('data-verdicts').split(' ');
+      for (var v = 0; v < verdicts.length; v++) { if (shown[verdicts[v]]) { any = true; } }
+    }
+    var show = idMatch && (any || cells.length === 0);
+    row.style.display = show ? '' : 'none';
+    if (show) { visible++; }
+  }
+  document.getElementById('visible').textContent = String(visible);
+}
+document.addEventListener('DOMContentLoaded', function () {
+  var inputs = document.querySelectorAll('#filters input');
+  for (var i = 0; i < inputs.length; i++) {
+    inputs[i].addEventListener('input', applyFilters);
+    inputs[i].addEventListener('change', applyFilters);
+  }
+  applyFilters();
+});
+"""
+
+
+def write(doc: dict, out: str) -> None:
+    """Write index.html and cases/*.html into out."""
+    esc = html.escape
+    results = doc["results"]
+    candidates = []
+    for result in results:
+        if result["candidate"] not in candidates:
+            candidates.append(result["candidate"])
+    rows: dict[tuple[str, str], dict[str, list[dict]]] = {}
+    for result in results:
+        rows.setdefault((result["case"], result["role"]), {}).setdefault(
+            result["candidate"], []).append(result)
+    os.makedirs(os.path.join(out, "cases"), exist_ok=True)
+    for (case_id, role), by_candidate in rows.items():
+        flat = [r for name in candidates for r in by_candidate.get(name, [])]
+        with open(os.path.join(out, "cases", page_name(case_id, role)), "w",
+                  encoding="utf-8") as handle:
+            handle.write(_case_page(doc, case_id, role, flat, out))
+    meta = doc["meta"]
+    versions = {c["name"]: c.get("version", "") for c in doc.get("candidates", [])}
+    totals = {v: 0 for v in VERDICTS}
+    for result in results:
+        totals[result["verdict"]] += 1
+    realm = meta.get("realm") or {}
+    parts = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+             "<title>gssconform results</title>", f"<style>{STYLE}</style>",
+             f"<script>{_SCRIPT}</script></head><body>",
+             "<h1>gssconform results</h1>",
+             f"<p>gssconform {esc(str(meta.get('version', '')))}, specs "
+             f"{esc(', '.join(meta.get('specs', [])))}, started {esc(str(meta.get('started')))}, "
+             f"realm {esc(str(realm.get('realm', '-')))} "
+             f"{esc(', '.join(realm.get('enctypes', []) or []))}, deadline "
+             f"{esc(str(meta.get('deadline')))} s{', strict' if meta.get('strict') else ''}"
+             f"{', <b>interrupted</b>' if meta.get('interrupted') else ''}. "
+             f"<a href='requirements.html'>Requirement coverage</a> &middot; "
+             f"<a href='results.json'>results.json</a> &middot; <a href='junit.xml'>junit.xml</a>"
+             f" &middot; <a href='results.tap'>results.tap</a></p>",
+             "<p>" + " ".join(f"<span class='v' style='background:{_cell_colour(v)}'>{v} "
+                              f"{n}</span>" for v, n in totals.items() if n) + "</p>",
+             "<div id='filters'><b>show:</b> "]
+    for verdict in VERDICTS:
+        parts.append(f"<label><input type='checkbox' value='{verdict}' checked> "
+                     f"<span class='v' style='background:{_cell_colour(verdict)}'>{verdict}"
+                     f"</span></label>")
+    parts.append(" <label>case <input type='text' id='casefilter' placeholder='id contains'>"
+                 "</label> <span id='visible'></span> rows</div>")
+    parts.append("<table id='matrix'><thead><tr><th>case</th><th>role</th>")
+    for name in candidates:
+        parts.append(f"<th title='{esc(versions.get(name, ''))}'>{esc(name)}<br><small>"
+                     f"{esc(versions.get(name, '')[:40])}</small></th>")
+    parts.append("</tr></thead><tbody>")
+    for (case_id, role), by_candidate in rows.items():
+        title = doc.get("cases", {}).get(case_id, {}).get("title", "")
+        page = "cases/" + page_name(case_id, role)
+        parts.append(f"<tr data-case='{esc(case_id)}'><td><a href='{esc(page)}' "
+                     f"title='{esc(title)}'><code>{esc(case_id)}</code></a></td>"
+                     f"<td>{esc(role)}</td>")
+        for name in candidates:
+            cell = by_candidate.get(name, [])
+            if not cell:
+                parts.append("<td></td>")
+                continue
+            verdicts = [r["verdict"] for r in cell]
+            worst = cell[0]["verdict"]
+            for verdict in verdicts:
+                if VERDICTS.index(verdict) > VERDICTS.index(worst) and worst == "PASS":
+                    worst = verdict
+            label = " ".join(sorted(set(verdicts), key=verdicts.index))
+            parts.append(f"<td class='cell' data-verdicts='{esc(label)}' "
+                         f"style='background:{_cell_colour(worst)}' title='{esc(cell[0]['reason'])}'>"
+                         f"<a href='{esc(page)}#{esc(name)}-{cell[0].get('repeat', 1)}'>"
+                         f"{esc(label)}</a></td>")
+        parts.append("</tr>")
+    parts.append("</tbody></table></body></html>\n")
+    with open(os.path.join(out, "index.html"), "w", encoding="utf-8") as handle:
+        handle.write("".join(parts))

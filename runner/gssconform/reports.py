@@ -1,0 +1,108 @@
+"""Writing every report of a results document, the one-screen summary, and merging shards."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from . import report_html, report_junit, report_requirements, report_tap
+from .errors import InputError
+from .verdict import VERDICTS
+
+FILES = ("results.json", "results.tap", "junit.xml", "index.html", "requirements.html",
+         "requirements.json")
+
+
+def write_all(doc: dict, out: str, scenarios: str) -> dict[str, str]:
+    """Write results.json, results.tap, junit.xml, index.html (+ case pages) and the
+    requirement coverage reports into out; returns their paths."""
+    os.makedirs(out, exist_ok=True)
+    paths = {name: os.path.join(out, name) for name in FILES}
+    with open(paths["results.json"], "w", encoding="utf-8") as handle:
+        json.dump(doc, handle, indent=1, default=str)
+        handle.write("\n")
+    with open(paths["results.tap"], "w", encoding="utf-8") as handle:
+        handle.write(report_tap.render(doc))
+    with open(paths["junit.xml"], "wb") as handle:
+        handle.write(report_junit.render(doc))
+    coverage = report_requirements.coverage(doc, scenarios)
+    with open(paths["requirements.json"], "w", encoding="utf-8") as handle:
+        json.dump(coverage, handle, indent=1)
+        handle.write("\n")
+    with open(paths["requirements.html"], "w", encoding="utf-8") as handle:
+        handle.write(report_requirements.render_html(coverage))
+    report_html.write(doc, out)
+    return paths
+
+
+def counts(results: list[dict]) -> dict[str, dict[str, int]]:
+    """Per candidate: verdict -> count."""
+    table: dict[str, dict[str, int]] = {}
+    for result in results:
+        row = table.setdefault(result["candidate"], {v: 0 for v in VERDICTS})
+        row[result["verdict"]] += 1
+    return table
+
+
+def summary_line(results: list[dict]) -> str:
+    """'N results: 3 PASS, 1 FAIL' over all candidates."""
+    total: dict[str, int] = {}
+    for result in results:
+        total[result["verdict"]] = total.get(result["verdict"], 0) + 1
+    parts = [f"{total[v]} {v}" for v in VERDICTS if total.get(v)]
+    return f"{len(results)} results: {', '.join(parts) or 'none'}"
+
+
+def summary_table(results: list[dict]) -> str:
+    """The one-screen summary of `gssconform report`: one row per candidate."""
+    shown = ("PASS", "FAIL", "NON-STRICT", "CRASH", "TIMEOUT", "UNIMPLEMENTED", "ERROR", "SKIP",
+             "XFAIL")
+    header = f"{'candidate':<16}" + "".join(f"{v:>14}" for v in shown)
+    lines = [header, "-" * len(header)]
+    for name, row in sorted(counts(results).items()):
+        lines.append(f"{name:<16}" + "".join(f"{row[v]:>14}" for v in shown))
+    return "\n".join(lines)
+
+
+def _order(result: dict) -> tuple:
+    return (result["case"], result["candidate"], result["role"], result.get("repeat", 1))
+
+
+def merge(dirs: list[str], out: str) -> dict:
+    """Combine the results.json of shard folders into one document whose artifact paths are
+    relative to out."""
+    merged: dict = {"format": "gssconform-results/1", "meta": {}, "candidates": [], "cases": {},
+                    "results": []}
+    shards = []
+    seen = set()
+    for folder in dirs:
+        path = os.path.join(folder, "results.json")
+        try:
+            with open(path, encoding="utf-8") as handle:
+                doc = json.load(handle)
+        except (OSError, ValueError) as err:
+            raise InputError(f"cannot read results: {err}", path) from None
+        if doc.get("format") != "gssconform-results/1":
+            raise InputError("not a gssconform results file", path, None, "format")
+        if not merged["meta"]:
+            merged["meta"] = dict(doc["meta"])
+        shards.append({"dir": folder, "shard": doc["meta"].get("shard"),
+                       "started": doc["meta"].get("started"),
+                       "interrupted": doc["meta"].get("interrupted", False)})
+        names = {c["name"] for c in merged["candidates"]}
+        merged["candidates"] += [c for c in doc["candidates"] if c["name"] not in names]
+        merged["cases"].update(doc["cases"])
+        for result in doc["results"]:
+            key = _order(result)
+            if key in seen:
+                raise InputError(f"result {key} appears in more than one shard", path)
+            seen.add(key)
+            result = dict(result)
+            result["artifacts"] = {k: os.path.relpath(os.path.join(folder, v), out)
+                                   for k, v in result.get("artifacts", {}).items()}
+            merged["results"].append(result)
+    merged["results"].sort(key=_order)
+    merged["meta"]["shard"] = "merged"
+    merged["meta"]["shards"] = shards
+    merged["meta"]["interrupted"] = any(s["interrupted"] for s in shards)
+    return merged

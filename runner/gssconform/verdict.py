@@ -1,0 +1,147 @@
+"""Verdict rules: checks over observations, expectations from profiles, exit codes."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .candidate import Expectation
+from .errors import EXIT_FAILURES, EXIT_HARNESS, EXIT_NO_CASE, EXIT_OK
+from .scenario import Case, Check
+
+VERDICTS = ("PASS", "FAIL", "NON-STRICT", "INFO", "UNIMPLEMENTED", "CRASH", "TIMEOUT", "ERROR",
+            "SKIP", "XFAIL", "XPASS")
+# Verdicts that make `run` exit 1 (ERROR makes it exit 2).
+FAILING = ("FAIL", "CRASH", "TIMEOUT", "XPASS")
+# Verdicts an xfail expectation turns into XFAIL.
+UNWANTED = ("FAIL", "NON-STRICT", "CRASH", "TIMEOUT")
+_MISSING = object()
+
+
+def resolve(observations: dict, path: str) -> Any:
+    """The value at a dotted path ('peer.event.done.0.verified'), or a missing marker."""
+    value: Any = observations
+    for part in path.split("."):
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and re.fullmatch(r"-?\d+", part) and \
+                -len(value) <= int(part) < len(value):
+            value = value[int(part)]
+        elif part == "count" and isinstance(value, (list, str, dict)):
+            value = len(value)
+        else:
+            return _MISSING
+    return value
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def evaluate(check: Check, observations: dict) -> tuple[bool, str]:
+    """Apply one check; returns (passed, what was observed)."""
+    value = resolve(observations, check.observe)
+    op, want = check.operator, check.operand
+    if op == "present":
+        ok = (value is not _MISSING and value is not None) == want
+        return ok, f"{check.observe} {'present' if value is not _MISSING else 'absent'}"
+    if value is _MISSING:
+        return False, f"{check.observe} was not observed"
+    seen = f"{check.observe} = {_short(value)}"
+    try:
+        if op == "equals":
+            ok = value == want
+        elif op == "not_equals":
+            ok = value != want
+        elif op == "one_of":
+            ok = value in want
+        elif op == "contains":
+            ok = want in value if isinstance(value, (str, list, dict)) else False
+        elif op == "not_contains":
+            ok = want not in value if isinstance(value, (str, list, dict)) else True
+        elif op == "matches":
+            ok = isinstance(value, str) and re.search(want, value) is not None
+        elif op == "at_least":
+            ok = value is not None and value >= want
+        elif op == "at_most":
+            ok = value is not None and value <= want
+        elif op == "length":
+            ok = hasattr(value, "__len__") and len(value) == want
+        else:
+            ok = False
+    except TypeError:
+        ok = False
+    return ok, seen
+
+
+def _level_verdict(level: str, strict: bool) -> str:
+    if level in ("MUST", "security"):
+        return "FAIL"
+    if level in ("SHOULD", "de-facto"):
+        return "FAIL" if strict else "NON-STRICT"
+    return "INFO"
+
+
+def judge(case: Case, obs: dict, strict: bool) -> tuple[str, str, list[dict]]:
+    """The verdict of a case that ran: (verdict, reason, check outcomes)."""
+    cand, peer = obs["candidate"], obs.get("peer") or {}
+    if peer.get("crash"):
+        return "ERROR", f"reference peer crashed ({peer['crash']})", []
+    if cand.get("crash"):
+        return "CRASH", f"candidate crashed: {cand['crash']}", []
+    if cand.get("exit") == 64:
+        reason = (cand.get("stderr") or "").strip().splitlines()
+        return "UNIMPLEMENTED", "candidate cannot honour this case (exit 64)" + (
+            f": {reason[-1][:200]}" if reason else ""), []
+    if case.timeouts == "verdict":
+        server = cand if case.server == "candidate" else peer
+        if case.peer and server.get("ready") is False:
+            if case.server == "peer":
+                return "ERROR", "reference peer never became ready", []
+            if server.get("timed_out"):
+                return "TIMEOUT", "candidate never became ready within the deadline", []
+            return "FAIL", (f"candidate exited before it was ready (exit {server.get('exit')}"
+                            f"{', ' + server['signal'] if server.get('signal') else ''})"), []
+        for name, side in (("candidate", cand), ("reference peer", peer)):
+            if side.get("timed_out"):
+                return "TIMEOUT", f"{name} did not finish within the deadline", []
+    outcomes = []
+    worst = None
+    order = ("FAIL", "NON-STRICT", "INFO")
+    for check in case.checks:
+        ok, seen = evaluate(check, obs)
+        outcomes.append({"observe": check.observe, "level": check.level, "passed": ok,
+                         "seen": seen, "message": check.message})
+        if not ok:
+            verdict = _level_verdict(check.level, strict)
+            if worst is None or order.index(verdict) < order.index(worst[0]):
+                worst = (verdict, f"{check.level}: {check.message} ({seen})")
+    if worst:
+        return worst[0], worst[1], outcomes
+    return "PASS", "all checks passed", outcomes
+
+
+def expect(verdict: str, reason: str, exp: Expectation | None) -> tuple[str, str]:
+    """Apply a profile xfail expectation (tlsfuzzer-style expected message)."""
+    if exp is None or exp.xfail is None:
+        return verdict, reason
+    if verdict in UNWANTED:
+        if exp.message and exp.message not in reason:
+            return verdict, (f"{reason} [expected failure '{exp.xfail}' but the reason lacks "
+                             f"'{exp.message}' ({exp.source})]")
+        return "XFAIL", f"{reason} [expected: {exp.xfail}]"
+    if verdict == "PASS":
+        return "XPASS", f"passed but expected to fail: {exp.xfail} ({exp.source})"
+    return verdict, reason
+
+
+def exit_code(verdicts: list[str]) -> int:
+    """The run's exit status from its verdicts (suite-design: exit codes)."""
+    if not verdicts:
+        return EXIT_NO_CASE
+    if "ERROR" in verdicts:
+        return EXIT_HARNESS
+    if any(v in FAILING for v in verdicts):
+        return EXIT_FAILURES
+    return EXIT_OK
