@@ -259,6 +259,54 @@ class Specs(unittest.TestCase):
             krbrealm.Realm("/nonexistent/x", realm="A B")
 
 
+class KdcLogLines(unittest.TestCase):
+    """parse_kdc_log_line on line shapes krb5kdc 1.20 wrote in the runs above (shortened)."""
+
+    PREFIX = "Nov 22 07:28:41 vm krb5kdc[9266](info): "
+
+    def test_issue(self) -> None:
+        r = krbrealm.parse_kdc_log_line(
+            self.PREFIX + "TGS_REQ (2 etypes {aes256-cts-hmac-sha384-192(20), "
+            "aes256-cts-hmac-sha1-96(18)}) 127.0.0.1: ISSUE: authtime 1795332521, etypes "
+            "{rep=aes256-cts-hmac-sha384-192(20), tkt=aes256-cts-hmac-sha384-192(20), "
+            "ses=aes256-cts-hmac-sha384-192(20)}, alice@R.TEST for zmq/localhost@R.TEST\n")
+        assert r is not None
+        self.assertEqual((r.time, r.kind, r.client, r.server, r.outcome, r.status, r.pid),
+                         ("Nov 22 07:28:41", "TGS_REQ", "alice@R.TEST", "zmq/localhost@R.TEST",
+                          "ISSUE", "ISSUE", 9266))
+        self.assertEqual(r.requested_etypes,
+                         ("aes256-cts-hmac-sha384-192", "aes256-cts-hmac-sha1-96"))
+        self.assertEqual((r.ticket_etype, r.session_etype, r.address),
+                         ("aes256-cts-hmac-sha384-192", "aes256-cts-hmac-sha384-192", "127.0.0.1"))
+        self.assertFalse(r.line.endswith("\n"))
+
+    def test_errors(self) -> None:
+        r = krbrealm.parse_kdc_log_line(
+            self.PREFIX + "TGS_REQ (1 etypes {aes256-cts-hmac-sha1-96(18)}) 127.0.0.1: "
+            "LOOKING_UP_SERVER: authtime 0, etypes {rep=UNSUPPORTED:(0)} alice@R.TEST for "
+            "xmpp/a.example.com/example.com@R.TEST, Server not found in Kerberos database")
+        assert r is not None
+        self.assertEqual((r.server, r.outcome, r.status, r.ticket_etype),
+                         ("xmpp/a.example.com/example.com@R.TEST",
+                          "Server not found in Kerberos database", "LOOKING_UP_SERVER", ""))
+        r = krbrealm.parse_kdc_log_line(
+            self.PREFIX + "AS_REQ (1 etypes {aes256-cts-hmac-sha1-96(18)}) 127.0.0.1: "
+            "CLIENT_NOT_FOUND: ghost@R.TEST for krbtgt/R.TEST@R.TEST, "
+            "Client not found in Kerberos database")
+        assert r is not None
+        self.assertEqual((r.kind, r.client, r.server, r.outcome),
+                         ("AS_REQ", "ghost@R.TEST", "krbtgt/R.TEST@R.TEST",
+                          "Client not found in Kerberos database"))
+
+    def test_other_lines(self) -> None:
+        self.assertIsNone(krbrealm.parse_kdc_log_line(self.PREFIX + "commencing operation"))
+        self.assertIsNone(krbrealm.parse_kdc_log_line(self.PREFIX + "closing down fd 11"))
+        odd = krbrealm.parse_kdc_log_line(self.PREFIX + "AS_REQ (something new) 127.0.0.1")
+        assert odd is not None
+        self.assertEqual((odd.kind, odd.outcome, odd.time), ("AS_REQ", "UNPARSED",
+                                                            "Nov 22 07:28:41"))
+
+
 class Errors(TempDirCase):
     """Failures are RealmErrors that name what failed; nothing is left behind."""
 
