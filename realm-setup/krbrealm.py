@@ -600,6 +600,7 @@ class Realm:
         return self
 
     def _abort_start(self) -> None:
+        self._principals.clear()  # their keytabs go with the directory
         try:
             self._stop_kdc()
         finally:
