@@ -3,6 +3,7 @@
  */
 #include "commands.h"
 #include "xmpp/xep0233-cmd.h"
+#include "zmtp/roles.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,9 @@ enum { EXIT_USAGE = 64 };
 const struct command gsspeer_commands[] = {
     {"principal", "XEP-0233 Kerberos principal / SSPI SPN of an XMPP server", cmd_principal},
     {"features", "the usable XEP-0233 <hostname/> of a stream features document", cmd_features},
+    {"zmtp-server", "ZMTP GSSAPI server: echo, PULL sink or PUB (libzmq-compatible)",
+     cmd_zmtp_server},
+    {"zmtp-client", "ZMTP GSSAPI client: DEALER/REQ round trips, PUSH, SUB", cmd_zmtp_client},
     {NULL, NULL, NULL},
 };
 

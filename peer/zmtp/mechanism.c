@@ -1,0 +1,879 @@
+/* The ZMTP GSSAPI mechanism state machine: see mechanism.h. */
+#include "zmtp/mechanism.h"
+
+#include "util/builder.h"
+#include "util/gss.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum mech_state {
+    STATE_START, /* before zmtp_mech_start */
+    STATE_TOKEN, /* waiting for the peer's INITIATE */
+    STATE_EMPTY, /* server: waiting for the client's empty command frame */
+    STATE_READY, /* waiting for the peer's READY */
+    STATE_DATA,  /* both READYs done */
+    STATE_FAILED,
+};
+
+/* A growable FIFO of fixed-size items. */
+struct queue {
+    void *items;
+    size_t item_size, head, count, cap;
+};
+
+struct zmtp_mech {
+    struct zmtp_mech_config cfg;
+    enum mech_state state;
+    gss_ctx_id_t ctx;
+    bool context_complete;
+    char *peer_principal;
+    char peer_socket_type[256];
+    struct queue frames;       /* struct zmtp_mech_frame */
+    struct queue events;       /* struct zmtp_event */
+    struct zmtp_part *pending; /* parts of the message being received */
+    size_t pending_count, pending_cap;
+    unsigned char *note_plain; /* the last unwrapped plaintext (for the note) */
+    struct zmtp_error failure;
+};
+
+/* ---- queues ---- */
+
+static bool queue_push(struct queue *q, const void *item)
+{
+    if (q->head + q->count == q->cap) {
+        if (q->head > 0) {
+            memmove(q->items, (char *)q->items + q->head * q->item_size, q->count * q->item_size);
+            q->head = 0;
+        }
+        if (q->count == q->cap) {
+            size_t cap = q->cap == 0 ? 8 : q->cap * 2;
+            void *items = realloc(q->items, cap * q->item_size);
+
+            if (items == NULL)
+                return false;
+            q->items = items;
+            q->cap = cap;
+        }
+    }
+    memcpy((char *)q->items + (q->head + q->count) * q->item_size, item, q->item_size);
+    q->count++;
+    return true;
+}
+
+static bool queue_pop(struct queue *q, void *item)
+{
+    if (q->count == 0)
+        return false;
+    memcpy(item, (char *)q->items + q->head * q->item_size, q->item_size);
+    q->head++;
+    q->count--;
+    if (q->count == 0)
+        q->head = 0;
+    return true;
+}
+
+/* ---- helpers ---- */
+
+/* Record a GSS failure of CALL as the mechanism's error. */
+static enum zmtp_status gss_failure(struct zmtp_error *err, const char *call, OM_uint32 major,
+                                    OM_uint32 minor)
+{
+    char *text = gssutil_status_text(major, minor);
+    enum zmtp_status status;
+
+    status = zmtp_fail(err, ZMTP_GSS_FAILURE, "%s: %s", call, text != NULL ? text : "?");
+    free(text);
+    return status;
+}
+
+/* Queue a frame whose body is B's contents (B is emptied); PLAIN (may be NULL) is copied. */
+static enum zmtp_status queue_frame(struct zmtp_mech *m, uint8_t flags, struct builder *b,
+                                    const char *kind, const unsigned char *plain, size_t plain_len,
+                                    struct zmtp_error *err)
+{
+    struct zmtp_mech_frame f = {.flags = flags, .kind = kind};
+
+    f.body = builder_detach(b, &f.len);
+    if (f.body == NULL)
+        return zmtp_fail(err, ZMTP_SYSTEM, "out of memory building %s", kind);
+    if (plain != NULL) {
+        f.plain = malloc(plain_len > 0 ? plain_len : 1);
+        if (f.plain == NULL) {
+            free(f.body);
+            return zmtp_fail(err, ZMTP_SYSTEM, "out of memory");
+        }
+        memcpy(f.plain, plain, plain_len);
+        f.plain_len = plain_len;
+    }
+    if (!queue_push(&m->frames, &f)) {
+        zmtp_mech_frame_free(&f);
+        return zmtp_fail(err, ZMTP_SYSTEM, "out of memory queueing %s", kind);
+    }
+    return ZMTP_OK;
+}
+
+/* Queue PLAIN: wrapped in a MESSAGE (COMMAND_FRAME: in a command frame) when encrypting, else
+ * PLAIN_FLAGS + the body after its flags byte as an ordinary frame. */
+static enum zmtp_status queue_payload(struct zmtp_mech *m, const unsigned char *plain,
+                                      size_t plain_len, bool command_frame, uint8_t plain_flags,
+                                      const char *kind, struct zmtp_error *err)
+{
+    gss_buffer_desc in, out = GSS_C_EMPTY_BUFFER;
+    OM_uint32 major, minor;
+    int conf_state = 0;
+    struct builder b;
+    enum zmtp_status status;
+
+    builder_init(&b);
+    if (m->cfg.plaintext) {
+        builder_add(&b, plain + 1, plain_len - 1);
+        return queue_frame(m, plain_flags, &b, kind, NULL, 0, err);
+    }
+    in.value = (void *)plain;
+    in.length = plain_len;
+    /* 38/ZMTP-GSSAPI de facto: gss_wrap(conf_req=1, default QOP). */
+    major = gss_wrap(&minor, m->ctx, !m->cfg.wrap_integrity_only, GSS_C_QOP_DEFAULT, &in,
+                     &conf_state, &out);
+    if (major != GSS_S_COMPLETE)
+        return gss_failure(err, "gss_wrap", major, minor);
+    zmtp_message_encode(&b, out.value, out.length);
+    gss_release_buffer(&minor, &out);
+    status = queue_frame(m, command_frame ? ZMTP_FLAG_COMMAND : 0, &b, kind, plain, plain_len, err);
+    return status;
+}
+
+static enum zmtp_status queue_event(struct zmtp_mech *m, struct zmtp_event *ev,
+                                    struct zmtp_error *err)
+{
+    if (!queue_push(&m->events, ev)) {
+        zmtp_event_free(ev);
+        return zmtp_fail(err, ZMTP_SYSTEM, "out of memory queueing an event");
+    }
+    return ZMTP_OK;
+}
+
+/* ---- lifecycle ---- */
+
+enum zmtp_status zmtp_mech_new(const struct zmtp_mech_config *cfg, struct zmtp_mech **mech,
+                               struct zmtp_error *err)
+{
+    struct zmtp_mech *m;
+
+    *mech = NULL;
+    if (cfg->socket_type == NULL || !zmtp_socket_type_valid(cfg->socket_type))
+        return zmtp_fail(err, ZMTP_SOCKET_MISMATCH, "socket type: \"%s\" is not a ZMTP type",
+                         cfg->socket_type != NULL ? cfg->socket_type : "(none)");
+    if (cfg->role == ZMTP_ROLE_CLIENT && cfg->target == GSS_C_NO_NAME)
+        return zmtp_fail(err, ZMTP_GSS_FAILURE, "client: no service principal to authenticate to");
+    m = calloc(1, sizeof(*m));
+    if (m == NULL)
+        return zmtp_fail(err, ZMTP_SYSTEM, "out of memory");
+    m->cfg = *cfg;
+    m->ctx = GSS_C_NO_CONTEXT;
+    m->frames.item_size = sizeof(struct zmtp_mech_frame);
+    m->events.item_size = sizeof(struct zmtp_event);
+    *mech = m;
+    return ZMTP_OK;
+}
+
+static void clear_pending(struct zmtp_mech *m)
+{
+    for (size_t i = 0; i < m->pending_count; i++)
+        free(m->pending[i].data);
+    m->pending_count = 0;
+}
+
+void zmtp_mech_free(struct zmtp_mech *m)
+{
+    struct zmtp_mech_frame f;
+    struct zmtp_event ev;
+    OM_uint32 minor;
+
+    if (m == NULL)
+        return;
+    while (zmtp_mech_next_frame(m, &f))
+        zmtp_mech_frame_free(&f);
+    while (zmtp_mech_next_event(m, &ev))
+        zmtp_event_free(&ev);
+    free(m->frames.items);
+    free(m->events.items);
+    clear_pending(m);
+    free(m->pending);
+    free(m->note_plain);
+    free(m->peer_principal);
+    if (m->ctx != GSS_C_NO_CONTEXT)
+        gss_delete_sec_context(&minor, &m->ctx, GSS_C_NO_BUFFER);
+    free(m);
+}
+
+bool zmtp_mech_next_frame(struct zmtp_mech *m, struct zmtp_mech_frame *frame)
+{
+    return queue_pop(&m->frames, frame);
+}
+
+void zmtp_mech_frame_free(struct zmtp_mech_frame *frame)
+{
+    free(frame->body);
+    free(frame->plain);
+    frame->body = NULL;
+    frame->plain = NULL;
+}
+
+bool zmtp_mech_next_event(struct zmtp_mech *m, struct zmtp_event *event)
+{
+    return queue_pop(&m->events, event);
+}
+
+void zmtp_event_free(struct zmtp_event *ev)
+{
+    for (size_t i = 0; i < ev->count; i++)
+        free(ev->parts[i].data);
+    free(ev->parts);
+    free(ev->topic);
+    free(ev->principal);
+    memset(ev, 0, sizeof(*ev));
+}
+
+bool zmtp_mech_ready(const struct zmtp_mech *m)
+{
+    return m->state == STATE_DATA;
+}
+
+const char *zmtp_mech_peer_socket_type(const struct zmtp_mech *m)
+{
+    return m->peer_socket_type;
+}
+
+const char *zmtp_mech_peer_principal(const struct zmtp_mech *m)
+{
+    return m->peer_principal;
+}
+
+/* ---- handshake ---- */
+
+/* Remember the peer's principal once the context is complete. */
+static void note_peer_principal(struct zmtp_mech *m, gss_name_t source)
+{
+    OM_uint32 minor;
+    gss_name_t name = source;
+
+    if (m->peer_principal != NULL)
+        return;
+    if (name == GSS_C_NO_NAME &&
+        GSS_ERROR(gss_inquire_context(&minor, m->ctx, NULL, &name, NULL, NULL, NULL, NULL, NULL)))
+        return;
+    m->peer_principal = gssutil_display_name(name);
+    if (name != source)
+        gss_release_name(&minor, &name);
+}
+
+/* Queue the token GSS produced: INITIATE(token), or the empty command frame when there is
+ * none (38/ZMTP-GSSAPI de facto: the client, once, after its context completes). */
+static enum zmtp_status queue_token(struct zmtp_mech *m, const gss_buffer_desc *token,
+                                    struct zmtp_error *err)
+{
+    struct builder b;
+
+    builder_init(&b);
+    if (token->length == 0)
+        return queue_frame(m, ZMTP_FLAG_COMMAND, &b, "empty", NULL, 0, err);
+    zmtp_initiate_encode(&b, token->value, token->length);
+    return queue_frame(m, ZMTP_FLAG_COMMAND, &b, "INITIATE", NULL, 0, err);
+}
+
+/* Client: one gss_init_sec_context step with INPUT (NULL for the first). */
+static enum zmtp_status client_step(struct zmtp_mech *m, const unsigned char *input, size_t len,
+                                    struct zmtp_error *err)
+{
+    gss_buffer_desc in = {len, (void *)input}, out = GSS_C_EMPTY_BUFFER;
+    OM_uint32 major, minor, minor2;
+    enum zmtp_status status;
+
+    /* libzmq: default mechanism, MUTUAL | REPLAY, no channel bindings. */
+    major =
+        gss_init_sec_context(&minor, m->cfg.cred, &m->ctx, m->cfg.target, GSS_C_NO_OID,
+                             GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG, 0, GSS_C_NO_CHANNEL_BINDINGS,
+                             input != NULL ? &in : GSS_C_NO_BUFFER, NULL, &out, NULL, NULL);
+    if (GSS_ERROR(major)) {
+        gss_release_buffer(&minor2, &out);
+        return gss_failure(err, "gss_init_sec_context", major, minor);
+    }
+    status = queue_token(m, &out, err);
+    gss_release_buffer(&minor2, &out);
+    if (status != ZMTP_OK)
+        return status;
+    if (major == GSS_S_COMPLETE) {
+        m->context_complete = true;
+        note_peer_principal(m, GSS_C_NO_NAME);
+        m->state = STATE_READY;
+    } else {
+        m->state = STATE_TOKEN;
+    }
+    return ZMTP_OK;
+}
+
+/* Queue our READY: wrapped (00 "05 READY" props) in a command frame, or a plain READY. */
+static enum zmtp_status queue_ready(struct zmtp_mech *m, struct zmtp_error *err)
+{
+    struct builder b;
+    unsigned char *plain;
+    size_t plain_len;
+    enum zmtp_status status;
+
+    builder_init(&b);
+    builder_add_u8(&b, 0);
+    zmtp_ready_encode(&b, m->cfg.socket_type, zmtp_socket_type_has_identity(m->cfg.socket_type),
+                      m->cfg.identity, m->cfg.identity_len);
+    plain = builder_detach(&b, &plain_len);
+    if (plain == NULL)
+        return zmtp_fail(err, ZMTP_SYSTEM, "out of memory building READY");
+    status = queue_payload(m, plain, plain_len, true, ZMTP_FLAG_COMMAND, "READY", err);
+    free(plain);
+    return status;
+}
+
+enum zmtp_status zmtp_mech_start(struct zmtp_mech *m, struct zmtp_error *err)
+{
+    enum zmtp_status status = ZMTP_OK;
+
+    if (m->state != STATE_START)
+        return zmtp_fail(err, ZMTP_UNEXPECTED, "mechanism already started");
+    if (m->cfg.role == ZMTP_ROLE_CLIENT)
+        status = client_step(m, NULL, 0, err);
+    else
+        m->state = STATE_TOKEN;
+    if (status != ZMTP_OK)
+        m->state = STATE_FAILED;
+    return status;
+}
+
+/* Server: one gss_accept_sec_context step with the client's token. */
+static enum zmtp_status server_step(struct zmtp_mech *m, const unsigned char *input, size_t len,
+                                    struct zmtp_error *err)
+{
+    gss_buffer_desc in = {len, (void *)input}, out = GSS_C_EMPTY_BUFFER;
+    gss_name_t client = GSS_C_NO_NAME;
+    OM_uint32 major, minor, minor2;
+    enum zmtp_status status;
+
+    major = gss_accept_sec_context(&minor, &m->ctx, m->cfg.cred, &in, GSS_C_NO_CHANNEL_BINDINGS,
+                                   &client, NULL, &out, NULL, NULL, NULL);
+    if (GSS_ERROR(major)) {
+        gss_release_buffer(&minor2, &out);
+        gss_release_name(&minor2, &client);
+        return gss_failure(err, "gss_accept_sec_context", major, minor);
+    }
+    status = queue_token(m, &out, err);
+    gss_release_buffer(&minor2, &out);
+    if (status == ZMTP_OK && major == GSS_S_COMPLETE) {
+        m->context_complete = true;
+        note_peer_principal(m, client);
+        m->state = STATE_EMPTY;
+    }
+    gss_release_name(&minor2, &client);
+    return status;
+}
+
+/* Server, after the empty frame: authorize, then send READY first. */
+static enum zmtp_status server_authorize(struct zmtp_mech *m, struct zmtp_error *err)
+{
+    struct zmtp_event ev = {.type = ZMTP_EVENT_AUTHORIZED, .allowed = true};
+    const char *who = m->peer_principal != NULL ? m->peer_principal : "";
+    enum zmtp_status status;
+
+    if (m->cfg.authorize != NULL)
+        ev.allowed = m->cfg.authorize(m->cfg.authorize_arg, who);
+    ev.principal = strdup(who);
+    if (ev.principal == NULL)
+        return zmtp_fail(err, ZMTP_SYSTEM, "out of memory");
+    status = queue_event(m, &ev, err);
+    if (status != ZMTP_OK)
+        return status;
+    if (!ev.allowed)
+        return zmtp_fail(err, ZMTP_DENIED, "client principal %s is not allowed", who);
+    status = queue_ready(m, err);
+    if (status == ZMTP_OK)
+        m->state = STATE_READY;
+    return status;
+}
+
+/* Unwrap the token of a MESSAGE body; on success m->note_plain holds the plaintext. */
+static enum zmtp_status unwrap_message(struct zmtp_mech *m, const unsigned char *body, size_t len,
+                                       size_t *plain_len, struct zmtp_error *err)
+{
+    const unsigned char *token;
+    size_t token_len;
+    gss_buffer_desc in, out = GSS_C_EMPTY_BUFFER;
+    OM_uint32 major, minor;
+    int conf_state = 0;
+    enum zmtp_status status;
+
+    status = zmtp_message_decode(body, len, &token, &token_len, err);
+    if (status != ZMTP_OK)
+        return status;
+    in.value = (void *)token;
+    in.length = token_len;
+    major = gss_unwrap(&minor, m->ctx, &in, &out, &conf_state, NULL);
+    /* Supplementary bits (duplicate, old, unsequenced token) are failures too: a replayed or
+     * reordered token must not be delivered. */
+    if (major != GSS_S_COMPLETE) {
+        gss_release_buffer(&minor, &out);
+        return gss_failure(err, "gss_unwrap of the MESSAGE token at offset 12", major, minor);
+    }
+    if (!conf_state) {
+        gss_release_buffer(&minor, &out);
+        return zmtp_fail(err, ZMTP_INTEGRITY_ONLY,
+                         "MESSAGE token at offset 12: conf_state 0 (integrity only) while "
+                         "encryption is on");
+    }
+    free(m->note_plain);
+    m->note_plain = malloc(out.length > 0 ? out.length : 1);
+    if (m->note_plain == NULL) {
+        gss_release_buffer(&minor, &out);
+        return zmtp_fail(err, ZMTP_SYSTEM, "out of memory");
+    }
+    if (out.length > 0)
+        memcpy(m->note_plain, out.value, out.length);
+    *plain_len = out.length;
+    gss_release_buffer(&minor, &out);
+    return ZMTP_OK;
+}
+
+/* Check the peer's READY properties (body "05 READY" props) and remember its Socket-Type. */
+static enum zmtp_status process_ready(struct zmtp_mech *m, const unsigned char *body, size_t len,
+                                      struct zmtp_error *err)
+{
+    struct zmtp_metadata md;
+    const struct zmtp_property *type;
+    enum zmtp_status status;
+
+    status = zmtp_ready_decode(body, len, &md, err);
+    if (status != ZMTP_OK)
+        return status;
+    type = zmtp_metadata_find(&md, "Socket-Type");
+    if (type == NULL)
+        return zmtp_fail(err, ZMTP_SOCKET_MISMATCH, "READY: no Socket-Type property");
+    if (!zmtp_socket_types_compatible(m->cfg.socket_type, (const char *)type->value,
+                                      type->value_len))
+        return zmtp_fail(err, ZMTP_SOCKET_MISMATCH,
+                         "READY Socket-Type: peer %.*s cannot talk to our %s",
+                         (int)(type->value_len < 64 ? type->value_len : 64),
+                         (const char *)type->value, m->cfg.socket_type);
+    memcpy(m->peer_socket_type, type->value, type->value_len);
+    m->peer_socket_type[type->value_len] = '\0';
+    return ZMTP_OK;
+}
+
+/* The peer's READY frame in STATE_READY. */
+static enum zmtp_status receive_ready(struct zmtp_mech *m, const unsigned char *body, size_t len,
+                                      struct zmtp_frame_note *note, struct zmtp_error *err)
+{
+    struct zmtp_command c;
+    struct zmtp_event ev = {.type = ZMTP_EVENT_READY};
+    enum zmtp_status status;
+
+    status = zmtp_command_decode(body, len, &c, err);
+    if (status != ZMTP_OK)
+        return status;
+    if (m->cfg.plaintext) {
+        if (zmtp_command_is(&c, "MESSAGE"))
+            return zmtp_fail(err, ZMTP_UNEXPECTED,
+                             "READY expected: peer sent a wrapped MESSAGE but PLAINTEXT is on "
+                             "here (PLAINTEXT mismatch)");
+        if (!zmtp_command_is(&c, "READY"))
+            return zmtp_fail(err, ZMTP_UNEXPECTED, "READY expected: got %.*s command",
+                             (int)c.name_len, c.name);
+        note->kind = "READY";
+        status = process_ready(m, body, len, err);
+    } else {
+        struct zmtp_wrapped w;
+        size_t plain_len = 0;
+
+        if (zmtp_command_is(&c, "READY"))
+            return zmtp_fail(err, ZMTP_UNEXPECTED,
+                             "READY expected wrapped in MESSAGE: peer sent a plain READY "
+                             "(PLAINTEXT mismatch)");
+        if (!zmtp_command_is(&c, "MESSAGE"))
+            return zmtp_fail(err, ZMTP_UNEXPECTED, "READY expected: got %.*s command",
+                             (int)c.name_len, c.name);
+        status = unwrap_message(m, body, len, &plain_len, err);
+        if (status != ZMTP_OK)
+            return status;
+        note->kind = "READY";
+        note->plain = m->note_plain;
+        note->plain_len = plain_len;
+        status = zmtp_wrapped_decode(m->note_plain, plain_len, &w, err);
+        if (status != ZMTP_OK)
+            return status;
+        if (w.flags & ZMTP_WRAP_MORE)
+            return zmtp_fail(err, ZMTP_BAD_WRAPPED, "wrapped flags: MORE set on READY (0x%02x)",
+                             w.flags);
+        status = process_ready(m, w.body, w.len, err);
+    }
+    if (status != ZMTP_OK)
+        return status;
+    if (m->cfg.role == ZMTP_ROLE_CLIENT) {
+        /* READY order: the server's first, then ours. */
+        status = queue_ready(m, err);
+        if (status != ZMTP_OK)
+            return status;
+    }
+    m->state = STATE_DATA;
+    return queue_event(m, &ev, err);
+}
+
+/* ---- data phase ---- */
+
+static enum zmtp_status queue_subscription_event(struct zmtp_mech *m,
+                                                 enum zmtp_subscription_kind kind,
+                                                 const unsigned char *topic, size_t len,
+                                                 struct zmtp_error *err)
+{
+    struct zmtp_event ev = {.type =
+                                kind == ZMTP_SUBSCRIBE ? ZMTP_EVENT_SUBSCRIBE : ZMTP_EVENT_CANCEL};
+
+    ev.topic = malloc(len > 0 ? len : 1);
+    if (ev.topic == NULL)
+        return zmtp_fail(err, ZMTP_SYSTEM, "out of memory");
+    if (len > 0)
+        memcpy(ev.topic, topic, len);
+    ev.topic_len = len;
+    return queue_event(m, &ev, err);
+}
+
+static bool is_publisher(const struct zmtp_mech *m)
+{
+    return strcmp(m->cfg.socket_type, "PUB") == 0 || strcmp(m->cfg.socket_type, "XPUB") == 0;
+}
+
+/* A command inside the data phase (PING, PONG, SUBSCRIBE, CANCEL); FLAGS as for
+ * zmtp_subscription_decode. */
+static enum zmtp_status data_command(struct zmtp_mech *m, uint8_t flags, const unsigned char *body,
+                                     size_t len, struct zmtp_frame_note *note,
+                                     struct zmtp_error *err)
+{
+    struct zmtp_command c;
+    enum zmtp_status status;
+
+    status = zmtp_command_decode(body, len, &c, err);
+    if (status != ZMTP_OK)
+        return status;
+    if (zmtp_command_is(&c, "PING")) {
+        const unsigned char *context;
+        size_t context_len;
+        uint16_t ttl;
+        struct builder b;
+        unsigned char *plain;
+        size_t plain_len;
+
+        note->kind = "PING";
+        status = zmtp_ping_decode(body, len, &ttl, &context, &context_len, err);
+        if (status != ZMTP_OK)
+            return status;
+        builder_init(&b);
+        builder_add_u8(&b, ZMTP_WRAP_COMMAND);
+        zmtp_pong_encode(&b, context, context_len);
+        plain = builder_detach(&b, &plain_len);
+        if (plain == NULL)
+            return zmtp_fail(err, ZMTP_SYSTEM, "out of memory");
+        status = queue_payload(m, plain, plain_len, false, ZMTP_FLAG_COMMAND, "PONG", err);
+        free(plain);
+        return status;
+    }
+    if (zmtp_command_is(&c, "PONG")) {
+        const unsigned char *context;
+        size_t context_len;
+
+        note->kind = "PONG";
+        return zmtp_pong_decode(body, len, &context, &context_len, err);
+    }
+    if ((zmtp_command_is(&c, "SUBSCRIBE") || zmtp_command_is(&c, "CANCEL")) && is_publisher(m)) {
+        enum zmtp_subscription_kind kind;
+        const unsigned char *topic;
+        size_t topic_len;
+
+        note->kind = zmtp_command_is(&c, "SUBSCRIBE") ? "SUBSCRIBE" : "CANCEL";
+        status = zmtp_subscription_decode(flags, body, len, &kind, &topic, &topic_len, err);
+        if (status != ZMTP_OK)
+            return status;
+        return queue_subscription_event(m, kind, topic, topic_len, err);
+    }
+    if (zmtp_command_is(&c, "ERROR")) {
+        const char *reason;
+        size_t reason_len;
+
+        note->kind = "ERROR";
+        status = zmtp_error_decode(body, len, &reason, &reason_len, err);
+        if (status != ZMTP_OK)
+            return status;
+        return zmtp_fail(err, ZMTP_PEER_ERROR, "ERROR \"%.*s\"", (int)reason_len, reason);
+    }
+    return zmtp_fail(err, ZMTP_UNEXPECTED, "%.*s command after READY", (int)c.name_len, c.name);
+}
+
+/* One data part with MORE; a PUB reads every part as a subscription. */
+static enum zmtp_status data_part(struct zmtp_mech *m, uint8_t flags, bool more,
+                                  const unsigned char *data, size_t len,
+                                  struct zmtp_frame_note *note, struct zmtp_error *err)
+{
+    struct zmtp_event ev = {.type = ZMTP_EVENT_MESSAGE};
+    struct zmtp_part *part;
+
+    if (is_publisher(m)) {
+        enum zmtp_subscription_kind kind;
+        const unsigned char *topic;
+        size_t topic_len;
+        enum zmtp_status status;
+
+        note->kind = "subscription";
+        status = zmtp_subscription_decode(flags, data, len, &kind, &topic, &topic_len, err);
+        if (status != ZMTP_OK)
+            return status;
+        return queue_subscription_event(m, kind, topic, topic_len, err);
+    }
+    if (m->pending_count == m->pending_cap) {
+        size_t cap = m->pending_cap == 0 ? 4 : m->pending_cap * 2;
+        struct zmtp_part *parts = realloc(m->pending, cap * sizeof(*parts));
+
+        if (parts == NULL)
+            return zmtp_fail(err, ZMTP_SYSTEM, "out of memory");
+        m->pending = parts;
+        m->pending_cap = cap;
+    }
+    part = &m->pending[m->pending_count];
+    part->data = malloc(len > 0 ? len : 1);
+    if (part->data == NULL)
+        return zmtp_fail(err, ZMTP_SYSTEM, "out of memory for a %zu-byte part", len);
+    if (len > 0)
+        memcpy(part->data, data, len);
+    part->len = len;
+    m->pending_count++;
+    if (more)
+        return ZMTP_OK;
+    ev.parts = malloc(m->pending_count * sizeof(*ev.parts));
+    if (ev.parts == NULL)
+        return zmtp_fail(err, ZMTP_SYSTEM, "out of memory");
+    memcpy(ev.parts, m->pending, m->pending_count * sizeof(*ev.parts));
+    ev.count = m->pending_count;
+    m->pending_count = 0;
+    return queue_event(m, &ev, err);
+}
+
+static enum zmtp_status receive_data(struct zmtp_mech *m, uint8_t flags, const unsigned char *body,
+                                     size_t len, struct zmtp_frame_note *note,
+                                     struct zmtp_error *err)
+{
+    struct zmtp_command c;
+    struct zmtp_wrapped w;
+    size_t plain_len = 0;
+    enum zmtp_status status;
+
+    if (m->cfg.plaintext) {
+        note->kind = "data";
+        if (flags & ZMTP_FLAG_COMMAND)
+            return data_command(m, ZMTP_WRAP_COMMAND, body, len, note, err);
+        return data_part(m, 0, (flags & ZMTP_FLAG_MORE) != 0, body, len, note, err);
+    }
+    /* Encryption on: every frame is a MESSAGE (libzmq accepts it in a command frame too). */
+    status = zmtp_command_decode(body, len, &c, NULL);
+    if (status != ZMTP_OK || !zmtp_command_is(&c, "MESSAGE"))
+        return zmtp_fail(err, ZMTP_UNEXPECTED,
+                         "%s frame of %zu bytes after READY is not a wrapped MESSAGE (unwrapped "
+                         "data while encryption is on)",
+                         (flags & ZMTP_FLAG_COMMAND) ? "command" : "message", len);
+    status = unwrap_message(m, body, len, &plain_len, err);
+    if (status != ZMTP_OK)
+        return status;
+    note->kind = "MESSAGE";
+    note->plain = m->note_plain;
+    note->plain_len = plain_len;
+    status = zmtp_wrapped_decode(m->note_plain, plain_len, &w, err);
+    if (status != ZMTP_OK)
+        return status;
+    if (w.flags & ZMTP_WRAP_COMMAND)
+        return data_command(m, w.flags, w.body, w.len, note, err);
+    if (w.flags & (ZMTP_WRAP_SUBSCRIBE | ZMTP_WRAP_CANCEL)) {
+        if (!is_publisher(m))
+            return zmtp_fail(err, ZMTP_UNEXPECTED,
+                             "wrapped flags: subscription bits 0x%02x sent to a %s", w.flags,
+                             m->cfg.socket_type);
+        return data_part(m, w.flags, false, w.body, w.len, note, err);
+    }
+    return data_part(m, 0, (w.flags & ZMTP_WRAP_MORE) != 0, w.body, w.len, note, err);
+}
+
+enum zmtp_status zmtp_mech_receive(struct zmtp_mech *m, uint8_t flags, const unsigned char *body,
+                                   size_t len, struct zmtp_frame_note *note, struct zmtp_error *err)
+{
+    struct zmtp_frame_note scratch;
+    enum zmtp_status status = ZMTP_OK;
+    const unsigned char *token;
+    size_t token_len;
+    bool command = (flags & ZMTP_FLAG_COMMAND) != 0;
+
+    if (note == NULL)
+        note = &scratch;
+    memset(note, 0, sizeof(*note));
+    note->kind = command ? "command" : "message";
+    if (m->state == STATE_FAILED) {
+        *err = m->failure;
+        return err->status;
+    }
+    if (m->state != STATE_DATA && !command) {
+        status = zmtp_fail(err, ZMTP_UNEXPECTED,
+                           "message frame of %zu bytes during the handshake (commands only)", len);
+        goto done;
+    }
+    switch (m->state) {
+    case STATE_START:
+        status = zmtp_fail(err, ZMTP_UNEXPECTED, "frame before the mechanism started");
+        break;
+    case STATE_TOKEN: {
+        struct zmtp_command c;
+
+        if (len == 0) {
+            note->kind = "empty";
+            status = zmtp_fail(err, ZMTP_UNEXPECTED,
+                               "INITIATE expected: got the empty command frame before the GSS "
+                               "context completed");
+            break;
+        }
+        status = zmtp_command_decode(body, len, &c, err);
+        if (status != ZMTP_OK)
+            break;
+        if (!zmtp_command_is(&c, "INITIATE")) {
+            status = zmtp_fail(err, ZMTP_UNEXPECTED, "INITIATE expected: got %.*s command",
+                               (int)c.name_len, c.name);
+            break;
+        }
+        note->kind = "INITIATE";
+        status = zmtp_initiate_decode(body, len, &token, &token_len, err);
+        if (status != ZMTP_OK)
+            break;
+        if (token_len == 0) {
+            status = zmtp_fail(err, ZMTP_BAD_INITIATE, "INITIATE token length: 0 at offset 9");
+            break;
+        }
+        if (m->cfg.role == ZMTP_ROLE_CLIENT)
+            status = client_step(m, token, token_len, err);
+        else
+            status = server_step(m, token, token_len, err);
+        break;
+    }
+    case STATE_EMPTY:
+        /* libzmq's server takes any one frame here; the reference wants exactly 04 00. */
+        if (len != 0) {
+            struct zmtp_command c;
+
+            if (zmtp_command_decode(body, len, &c, NULL) == ZMTP_OK)
+                status = zmtp_fail(err, ZMTP_UNEXPECTED,
+                                   "empty command frame expected after the GSS context "
+                                   "completed: got %.*s command",
+                                   (int)c.name_len, c.name);
+            else
+                status = zmtp_fail(err, ZMTP_UNEXPECTED,
+                                   "empty command frame expected after the GSS context "
+                                   "completed: got %zu bytes",
+                                   len);
+            break;
+        }
+        note->kind = "empty";
+        status = server_authorize(m, err);
+        break;
+    case STATE_READY:
+        if (len == 0) {
+            note->kind = "empty";
+            status = zmtp_fail(err, ZMTP_UNEXPECTED, "READY expected: got an empty command frame");
+            break;
+        }
+        status = receive_ready(m, body, len, note, err);
+        break;
+    case STATE_DATA:
+        status = receive_data(m, flags, body, len, note, err);
+        break;
+    case STATE_FAILED:
+        break;
+    }
+done:
+    if (status != ZMTP_OK) {
+        m->failure = *err;
+        m->state = STATE_FAILED;
+    }
+    return status;
+}
+
+/* ---- sending ---- */
+
+enum zmtp_status zmtp_mech_send(struct zmtp_mech *m, const struct zmtp_part *parts, size_t count,
+                                struct zmtp_error *err)
+{
+    struct builder b;
+
+    if (m->state != STATE_DATA)
+        return zmtp_fail(err, ZMTP_UNEXPECTED, "send before the handshake completed");
+    builder_init(&b);
+    for (size_t i = 0; i < count; i++) {
+        bool more = i + 1 < count;
+        unsigned char *plain;
+        size_t plain_len;
+        enum zmtp_status status;
+
+        builder_reset(&b);
+        zmtp_wrapped_encode(&b, more ? ZMTP_WRAP_MORE : 0, parts[i].data, parts[i].len);
+        plain = builder_detach(&b, &plain_len);
+        if (plain == NULL)
+            return zmtp_fail(err, ZMTP_SYSTEM, "out of memory for a %zu-byte part", parts[i].len);
+        status =
+            queue_payload(m, plain, plain_len, false, more ? ZMTP_FLAG_MORE : 0, "MESSAGE", err);
+        free(plain);
+        if (status != ZMTP_OK)
+            return status;
+    }
+    return ZMTP_OK;
+}
+
+enum zmtp_status zmtp_mech_subscribe(struct zmtp_mech *m, enum zmtp_subscription_kind kind,
+                                     const void *topic, size_t len, struct zmtp_error *err)
+{
+    struct builder b;
+    unsigned char *plain;
+    size_t plain_len;
+    enum zmtp_status status;
+
+    if (m->state != STATE_DATA)
+        return zmtp_fail(err, ZMTP_UNEXPECTED, "subscribe before the handshake completed");
+    builder_init(&b);
+    builder_add_u8(&b, 0);
+    zmtp_subscription_encode(&b, kind, topic, len);
+    plain = builder_detach(&b, &plain_len);
+    if (plain == NULL)
+        return zmtp_fail(err, ZMTP_SYSTEM, "out of memory");
+    status = queue_payload(m, plain, plain_len, false, 0,
+                           kind == ZMTP_SUBSCRIBE ? "SUBSCRIBE" : "CANCEL", err);
+    free(plain);
+    return status;
+}
+
+enum zmtp_status zmtp_mech_ping(struct zmtp_mech *m, uint16_t ttl, const void *context, size_t len,
+                                struct zmtp_error *err)
+{
+    struct builder b;
+    unsigned char *plain;
+    size_t plain_len;
+    enum zmtp_status status;
+
+    if (m->state != STATE_DATA)
+        return zmtp_fail(err, ZMTP_UNEXPECTED, "PING before the handshake completed");
+    if (len > 16)
+        return zmtp_fail(err, ZMTP_BAD_PING, "ping context: %zu bytes (at most 16)", len);
+    builder_init(&b);
+    builder_add_u8(&b, ZMTP_WRAP_COMMAND);
+    zmtp_ping_encode(&b, ttl, context, len);
+    plain = builder_detach(&b, &plain_len);
+    if (plain == NULL)
+        return zmtp_fail(err, ZMTP_SYSTEM, "out of memory");
+    status = queue_payload(m, plain, plain_len, false, ZMTP_FLAG_COMMAND, "PING", err);
+    free(plain);
+    return status;
+}

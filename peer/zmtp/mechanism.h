@@ -1,0 +1,145 @@
+/*
+ * The ZMTP GSSAPI mechanism (38/ZMTP-GSSAPI as libzmq deploys it) for both roles, sans I/O:
+ * the caller feeds every frame received after the greeting in with zmtp_mech_receive, takes
+ * the frames to send out with zmtp_mech_next_frame, and takes application events (handshake
+ * done, messages, subscriptions, authorization) with zmtp_mech_next_event. It never touches a
+ * socket; the GSS-API calls happen inside.
+ *
+ * Handshake (de facto, Kerberos; docs/zmtp-gssapi.md):
+ *   client INITIATE(AP-REQ) -> server INITIATE(AP-REP) -> client empty command frame 04 00 ->
+ *   server READY -> client READY -> data.
+ * With encryption READY travels as MESSAGE(wrap(00 "05 READY" props)) in a command frame, data
+ * parts each as MESSAGE(wrap(flags part)) in a message frame; with PLAINTEXT both are plain ZMTP.
+ *
+ * Fault seam: every outgoing frame is returned as a struct zmtp_mech_frame carrying its kind and
+ * plaintext, so a driver can tamper with, drop, duplicate or reorder frames before they reach
+ * the wire; wrap_integrity_only in the config turns confidentiality of outgoing wraps off.
+ *
+ * Ownership: the mechanism borrows the credential, target name and strings of its config for
+ * its lifetime; frames and events handed out are owned by the caller (zmtp_mech_frame_free,
+ * zmtp_event_free).
+ */
+#ifndef ZMTP_MECHANISM_H
+#define ZMTP_MECHANISM_H
+
+#include "zmtp/codec.h"
+
+#include <gssapi/gssapi.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+enum zmtp_role {
+    ZMTP_ROLE_CLIENT,
+    ZMTP_ROLE_SERVER,
+};
+
+/* Server authorization: PRINCIPAL is gss_display_name of the client; return true to admit. */
+typedef bool (*zmtp_authorize_fn)(void *arg, const char *principal);
+
+struct zmtp_mech_config {
+    enum zmtp_role role;
+    bool plaintext;          /* ZMQ_GSSAPI_PLAINTEXT: no wrapping after authentication */
+    gss_cred_id_t cred;      /* GSS_C_NO_CREDENTIAL: the default (ccache / keytabs) */
+    gss_name_t target;       /* client: the service to authenticate to */
+    const char *socket_type; /* ours: "DEALER", ... (sent as Socket-Type) */
+    const void *identity;    /* Identity property value (REQ/DEALER/ROUTER) */
+    size_t identity_len;
+    zmtp_authorize_fn authorize; /* server; NULL admits every authenticated client */
+    void *authorize_arg;
+    bool wrap_integrity_only; /* fault seam: gss_wrap with conf_req 0 (the default false = 1) */
+};
+
+/* One frame to send, with what it is for the transcript and for fault hooks. */
+struct zmtp_mech_frame {
+    uint8_t flags;       /* ZMTP_FLAG_COMMAND and/or ZMTP_FLAG_MORE (LONG is the encoder's) */
+    unsigned char *body; /* owned */
+    size_t len;
+    const char *kind;     /* "INITIATE", "empty", "READY", "MESSAGE", "PING", "PONG", ... */
+    unsigned char *plain; /* owned; the wrapped plaintext (flags byte first) or NULL */
+    size_t plain_len;
+};
+
+/* What a received frame turned out to be (valid until the next zmtp_mech_receive). */
+struct zmtp_frame_note {
+    const char *kind;           /* as in struct zmtp_mech_frame */
+    const unsigned char *plain; /* unwrapped plaintext, or NULL */
+    size_t plain_len;
+};
+
+struct zmtp_part {
+    unsigned char *data; /* owned by whoever owns the enclosing event; may be NULL when len 0 */
+    size_t len;
+};
+
+enum zmtp_event_type {
+    ZMTP_EVENT_READY,      /* handshake complete; peer_socket_type / principal known */
+    ZMTP_EVENT_AUTHORIZED, /* server: principal and allowed */
+    ZMTP_EVENT_MESSAGE,    /* parts / count: one complete multipart message */
+    ZMTP_EVENT_SUBSCRIBE,  /* topic / topic_len (PUB side) */
+    ZMTP_EVENT_CANCEL,
+};
+
+struct zmtp_event {
+    enum zmtp_event_type type;
+    struct zmtp_part *parts; /* MESSAGE: owned array of owned parts */
+    size_t count;
+    unsigned char *topic; /* SUBSCRIBE/CANCEL: owned */
+    size_t topic_len;
+    char *principal; /* AUTHORIZED: owned */
+    bool allowed;
+};
+
+struct zmtp_mech;
+
+/* Create a mechanism for CFG. On success *MECH is owned by the caller (zmtp_mech_free);
+ * on failure *MECH is NULL and *ERR says why. Nothing is sent until zmtp_mech_start. */
+enum zmtp_status zmtp_mech_new(const struct zmtp_mech_config *cfg, struct zmtp_mech **mech,
+                               struct zmtp_error *err);
+
+/* Release MECH, its GSS context and everything queued (NULL is fine). */
+void zmtp_mech_free(struct zmtp_mech *mech);
+
+/* Begin the handshake after the greetings: the client queues its first INITIATE. */
+enum zmtp_status zmtp_mech_start(struct zmtp_mech *mech, struct zmtp_error *err);
+
+/*
+ * Feed one received frame (FLAGS as on the wire, BODY of LEN bytes, borrowed). Anything the
+ * wire notes list as invalid for the current state is an error: the status and *ERR (one line,
+ * field and offset where there is one) are the close reason, and the mechanism stays failed.
+ * NOTE (may be NULL) is filled with what the frame was.
+ */
+enum zmtp_status zmtp_mech_receive(struct zmtp_mech *mech, uint8_t flags, const unsigned char *body,
+                                   size_t len, struct zmtp_frame_note *note,
+                                   struct zmtp_error *err);
+
+/* Take the next frame to send; false when none is queued. *FRAME becomes the caller's. */
+bool zmtp_mech_next_frame(struct zmtp_mech *mech, struct zmtp_mech_frame *frame);
+void zmtp_mech_frame_free(struct zmtp_mech_frame *frame);
+
+/* Take the next event; false when none. *EVENT becomes the caller's. */
+bool zmtp_mech_next_event(struct zmtp_mech *mech, struct zmtp_event *event);
+void zmtp_event_free(struct zmtp_event *event);
+
+/* True once both READY commands went through. */
+bool zmtp_mech_ready(const struct zmtp_mech *mech);
+
+/* Queue one multipart message (COUNT parts, borrowed) for sending; only after READY. */
+enum zmtp_status zmtp_mech_send(struct zmtp_mech *mech, const struct zmtp_part *parts, size_t count,
+                                struct zmtp_error *err);
+
+/* Queue a subscription (SUB side): 00 01 topic (cancel 00 00 topic) wrapped, or 01 topic. */
+enum zmtp_status zmtp_mech_subscribe(struct zmtp_mech *mech, enum zmtp_subscription_kind kind,
+                                     const void *topic, size_t len, struct zmtp_error *err);
+
+/* Queue a PING with TTL (tenths of a second) and CONTEXT (at most 16 bytes). */
+enum zmtp_status zmtp_mech_ping(struct zmtp_mech *mech, uint16_t ttl, const void *context,
+                                size_t len, struct zmtp_error *err);
+
+/* The peer's Socket-Type as a NUL-terminated string ("" before READY). */
+const char *zmtp_mech_peer_socket_type(const struct zmtp_mech *mech);
+
+/* Server: the client principal (gss_display_name), NULL until the context is complete.
+ * Client: the server principal likewise. Owned by the mechanism. */
+const char *zmtp_mech_peer_principal(const struct zmtp_mech *mech);
+
+#endif

@@ -1,0 +1,1167 @@
+/* The zmtp-server and zmtp-client roles of gsspeer: see roles.h and docs/peer.md. */
+#include "zmtp/roles.h"
+
+#include "util/gss.h"
+#include "zmtp/session.h"
+#include "zmtp/transcript.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/evp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+enum exit_status {
+    EXIT_OK = 0,
+    EXIT_FAIL = 1,    /* protocol / exchange failure, timeout */
+    EXIT_INVALID = 2, /* an option value is malformed, a file cannot be read */
+    EXIT_USAGE = 64,  /* unknown option, missing argument */
+};
+
+enum {
+    DEFAULT_TIMEOUT_MS = 10000,
+    DEFAULT_MAX_FRAME = 64 * 1024 * 1024 + 4096,
+    AUTHZ_CMD_TIMEOUT_MS = 5000,
+    AUTHZ_CMD_POLL_MS = 5,
+};
+
+struct options {
+    bool server;
+    const char *endpoint;
+    const char *socket_type;
+    const char *service_principal;
+    enum gss_nametype service_nametype;
+    const char *principal;
+    enum gss_nametype nametype;
+    bool plaintext;
+    const char **allow;
+    size_t allow_count;
+    const char *authz_cmd;
+    unsigned long count;
+    size_t size;
+    size_t parts;
+    unsigned char *payload; /* --payload-hex / --payload-file, or NULL: generated */
+    size_t payload_len;
+    bool payload_given;
+    const char *subscribe;
+    long timeout_ms;
+    const char *transcript;
+    uint8_t as_server;
+    bool as_server_given;
+    uint64_t max_frame_size;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+/* ---- events (stdout, one JSON object per line, flushed at once) ---- */
+
+static void event_begin(const char *name)
+{
+    printf("{\"event\":\"%s\"", name);
+}
+
+static void event_end(void)
+{
+    fputs("}\n", stdout);
+    fflush(stdout);
+}
+
+static void event_delivered(const struct zmtp_part *parts, size_t count)
+{
+    event_begin("delivered");
+    fputs(",\"parts\":[", stdout);
+    for (size_t i = 0; i < count; i++) {
+        unsigned char digest[EVP_MAX_MD_SIZE];
+        unsigned int digest_len = 0;
+        static const unsigned char nothing[1];
+
+        EVP_Digest(parts[i].data != NULL ? parts[i].data : nothing, parts[i].len, digest,
+                   &digest_len, EVP_sha256(), NULL);
+        printf("%s{\"len\":%zu,\"sha256\":", i == 0 ? "" : ",", parts[i].len);
+        json_put_hex(stdout, digest, digest_len);
+        fputs(",\"head\":", stdout);
+        json_put_hex(stdout, parts[i].data, parts[i].len < 32 ? parts[i].len : 32);
+        putchar('}');
+    }
+    putchar(']');
+    event_end();
+}
+
+static void event_error(const char *reason)
+{
+    fprintf(stderr, "gsspeer: %s\n", reason);
+    event_begin("error");
+    fputs(",\"reason\":", stdout);
+    json_put_string(stdout, reason);
+    event_end();
+}
+
+/* Print the failure (stderr + error event) and return EXIT. */
+static int fail(int exit_status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail(int exit_status, const char *fmt, ...)
+{
+    char reason[512];
+    va_list args;
+
+    va_start(args, fmt);
+    vsnprintf(reason, sizeof(reason), fmt, args);
+    va_end(args);
+    event_error(reason);
+    return exit_status;
+}
+
+static void event_done(unsigned long sent, unsigned long received, unsigned long verified)
+{
+    event_begin("done");
+    printf(",\"sent\":%lu,\"received\":%lu,\"verified\":%lu", sent, received, verified);
+    event_end();
+}
+
+/* ---- options ---- */
+
+static void usage(FILE *out, bool server)
+{
+    if (server)
+        fputs("usage: gsspeer zmtp-server --bind tcp://HOST:PORT [options]\n"
+              "\n"
+              "A ZMTP 3.x GSSAPI server: ROUTER/REP/DEALER echo every message back unchanged,\n"
+              "PULL only delivers, PUB publishes --count messages to its first subscriber.\n"
+              "Connections are served one after another until SIGTERM or --timeout-ms.\n",
+              out);
+    else
+        fputs("usage: gsspeer zmtp-client --connect tcp://HOST:PORT --service-principal NAME "
+              "[options]\n"
+              "\n"
+              "A ZMTP 3.x GSSAPI client: DEALER/REQ send --count messages and verify each echo,\n"
+              "PUSH only sends, SUB subscribes and verifies --count published messages.\n",
+              out);
+    fputs("\n"
+          "Options:\n"
+          "  --socket-type T          DEALER ROUTER REQ REP PUB SUB PUSH PULL\n"
+          "                           (default: server ROUTER, client DEALER)\n"
+          "  --service-principal N    client: the service to authenticate to (required);\n"
+          "                           server: own acceptor name (default: any key in KRB5_KTNAME)\n"
+          "  --service-nametype K     hostbased (default) | user | krb5\n"
+          "  --principal N            own principal (client: initiator; server: acceptor when\n"
+          "                           --service-principal is not given)\n"
+          "  --nametype K             hostbased (default) | user | krb5\n"
+          "  --plaintext              ZMQ_GSSAPI_PLAINTEXT: no wrapping after authentication\n"
+          "  --allow PRINCIPAL        server: admit only these clients (repeatable)\n"
+          "  --authz-cmd CMD          server: admit a client when `sh -c CMD sh PRINCIPAL`\n"
+          "                           exits 0 (bounded to 5 s)\n"
+          "  --count N                messages to send/publish/receive (default 1)\n"
+          "  --size S                 bytes per message part (default 16)\n"
+          "  --parts P                parts per message (default 1)\n"
+          "  --payload-hex HEX        fixed payload of every part instead of generated bytes\n"
+          "  --payload-file FILE      fixed payload read from FILE\n"
+          "  --subscribe TOPIC        SUB: subscription (default \"\": everything)\n"
+          "  --as-server B            greeting byte 32 to send (default: 1 server, 0 client)\n"
+          "  --max-frame-size BYTES   refuse larger frames (default 64 MiB + 4 KiB)\n"
+          "  --timeout-ms MS          bound on the whole run (default 10000)\n"
+          "  --transcript FILE        JSON line per frame (docs/peer.md)\n"
+          "\n"
+          "Kerberos comes from KRB5_CONFIG, KRB5_KTNAME, KRB5_CLIENT_KTNAME, KRB5CCNAME.\n"
+          "Events: JSON lines on stdout (listening, authorized, delivered, sent, closed, done,\n"
+          "error); one-line reasons on stderr.\n"
+          "\n"
+          "Exit status: 0 success (server: stopped by SIGTERM/SIGINT); 1 protocol or exchange\n"
+          "failure, missing credentials, timeout; 2 invalid input (bad value, unreadable file);\n"
+          "64 usage error.\n",
+          out);
+}
+
+static bool parse_ulong(const char *text, unsigned long max, unsigned long *out)
+{
+    char *end;
+    unsigned long v;
+
+    if (text[0] == '\0' || text[0] == '-')
+        return false;
+    errno = 0;
+    v = strtoul(text, &end, 10);
+    if (errno != 0 || *end != '\0' || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_hex(const char *hex, unsigned char **out, size_t *len)
+{
+    size_t n = strlen(hex);
+
+    if (n % 2 != 0)
+        return false;
+    *out = malloc(n / 2 + 1);
+    if (*out == NULL)
+        return false;
+    for (size_t i = 0; i < n / 2; i++) {
+        unsigned int v;
+        char pair[3] = {hex[2 * i], hex[2 * i + 1], '\0'};
+        char *end;
+
+        v = (unsigned int)strtoul(pair, &end, 16);
+        if (*end != '\0' ||
+            !((pair[0] >= '0' && pair[0] <= '9') || (pair[0] >= 'a' && pair[0] <= 'f') ||
+              (pair[0] >= 'A' && pair[0] <= 'F'))) {
+            free(*out);
+            *out = NULL;
+            return false;
+        }
+        (*out)[i] = (unsigned char)v;
+    }
+    *len = n / 2;
+    return true;
+}
+
+static bool read_file(const char *path, unsigned char **out, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    struct builder b;
+    unsigned char chunk[8192];
+    size_t n;
+
+    if (f == NULL)
+        return false;
+    builder_init(&b);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        builder_add(&b, chunk, n);
+    if (ferror(f)) {
+        fclose(f);
+        builder_free(&b);
+        return false;
+    }
+    fclose(f);
+    *out = builder_detach(&b, len);
+    return *out != NULL;
+}
+
+static void options_free(struct options *o)
+{
+    free(o->allow);
+    free(o->payload);
+}
+
+/* Parse ARGV into *O. Returns -1 on success, else the exit status (reason printed). */
+static int parse_options(int argc, char **argv, bool server, struct options *o)
+{
+    enum {
+        OPT_BIND = 256,
+        OPT_CONNECT,
+        OPT_SOCKET_TYPE,
+        OPT_SERVICE_PRINCIPAL,
+        OPT_SERVICE_NAMETYPE,
+        OPT_PRINCIPAL,
+        OPT_NAMETYPE,
+        OPT_PLAINTEXT,
+        OPT_ALLOW,
+        OPT_AUTHZ_CMD,
+        OPT_COUNT,
+        OPT_SIZE,
+        OPT_PARTS,
+        OPT_PAYLOAD_HEX,
+        OPT_PAYLOAD_FILE,
+        OPT_SUBSCRIBE,
+        OPT_TIMEOUT,
+        OPT_TRANSCRIPT,
+        OPT_AS_SERVER,
+        OPT_MAX_FRAME,
+        OPT_HELP,
+    };
+    static const struct option longopts[] = {
+        {"bind", required_argument, NULL, OPT_BIND},
+        {"connect", required_argument, NULL, OPT_CONNECT},
+        {"socket-type", required_argument, NULL, OPT_SOCKET_TYPE},
+        {"service-principal", required_argument, NULL, OPT_SERVICE_PRINCIPAL},
+        {"service-nametype", required_argument, NULL, OPT_SERVICE_NAMETYPE},
+        {"principal", required_argument, NULL, OPT_PRINCIPAL},
+        {"nametype", required_argument, NULL, OPT_NAMETYPE},
+        {"plaintext", no_argument, NULL, OPT_PLAINTEXT},
+        {"allow", required_argument, NULL, OPT_ALLOW},
+        {"authz-cmd", required_argument, NULL, OPT_AUTHZ_CMD},
+        {"count", required_argument, NULL, OPT_COUNT},
+        {"size", required_argument, NULL, OPT_SIZE},
+        {"parts", required_argument, NULL, OPT_PARTS},
+        {"payload-hex", required_argument, NULL, OPT_PAYLOAD_HEX},
+        {"payload-file", required_argument, NULL, OPT_PAYLOAD_FILE},
+        {"subscribe", required_argument, NULL, OPT_SUBSCRIBE},
+        {"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
+        {"transcript", required_argument, NULL, OPT_TRANSCRIPT},
+        {"as-server", required_argument, NULL, OPT_AS_SERVER},
+        {"max-frame-size", required_argument, NULL, OPT_MAX_FRAME},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    unsigned long v;
+
+    memset(o, 0, sizeof(*o));
+    o->server = server;
+    o->socket_type = server ? "ROUTER" : "DEALER";
+    o->count = 1;
+    o->size = 16;
+    o->parts = 1;
+    o->subscribe = "";
+    o->timeout_ms = DEFAULT_TIMEOUT_MS;
+    o->max_frame_size = DEFAULT_MAX_FRAME;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        const char *arg = optarg;
+
+        switch (c) {
+        case OPT_BIND:
+        case OPT_CONNECT:
+            if ((c == OPT_BIND) != server) {
+                fprintf(stderr, "gsspeer: --%s is for the %s\n", c == OPT_BIND ? "bind" : "connect",
+                        c == OPT_BIND ? "server" : "client");
+                return EXIT_USAGE;
+            }
+            o->endpoint = arg;
+            break;
+        case OPT_SOCKET_TYPE:
+            o->socket_type = arg;
+            break;
+        case OPT_SERVICE_PRINCIPAL:
+            o->service_principal = arg;
+            break;
+        case OPT_PRINCIPAL:
+            o->principal = arg;
+            break;
+        case OPT_SERVICE_NAMETYPE:
+        case OPT_NAMETYPE:
+            if (!gss_nametype_parse(arg, c == OPT_NAMETYPE ? &o->nametype : &o->service_nametype)) {
+                fprintf(stderr, "gsspeer: --%s: \"%s\" is not hostbased, user or krb5\n",
+                        c == OPT_NAMETYPE ? "nametype" : "service-nametype", arg);
+                return EXIT_INVALID;
+            }
+            break;
+        case OPT_PLAINTEXT:
+            o->plaintext = true;
+            break;
+        case OPT_ALLOW: {
+            const char **allow = realloc(o->allow, (o->allow_count + 1) * sizeof(*allow));
+
+            if (allow == NULL) {
+                fprintf(stderr, "gsspeer: out of memory\n");
+                return EXIT_FAIL;
+            }
+            o->allow = allow;
+            o->allow[o->allow_count++] = arg;
+            break;
+        }
+        case OPT_AUTHZ_CMD:
+            o->authz_cmd = arg;
+            break;
+        case OPT_COUNT:
+        case OPT_SIZE:
+        case OPT_PARTS:
+        case OPT_TIMEOUT:
+        case OPT_AS_SERVER:
+        case OPT_MAX_FRAME: {
+            static const char *names[] = {"count",      "size",      "parts",
+                                          "timeout-ms", "as-server", "max-frame-size"};
+            static const unsigned long maxes[] = {100000000UL, 1UL << 30, 4096,
+                                                  86400000UL,  255,       1UL << 40};
+            int k = c == OPT_COUNT       ? 0
+                    : c == OPT_SIZE      ? 1
+                    : c == OPT_PARTS     ? 2
+                    : c == OPT_TIMEOUT   ? 3
+                    : c == OPT_AS_SERVER ? 4
+                                         : 5;
+
+            if (!parse_ulong(arg, maxes[k], &v) || ((k == 2 || k == 3) && v == 0)) {
+                fprintf(stderr, "gsspeer: --%s: \"%s\" is not a number in range\n", names[k], arg);
+                return EXIT_INVALID;
+            }
+            if (k == 0)
+                o->count = v;
+            else if (k == 1)
+                o->size = v;
+            else if (k == 2)
+                o->parts = v;
+            else if (k == 3)
+                o->timeout_ms = (long)v;
+            else if (k == 4) {
+                o->as_server = (uint8_t)v;
+                o->as_server_given = true;
+            } else
+                o->max_frame_size = v;
+            break;
+        }
+        case OPT_PAYLOAD_HEX:
+        case OPT_PAYLOAD_FILE:
+            free(o->payload);
+            o->payload = NULL;
+            if (c == OPT_PAYLOAD_HEX ? !parse_hex(arg, &o->payload, &o->payload_len)
+                                     : !read_file(arg, &o->payload, &o->payload_len)) {
+                fprintf(stderr, "gsspeer: --%s: %s\n",
+                        c == OPT_PAYLOAD_HEX ? "payload-hex" : "payload-file",
+                        c == OPT_PAYLOAD_HEX ? "not an even number of hex digits"
+                                             : strerror(errno));
+                return EXIT_INVALID;
+            }
+            o->payload_given = true;
+            break;
+        case OPT_SUBSCRIBE:
+            o->subscribe = arg;
+            break;
+        case OPT_TRANSCRIPT:
+            o->transcript = arg;
+            break;
+        case OPT_HELP:
+            usage(stdout, server);
+            return EXIT_OK;
+        default:
+            fprintf(stderr, "gsspeer: %s: unknown option or missing argument: %s\n", argv[0],
+                    argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "gsspeer: %s: unexpected argument \"%s\"\n", argv[0], argv[optind]);
+        return EXIT_USAGE;
+    }
+    if (o->endpoint == NULL) {
+        fprintf(stderr, "gsspeer: %s: --%s tcp://HOST:PORT is required\n", argv[0],
+                server ? "bind" : "connect");
+        return EXIT_USAGE;
+    }
+    if (!server && o->service_principal == NULL) {
+        fprintf(stderr, "gsspeer: zmtp-client: --service-principal is required\n");
+        return EXIT_USAGE;
+    }
+    if (!zmtp_socket_type_valid(o->socket_type)) {
+        fprintf(stderr, "gsspeer: --socket-type: \"%s\" is not a ZMTP socket type\n",
+                o->socket_type);
+        return EXIT_INVALID;
+    }
+    {
+        static const char *server_types[] = {"ROUTER", "REP", "DEALER", "PULL", "PUB", NULL};
+        static const char *client_types[] = {"DEALER", "REQ", "PUSH", "SUB", NULL};
+        const char **types = server ? server_types : client_types;
+        bool found = false;
+
+        for (size_t i = 0; types[i] != NULL; i++)
+            found = found || strcmp(types[i], o->socket_type) == 0;
+        if (!found) {
+            fprintf(stderr, "gsspeer: %s: --socket-type %s is not offered in this role\n", argv[0],
+                    o->socket_type);
+            return EXIT_USAGE;
+        }
+    }
+    if (!o->as_server_given)
+        o->as_server = server ? 1 : 0;
+    return -1;
+}
+
+/* ---- endpoints ---- */
+
+/* Split "tcp://HOST:PORT" (HOST may be [v6]) into a socket address. */
+static bool resolve_endpoint(const char *endpoint, bool passive, struct sockaddr_storage *addr,
+                             socklen_t *addr_len, char *why, size_t why_len)
+{
+    char host[256];
+    const char *rest, *colon;
+    struct addrinfo hints, *res = NULL;
+    int rc;
+
+    if (strncmp(endpoint, "tcp://", 6) != 0) {
+        snprintf(why, why_len, "endpoint \"%s\": only tcp://HOST:PORT is supported", endpoint);
+        return false;
+    }
+    rest = endpoint + 6;
+    colon = strrchr(rest, ':');
+    if (colon == NULL || colon == rest || (size_t)(colon - rest) >= sizeof(host) ||
+        colon[1] == '\0') {
+        snprintf(why, why_len, "endpoint \"%s\": expected tcp://HOST:PORT", endpoint);
+        return false;
+    }
+    if (rest[0] == '[' && colon[-1] == ']') {
+        memcpy(host, rest + 1, (size_t)(colon - rest) - 2);
+        host[colon - rest - 2] = '\0';
+    } else {
+        memcpy(host, rest, (size_t)(colon - rest));
+        host[colon - rest] = '\0';
+    }
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
+    if (strcmp(host, "localhost") != 0)
+        hints.ai_flags |= AI_NUMERICHOST;
+    rc = getaddrinfo(strcmp(host, "*") == 0 ? NULL : host, colon + 1, &hints, &res);
+    if (rc != 0 || res == NULL) {
+        snprintf(why, why_len, "endpoint \"%s\": %s", endpoint, gai_strerror(rc));
+        return false;
+    }
+    memcpy(addr, res->ai_addr, res->ai_addrlen);
+    *addr_len = res->ai_addrlen;
+    freeaddrinfo(res);
+    return true;
+}
+
+static void format_endpoint(const struct sockaddr_storage *addr, char *out, size_t len)
+{
+    char host[INET6_ADDRSTRLEN];
+
+    if (addr->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)addr;
+
+        inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+        snprintf(out, len, "tcp://[%s]:%u", host, ntohs(a->sin6_port));
+    } else {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)addr;
+
+        inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+        snprintf(out, len, "tcp://%s:%u", host, ntohs(a->sin_port));
+    }
+}
+
+/* Connect to ADDR before DEADLINE; returns the socket or -1 with WHY filled. */
+static int connect_before(const struct sockaddr_storage *addr, socklen_t addr_len, int64_t deadline,
+                          char *why, size_t why_len)
+{
+    int fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1, soerr = 0;
+    socklen_t soerr_len = sizeof(soerr);
+
+    if (fd < 0) {
+        snprintf(why, why_len, "socket: %s", strerror(errno));
+        return -1;
+    }
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (connect(fd, (const struct sockaddr *)addr, addr_len) < 0 && errno != EINPROGRESS) {
+        snprintf(why, why_len, "connect: %s", strerror(errno));
+        close(fd);
+        return -1;
+    }
+    for (;;) {
+        struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+        int64_t left = deadline - zmtp_now_ms();
+        int n;
+
+        if (left <= 0 || stop_requested) {
+            snprintf(why, why_len, "connect: timed out");
+            close(fd);
+            return -1;
+        }
+        n = poll(&pfd, 1, left > 100 ? 100 : (int)left);
+        if (n > 0)
+            break;
+        if (n < 0 && errno != EINTR) {
+            snprintf(why, why_len, "poll: %s", strerror(errno));
+            close(fd);
+            return -1;
+        }
+    }
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &soerr_len) < 0 || soerr != 0) {
+        snprintf(why, why_len, "connect: %s", strerror(soerr != 0 ? soerr : errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* ---- credentials ---- */
+
+struct creds {
+    gss_cred_id_t cred;
+    gss_name_t target;
+};
+
+static void creds_release(struct creds *c)
+{
+    OM_uint32 minor;
+
+    if (c->cred != GSS_C_NO_CREDENTIAL)
+        gss_release_cred(&minor, &c->cred);
+    if (c->target != GSS_C_NO_NAME)
+        gss_release_name(&minor, &c->target);
+}
+
+/* Import NAME and acquire a credential for USAGE (NAME NULL: the default). False with WHY. */
+static bool acquire(const char *name, enum gss_nametype type, gss_cred_usage_t usage,
+                    gss_cred_id_t *cred, char *why, size_t why_len)
+{
+    gss_name_t gname = GSS_C_NO_NAME;
+    OM_uint32 major, minor, minor2;
+    char *text;
+
+    if (name != NULL) {
+        major = gssutil_import_name(name, type, &gname, &minor);
+        if (GSS_ERROR(major)) {
+            text = gssutil_status_text(major, minor);
+            snprintf(why, why_len, "gss_import_name(%s, %s): %s", name, gss_nametype_name(type),
+                     text != NULL ? text : "?");
+            free(text);
+            return false;
+        }
+    }
+    major = gssutil_acquire_cred(gname, usage, cred, &minor);
+    if (gname != GSS_C_NO_NAME)
+        gss_release_name(&minor2, &gname);
+    if (GSS_ERROR(major)) {
+        text = gssutil_status_text(major, minor);
+        snprintf(why, why_len, "missing credentials: gss_acquire_cred(%s, %s): %s",
+                 name != NULL ? name : "default", usage == GSS_C_ACCEPT ? "acceptor" : "initiator",
+                 text != NULL ? text : "?");
+        free(text);
+        return false;
+    }
+    return true;
+}
+
+static bool creds_setup(const struct options *o, struct creds *c, char *why, size_t why_len)
+{
+    OM_uint32 major, minor;
+
+    memset(c, 0, sizeof(*c));
+    c->cred = GSS_C_NO_CREDENTIAL;
+    c->target = GSS_C_NO_NAME;
+    if (o->server) {
+        const char *own = o->service_principal != NULL ? o->service_principal : o->principal;
+        enum gss_nametype type = o->service_principal != NULL ? o->service_nametype : o->nametype;
+
+        return acquire(own, type, GSS_C_ACCEPT, &c->cred, why, why_len);
+    }
+    major = gssutil_import_name(o->service_principal, o->service_nametype, &c->target, &minor);
+    if (GSS_ERROR(major)) {
+        char *text = gssutil_status_text(major, minor);
+
+        snprintf(why, why_len, "gss_import_name(%s, %s): %s", o->service_principal,
+                 gss_nametype_name(o->service_nametype), text != NULL ? text : "?");
+        free(text);
+        return false;
+    }
+    return acquire(o->principal, o->nametype, GSS_C_INITIATE, &c->cred, why, why_len);
+}
+
+/* ---- authorization ---- */
+
+struct authz {
+    const struct options *opts;
+};
+
+/* Run `sh -c CMD sh PRINCIPAL`, bounded: true when it exits 0 in time. */
+static bool run_authz_cmd(const char *cmd, const char *principal)
+{
+    int64_t deadline = zmtp_now_ms() + AUTHZ_CMD_TIMEOUT_MS;
+    pid_t pid = fork();
+    int wstatus;
+
+    if (pid < 0)
+        return false;
+    if (pid == 0) {
+        /* stdout carries our events: the command's output goes to stderr. */
+        dup2(2, 1);
+        execl("/bin/sh", "sh", "-c", cmd, "sh", principal, (char *)NULL);
+        _exit(127);
+    }
+    for (;;) {
+        pid_t r = waitpid(pid, &wstatus, WNOHANG);
+        struct timespec pause = {0, AUTHZ_CMD_POLL_MS * 1000000L};
+
+        if (r == pid)
+            return WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
+        if (r < 0 && errno != EINTR)
+            return false;
+        if (zmtp_now_ms() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &wstatus, 0);
+            fprintf(stderr, "gsspeer: --authz-cmd did not finish within %d ms: denied\n",
+                    AUTHZ_CMD_TIMEOUT_MS);
+            return false;
+        }
+        nanosleep(&pause, NULL);
+    }
+}
+
+static bool authorize(void *arg, const char *principal)
+{
+    const struct authz *a = arg;
+    const struct options *o = a->opts;
+
+    if (o->authz_cmd != NULL)
+        return run_authz_cmd(o->authz_cmd, principal);
+    if (o->allow_count == 0)
+        return true;
+    for (size_t i = 0; i < o->allow_count; i++)
+        if (strcmp(o->allow[i], principal) == 0)
+            return true;
+    return false;
+}
+
+/* ---- payloads ---- */
+
+/* Fill PART with the payload of message K: --payload-* or byte i = (k*31 + i) & 0xff. */
+static bool make_part(const struct options *o, unsigned long k, struct zmtp_part *part)
+{
+    size_t len = o->payload_given ? o->payload_len : o->size;
+
+    part->len = len;
+    part->data = malloc(len > 0 ? len : 1);
+    if (part->data == NULL)
+        return false;
+    if (o->payload_given) {
+        if (len > 0)
+            memcpy(part->data, o->payload, len);
+    } else {
+        for (size_t i = 0; i < len; i++)
+            part->data[i] = (unsigned char)((k * 31 + i) & 0xff);
+    }
+    return true;
+}
+
+static void free_parts(struct zmtp_part *parts, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        free(parts[i].data);
+    free(parts);
+}
+
+/* The parts of message K (REQ: preceded by the empty delimiter). NULL when out of memory. */
+static struct zmtp_part *make_message(const struct options *o, unsigned long k, size_t *count)
+{
+    bool req = strcmp(o->socket_type, "REQ") == 0;
+    size_t n = o->parts + (req ? 1 : 0);
+    struct zmtp_part *parts = calloc(n, sizeof(*parts));
+
+    *count = 0;
+    if (parts == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        bool ok = req && i == 0 ? (parts[i].data = malloc(1)) != NULL : make_part(o, k, &parts[i]);
+
+        if (!ok) {
+            free_parts(parts, n);
+            return NULL;
+        }
+    }
+    *count = n;
+    return parts;
+}
+
+static bool same_message(const struct zmtp_part *a, size_t na, const struct zmtp_part *b, size_t nb)
+{
+    if (na != nb)
+        return false;
+    for (size_t i = 0; i < na; i++)
+        if (a[i].len != b[i].len || (a[i].len > 0 && memcmp(a[i].data, b[i].data, a[i].len) != 0))
+            return false;
+    return true;
+}
+
+/* The parts an application sees: REQ/REP strip the envelope up to the empty delimiter. */
+static void application_parts(const char *socket_type, const struct zmtp_event *ev,
+                              const struct zmtp_part **parts, size_t *count)
+{
+    *parts = ev->parts;
+    *count = ev->count;
+    if (strcmp(socket_type, "REQ") == 0 || strcmp(socket_type, "REP") == 0) {
+        for (size_t i = 0; i < ev->count; i++) {
+            if (ev->parts[i].len == 0) {
+                *parts = ev->parts + i + 1;
+                *count = ev->count - i - 1;
+                return;
+            }
+        }
+    }
+}
+
+/* ---- shared setup ---- */
+
+struct run {
+    struct options opts;
+    struct creds creds;
+    struct authz authz;
+    struct transcript transcript;
+    struct zmtp_session_config cfg;
+    int64_t deadline;
+};
+
+/* Parse, acquire credentials, open the transcript. Returns -1 to go on, else the exit status. */
+static int run_setup(struct run *r, int argc, char **argv, bool server)
+{
+    char why[512];
+    int status;
+    struct sigaction sa;
+
+    memset(r, 0, sizeof(*r));
+    status = parse_options(argc, argv, server, &r->opts);
+    if (status != -1)
+        return status;
+    r->deadline = zmtp_now_ms() + r->opts.timeout_ms;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (!creds_setup(&r->opts, &r->creds, why, sizeof(why)))
+        return fail(EXIT_FAIL, "%s", why);
+    if (r->opts.transcript != NULL && !transcript_open(&r->transcript, r->opts.transcript))
+        return fail(EXIT_INVALID, "--transcript %s: %s", r->opts.transcript, strerror(errno));
+    r->authz.opts = &r->opts;
+    r->cfg.mech.role = server ? ZMTP_ROLE_SERVER : ZMTP_ROLE_CLIENT;
+    r->cfg.mech.plaintext = r->opts.plaintext;
+    r->cfg.mech.cred = r->creds.cred;
+    r->cfg.mech.target = r->creds.target;
+    r->cfg.mech.socket_type = r->opts.socket_type;
+    r->cfg.mech.authorize = server ? authorize : NULL;
+    r->cfg.mech.authorize_arg = &r->authz;
+    r->cfg.as_server = r->opts.as_server;
+    r->cfg.max_frame_size = r->opts.max_frame_size;
+    r->cfg.transcript = r->opts.transcript != NULL ? &r->transcript : NULL;
+    r->cfg.stop = &stop_requested;
+    return -1;
+}
+
+static void run_release(struct run *r)
+{
+    transcript_close(&r->transcript);
+    creds_release(&r->creds);
+    options_free(&r->opts);
+}
+
+/* ---- server ---- */
+
+struct counts {
+    unsigned long sent, received, verified;
+};
+
+/* Report the events queued by the mechanism that concern the application before READY. */
+static void report_authz(const struct zmtp_event *ev)
+{
+    event_begin("authorized");
+    fputs(",\"principal\":", stdout);
+    json_put_string(stdout, ev->principal != NULL ? ev->principal : "");
+    printf(",\"allowed\":%s", ev->allowed ? "true" : "false");
+    event_end();
+}
+
+static void event_closed(const char *peer, const char *reason)
+{
+    fprintf(stderr, "gsspeer: connection from %s closed: %s\n", peer, reason);
+    event_begin("closed");
+    fputs(",\"peer\":", stdout);
+    json_put_string(stdout, peer);
+    fputs(",\"reason\":", stdout);
+    json_put_string(stdout, reason);
+    event_end();
+}
+
+/* PUB: publish --count messages whose first part matches one of TOPICS. */
+static enum zmtp_status publish(struct run *r, struct zmtp_session *s, struct counts *n,
+                                struct zmtp_error *err)
+{
+    for (unsigned long k = 0; k < r->opts.count; k++) {
+        size_t count;
+        struct zmtp_part *parts = make_message(&r->opts, k, &count);
+        enum zmtp_status status;
+
+        if (parts == NULL)
+            return zmtp_fail(err, ZMTP_SYSTEM, "out of memory");
+        status = zmtp_session_send(s, parts, count, r->deadline, err);
+        free_parts(parts, count);
+        if (status != ZMTP_OK)
+            return status;
+        n->sent++;
+    }
+    return ZMTP_OK;
+}
+
+/* Serve one connection until the peer closes it; failures are reported as "closed". */
+static void serve_connection(struct run *r, int fd, const char *peer, struct counts *n)
+{
+    struct zmtp_session s;
+    struct zmtp_error err;
+    struct zmtp_event ev;
+    enum zmtp_status status;
+    bool published = false;
+    const char *type = r->opts.socket_type;
+    bool echo =
+        strcmp(type, "ROUTER") == 0 || strcmp(type, "REP") == 0 || strcmp(type, "DEALER") == 0;
+
+    if (zmtp_session_open(&s, fd, &r->cfg, &err) != ZMTP_OK) {
+        event_closed(peer, err.text);
+        return;
+    }
+    status = zmtp_session_handshake(&s, r->deadline, &err);
+    for (;;) {
+        if (status != ZMTP_OK) {
+            /* Report an authorization decision queued before the failure. */
+            while (s.mech != NULL && zmtp_mech_next_event(s.mech, &ev)) {
+                if (ev.type == ZMTP_EVENT_AUTHORIZED)
+                    report_authz(&ev);
+                zmtp_event_free(&ev);
+            }
+            break;
+        }
+        status = zmtp_session_next_event(&s, &ev, r->deadline, &err);
+        if (status != ZMTP_OK)
+            continue;
+        switch (ev.type) {
+        case ZMTP_EVENT_AUTHORIZED:
+            report_authz(&ev);
+            break;
+        case ZMTP_EVENT_READY:
+            break;
+        case ZMTP_EVENT_MESSAGE: {
+            const struct zmtp_part *parts;
+            size_t count;
+
+            n->received++;
+            application_parts(type, &ev, &parts, &count);
+            event_delivered(parts, count);
+            if (echo) {
+                status = zmtp_session_send(&s, ev.parts, ev.count, r->deadline, &err);
+                if (status == ZMTP_OK)
+                    n->sent++;
+            }
+            break;
+        }
+        case ZMTP_EVENT_SUBSCRIBE:
+            if (!published) {
+                published = true;
+                status = publish(r, &s, n, &err);
+            }
+            break;
+        case ZMTP_EVENT_CANCEL:
+            break;
+        }
+        zmtp_event_free(&ev);
+    }
+    if (err.status == ZMTP_CLOSED && s.mech != NULL && zmtp_mech_ready(s.mech)) {
+        zmtp_session_close(&s, "peer closed the connection");
+        return;
+    }
+    if (stop_requested) {
+        zmtp_session_close(&s, "stopped by a signal");
+        return;
+    }
+    zmtp_session_close(&s, err.text);
+    event_closed(peer, err.text);
+}
+
+int cmd_zmtp_server(int argc, char **argv)
+{
+    struct run r;
+    struct sockaddr_storage addr;
+    socklen_t addr_len = sizeof(addr);
+    struct counts n = {0, 0, 0};
+    char why[512], endpoint[128];
+    int status, lfd = -1, one = 1;
+
+    status = run_setup(&r, argc, argv, true);
+    if (status != -1)
+        goto cleanup;
+    if (!resolve_endpoint(r.opts.endpoint, true, &addr, &addr_len, why, sizeof(why))) {
+        status = fail(EXIT_INVALID, "%s", why);
+        goto cleanup;
+    }
+    lfd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+        bind(lfd, (struct sockaddr *)&addr, addr_len) < 0 || listen(lfd, 16) < 0) {
+        status = fail(EXIT_FAIL, "bind %s: %s", r.opts.endpoint, strerror(errno));
+        goto cleanup;
+    }
+    addr_len = sizeof(addr);
+    getsockname(lfd, (struct sockaddr *)&addr, &addr_len);
+    format_endpoint(&addr, endpoint, sizeof(endpoint));
+    event_begin("listening");
+    fputs(",\"endpoint\":", stdout);
+    json_put_string(stdout, endpoint);
+    event_end();
+    status = EXIT_OK;
+    while (!stop_requested) {
+        struct pollfd pfd = {.fd = lfd, .events = POLLIN};
+        int64_t left = r.deadline - zmtp_now_ms();
+        struct sockaddr_storage peer;
+        socklen_t peer_len = sizeof(peer);
+        char peer_text[128];
+        int fd;
+
+        if (left <= 0) {
+            status = fail(EXIT_FAIL, "--timeout-ms %ld reached", r.opts.timeout_ms);
+            break;
+        }
+        if (poll(&pfd, 1, left > 100 ? 100 : (int)left) <= 0)
+            continue;
+        fd = accept(lfd, (struct sockaddr *)&peer, &peer_len);
+        if (fd < 0)
+            continue;
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        format_endpoint(&peer, peer_text, sizeof(peer_text));
+        serve_connection(&r, fd, peer_text, &n);
+    }
+    if (status == EXIT_OK)
+        event_done(n.sent, n.received, n.received);
+cleanup:
+    if (lfd >= 0)
+        close(lfd);
+    run_release(&r);
+    return status;
+}
+
+/* ---- client ---- */
+
+/* Wait for the next MESSAGE event (other events are reported or skipped). */
+static enum zmtp_status next_message(struct run *r, struct zmtp_session *s, struct zmtp_event *ev,
+                                     struct zmtp_error *err)
+{
+    for (;;) {
+        enum zmtp_status status = zmtp_session_next_event(s, ev, r->deadline, err);
+
+        if (status != ZMTP_OK)
+            return status;
+        if (ev->type == ZMTP_EVENT_MESSAGE)
+            return ZMTP_OK;
+        zmtp_event_free(ev);
+    }
+}
+
+/* DEALER / REQ: send each message and verify its echo; PUSH: only send. */
+static int client_exchange(struct run *r, struct zmtp_session *s, struct counts *n)
+{
+    bool push = strcmp(r->opts.socket_type, "PUSH") == 0;
+    struct zmtp_error err;
+
+    for (unsigned long k = 0; k < r->opts.count; k++) {
+        size_t count;
+        struct zmtp_part *parts = make_message(&r->opts, k, &count);
+        struct zmtp_event ev;
+        enum zmtp_status status;
+
+        if (parts == NULL)
+            return fail(EXIT_FAIL, "out of memory");
+        status = zmtp_session_send(s, parts, count, r->deadline, &err);
+        if (status != ZMTP_OK) {
+            free_parts(parts, count);
+            return fail(EXIT_FAIL, "message %lu: %s", k, err.text);
+        }
+        n->sent++;
+        if (push) {
+            free_parts(parts, count);
+            continue;
+        }
+        status = next_message(r, s, &ev, &err);
+        if (status != ZMTP_OK) {
+            free_parts(parts, count);
+            return fail(EXIT_FAIL, "echo of message %lu: %s", k, err.text);
+        }
+        n->received++;
+        {
+            const struct zmtp_part *app;
+            size_t app_count;
+
+            application_parts(r->opts.socket_type, &ev, &app, &app_count);
+            event_delivered(app, app_count);
+        }
+        if (!same_message(ev.parts, ev.count, parts, count)) {
+            zmtp_event_free(&ev);
+            free_parts(parts, count);
+            return fail(EXIT_FAIL, "echo of message %lu differs from what was sent", k);
+        }
+        n->verified++;
+        zmtp_event_free(&ev);
+        free_parts(parts, count);
+    }
+    event_begin("sent");
+    printf(",\"count\":%lu", n->sent);
+    event_end();
+    return EXIT_OK;
+}
+
+/* SUB: subscribe, then receive and verify --count messages. */
+static int client_subscribe(struct run *r, struct zmtp_session *s, struct counts *n)
+{
+    struct zmtp_error err;
+
+    if (zmtp_session_subscribe(s, ZMTP_SUBSCRIBE, r->opts.subscribe, strlen(r->opts.subscribe),
+                               r->deadline, &err) != ZMTP_OK)
+        return fail(EXIT_FAIL, "subscribe: %s", err.text);
+    for (unsigned long k = 0; k < r->opts.count; k++) {
+        struct zmtp_event ev;
+        size_t count;
+        struct zmtp_part *want;
+        bool same;
+
+        if (next_message(r, s, &ev, &err) != ZMTP_OK)
+            return fail(EXIT_FAIL, "published message %lu: %s", k, err.text);
+        n->received++;
+        event_delivered(ev.parts, ev.count);
+        want = make_message(&r->opts, k, &count);
+        same = want != NULL && same_message(ev.parts, ev.count, want, count);
+        free_parts(want, count);
+        zmtp_event_free(&ev);
+        if (!same)
+            return fail(EXIT_FAIL, "published message %lu differs from the expected payload", k);
+        n->verified++;
+    }
+    return EXIT_OK;
+}
+
+int cmd_zmtp_client(int argc, char **argv)
+{
+    struct run r;
+    struct sockaddr_storage addr;
+    socklen_t addr_len = sizeof(addr);
+    struct zmtp_session s;
+    struct zmtp_error err;
+    struct counts n = {0, 0, 0};
+    char why[512];
+    int status, fd;
+    bool open = false;
+
+    status = run_setup(&r, argc, argv, false);
+    if (status != -1)
+        goto cleanup;
+    if (!resolve_endpoint(r.opts.endpoint, false, &addr, &addr_len, why, sizeof(why))) {
+        status = fail(EXIT_INVALID, "%s", why);
+        goto cleanup;
+    }
+    fd = connect_before(&addr, addr_len, r.deadline, why, sizeof(why));
+    if (fd < 0) {
+        status = fail(EXIT_FAIL, "%s: %s", r.opts.endpoint, why);
+        goto cleanup;
+    }
+    if (zmtp_session_open(&s, fd, &r.cfg, &err) != ZMTP_OK) {
+        status = fail(EXIT_FAIL, "%s", err.text);
+        goto cleanup;
+    }
+    open = true;
+    if (zmtp_session_handshake(&s, r.deadline, &err) != ZMTP_OK) {
+        status = fail(EXIT_FAIL, "handshake with %s: %s", r.opts.endpoint, err.text);
+        goto cleanup;
+    }
+    if (strcmp(r.opts.socket_type, "SUB") == 0)
+        status = client_subscribe(&r, &s, &n);
+    else
+        status = client_exchange(&r, &s, &n);
+    if (status == EXIT_OK)
+        event_done(n.sent, n.received, n.verified);
+cleanup:
+    if (open)
+        zmtp_session_close(&s, status == EXIT_OK ? "done" : "failed");
+    run_release(&r);
+    return status;
+}

@@ -1,0 +1,291 @@
+/* The socket driver of one ZMTP GSSAPI connection: see session.h. */
+#include "zmtp/session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { READ_CHUNK = 65536, STOP_CHECK_MS = 100 };
+
+int64_t zmtp_now_ms(void)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+enum zmtp_status zmtp_session_open(struct zmtp_session *s, int fd,
+                                   const struct zmtp_session_config *cfg, struct zmtp_error *err)
+{
+    struct zmtp_greeting g;
+    enum zmtp_status status;
+    int fl;
+
+    memset(s, 0, sizeof(*s));
+    s->fd = -1;
+    s->cfg = *cfg;
+    builder_init(&s->in);
+    builder_init(&s->out);
+    fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+        close(fd);
+        return zmtp_fail(err, ZMTP_SYSTEM, "fcntl O_NONBLOCK: %s", strerror(errno));
+    }
+    status = zmtp_mech_new(&cfg->mech, &s->mech, err);
+    if (status != ZMTP_OK) {
+        close(fd);
+        return status;
+    }
+    s->fd = fd;
+    /* The whole greeting goes out at once: we never wait for the peer's bytes before sending
+     * ours, so a peer that sends its greeting in stages (libzmq: 10, then 1, then 53) works. */
+    zmtp_greeting_init(&g, "GSSAPI", cfg->as_server);
+    zmtp_greeting_encode(&s->out, &g);
+    if (cfg->hooks != NULL && cfg->hooks->greeting != NULL)
+        cfg->hooks->greeting(cfg->hooks->arg, &s->out);
+    if (!builder_ok(&s->out)) {
+        zmtp_session_close(s, NULL);
+        return zmtp_fail(err, ZMTP_SYSTEM, "out of memory");
+    }
+    transcript_greeting(cfg->transcript, "out", s->out.data, s->out.len);
+    return ZMTP_OK;
+}
+
+void zmtp_session_close(struct zmtp_session *s, const char *reason)
+{
+    if (reason != NULL)
+        transcript_event(s->cfg.transcript, "close", reason);
+    if (s->fd >= 0)
+        close(s->fd);
+    s->fd = -1;
+    zmtp_mech_free(s->mech);
+    s->mech = NULL;
+    builder_free(&s->in);
+    builder_free(&s->out);
+}
+
+/* Move the mechanism's frames into the output buffer, through the hook and the transcript. */
+static enum zmtp_status collect_output(struct zmtp_session *s, struct zmtp_error *err)
+{
+    struct zmtp_mech_frame f;
+
+    while (zmtp_mech_next_frame(s->mech, &f)) {
+        bool keep = true;
+
+        if (s->cfg.hooks != NULL && s->cfg.hooks->frame != NULL)
+            keep = s->cfg.hooks->frame(s->cfg.hooks->arg, &f);
+        if (keep) {
+            zmtp_frame_encode(&s->out, f.flags, f.body, f.len);
+            transcript_frame(s->cfg.transcript, "out", f.flags, f.body, f.len, f.kind, f.plain,
+                             f.plain_len);
+            s->frames_out++;
+        }
+        zmtp_mech_frame_free(&f);
+    }
+    if (!builder_ok(&s->out))
+        return zmtp_fail(err, ZMTP_SYSTEM, "out of memory for output");
+    return ZMTP_OK;
+}
+
+/* Parse what has arrived: the greeting, then whole frames fed to the mechanism. */
+static enum zmtp_status process_input(struct zmtp_session *s, struct zmtp_error *err)
+{
+    enum zmtp_status status;
+
+    if (!s->greeting_done) {
+        const unsigned char *data = s->in.data;
+        size_t len = s->in.len - s->in_off;
+
+        status = zmtp_greeting_decode(data != NULL ? data + s->in_off : NULL, len, "GSSAPI",
+                                      &s->peer_greeting, err);
+        if (status == ZMTP_NEED_MORE)
+            return ZMTP_OK;
+        transcript_greeting(s->cfg.transcript, "in", data + s->in_off,
+                            len < ZMTP_GREETING_SIZE ? len : ZMTP_GREETING_SIZE);
+        if (status != ZMTP_OK)
+            return status;
+        /* 38/ZMTP-GSSAPI says roles come from as-server; libzmq sends 0 on both sides and
+         * ignores it, so any value is accepted and roles come from our configuration. */
+        s->in_off += ZMTP_GREETING_SIZE;
+        s->greeting_done = true;
+        status = zmtp_mech_start(s->mech, err);
+        if (status != ZMTP_OK)
+            return status;
+    }
+    for (;;) {
+        struct zmtp_frame f;
+        struct zmtp_frame_note note;
+        size_t used;
+
+        status = zmtp_frame_decode(s->in.data + s->in_off, s->in.len - s->in_off,
+                                   s->cfg.max_frame_size, &f, &used, err);
+        if (status == ZMTP_NEED_MORE)
+            break;
+        if (status != ZMTP_OK)
+            return status;
+        status = zmtp_mech_receive(s->mech, f.flags, f.body, (size_t)f.size, &note, err);
+        transcript_frame(s->cfg.transcript, "in", f.flags, f.body, (size_t)f.size, note.kind,
+                         note.plain, note.plain_len);
+        s->frames_in++;
+        s->in_off += used;
+        if (status != ZMTP_OK)
+            return status;
+    }
+    /* Compact the input buffer once most of it is parsed. */
+    if (s->in_off > 0 && s->in_off >= s->in.len / 2) {
+        memmove(s->in.data, s->in.data + s->in_off, s->in.len - s->in_off);
+        s->in.len -= s->in_off;
+        s->in_off = 0;
+    }
+    return collect_output(s, err);
+}
+
+/* One round of I/O bounded by DEADLINE: write what is pending, read what is there, parse it.
+ * Returns ZMTP_OK after any progress. */
+static enum zmtp_status io_round(struct zmtp_session *s, int64_t deadline, struct zmtp_error *err)
+{
+    struct pollfd pfd = {.fd = s->fd, .events = POLLIN};
+    int64_t left = deadline - zmtp_now_ms();
+    int n;
+
+    if (s->out_off < s->out.len)
+        pfd.events |= POLLOUT;
+    if (s->peer_closed && !(pfd.events & POLLOUT))
+        return zmtp_fail(err, ZMTP_CLOSED, "connection closed by peer");
+    if (s->peer_closed)
+        pfd.events &= (short)~POLLIN;
+    if (s->cfg.stop != NULL && *s->cfg.stop)
+        return zmtp_fail(err, ZMTP_TIMEOUT, "stopped by a signal");
+    if (left <= 0)
+        return zmtp_fail(err, ZMTP_TIMEOUT, "no progress before the deadline");
+    /* Short slices so a stop flag set just before poll is seen promptly. */
+    n = poll(&pfd, 1, left > STOP_CHECK_MS ? STOP_CHECK_MS : (int)left);
+    if (n < 0) {
+        if (errno == EINTR)
+            return ZMTP_OK;
+        return zmtp_fail(err, ZMTP_SYSTEM, "poll: %s", strerror(errno));
+    }
+    if (n == 0)
+        return ZMTP_OK;
+    if (pfd.revents & POLLOUT) {
+        ssize_t w = send(s->fd, s->out.data + s->out_off, s->out.len - s->out_off, MSG_NOSIGNAL);
+
+        if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            return zmtp_fail(err, ZMTP_CLOSED, "send: %s", strerror(errno));
+        if (w > 0)
+            s->out_off += (size_t)w;
+        if (s->out_off == s->out.len) {
+            s->out_off = 0;
+            builder_reset(&s->out);
+        }
+    }
+    if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
+        unsigned char *p = builder_reserve(&s->in, READ_CHUNK);
+        ssize_t r;
+
+        if (p == NULL)
+            return zmtp_fail(err, ZMTP_SYSTEM, "out of memory for input");
+        r = recv(s->fd, p, READ_CHUNK, 0);
+        s->in.len -= READ_CHUNK - (r > 0 ? (size_t)r : 0);
+        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+            s->peer_closed = true;
+            if (r < 0)
+                return zmtp_fail(err, ZMTP_CLOSED, "connection reset by peer (%s)",
+                                 strerror(errno));
+        }
+        if (r > 0)
+            return process_input(s, err);
+    }
+    return ZMTP_OK;
+}
+
+/* Fail with a close reason that says where the peer closed. */
+static enum zmtp_status closed(struct zmtp_session *s, enum zmtp_status status,
+                               struct zmtp_error *err, const char *phase)
+{
+    if (status == ZMTP_CLOSED)
+        return zmtp_fail(err, ZMTP_CLOSED, "peer closed the connection %s (%lu frames received)",
+                         phase, s->frames_in);
+    if (status == ZMTP_TIMEOUT && s->fd >= 0)
+        return zmtp_fail(err, ZMTP_TIMEOUT, "%s: no complete %s before the deadline", phase,
+                         s->greeting_done ? "exchange" : "greeting");
+    return status;
+}
+
+enum zmtp_status zmtp_session_handshake(struct zmtp_session *s, int64_t deadline,
+                                        struct zmtp_error *err)
+{
+    enum zmtp_status status;
+
+    for (;;) {
+        if (zmtp_mech_ready(s->mech) && s->out_off == s->out.len)
+            return ZMTP_OK;
+        status = io_round(s, deadline, err);
+        if (status != ZMTP_OK)
+            return closed(s, status, err, "during the handshake");
+    }
+}
+
+enum zmtp_status zmtp_session_next_event(struct zmtp_session *s, struct zmtp_event *ev,
+                                         int64_t deadline, struct zmtp_error *err)
+{
+    enum zmtp_status status;
+
+    for (;;) {
+        if (zmtp_mech_next_event(s->mech, ev))
+            return ZMTP_OK;
+        status = io_round(s, deadline, err);
+        if (status != ZMTP_OK)
+            return closed(s, status, err, "while waiting for a message");
+    }
+}
+
+/* Write everything pending before DEADLINE (reading meanwhile). */
+static enum zmtp_status flush(struct zmtp_session *s, int64_t deadline, struct zmtp_error *err)
+{
+    enum zmtp_status status = collect_output(s, err);
+
+    while (status == ZMTP_OK && s->out_off < s->out.len)
+        status = io_round(s, deadline, err);
+    return closed(s, status, err, "while sending");
+}
+
+enum zmtp_status zmtp_session_send(struct zmtp_session *s, const struct zmtp_part *parts,
+                                   size_t count, int64_t deadline, struct zmtp_error *err)
+{
+    enum zmtp_status status = zmtp_mech_send(s->mech, parts, count, err);
+
+    if (status != ZMTP_OK)
+        return status;
+    return flush(s, deadline, err);
+}
+
+enum zmtp_status zmtp_session_subscribe(struct zmtp_session *s, enum zmtp_subscription_kind kind,
+                                        const void *topic, size_t len, int64_t deadline,
+                                        struct zmtp_error *err)
+{
+    enum zmtp_status status = zmtp_mech_subscribe(s->mech, kind, topic, len, err);
+
+    if (status != ZMTP_OK)
+        return status;
+    return flush(s, deadline, err);
+}
+
+enum zmtp_status zmtp_session_wait_close(struct zmtp_session *s, int64_t deadline,
+                                         struct zmtp_error *err)
+{
+    enum zmtp_status status;
+
+    for (;;) {
+        status = io_round(s, deadline, err);
+        if (status == ZMTP_CLOSED)
+            return ZMTP_OK;
+        if (status != ZMTP_OK)
+            return status;
+    }
+}

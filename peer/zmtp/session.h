@@ -1,0 +1,94 @@
+/*
+ * The driver of one ZMTP GSSAPI connection: owns the socket (non-blocking, poll, deadlines),
+ * sends and reads the greeting, splits the byte stream into frames for the mechanism
+ * (zmtp/mechanism.h), writes the frames it produces, and records everything in the transcript.
+ *
+ * Fault seam: struct zmtp_hooks sees our greeting bytes and every outgoing frame before it is
+ * encoded, and may rewrite or drop them; a later fault catalogue plugs in there without
+ * touching the engine.
+ *
+ * Ownership: the session owns the socket given to zmtp_session_open (closed by
+ * zmtp_session_close) and its mechanism; it borrows the config (credential, names, transcript,
+ * hooks) for its lifetime.
+ */
+#ifndef ZMTP_SESSION_H
+#define ZMTP_SESSION_H
+
+#include "util/builder.h"
+#include "zmtp/mechanism.h"
+#include "zmtp/transcript.h"
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct zmtp_hooks {
+    /* Our 64 greeting bytes in B before they are sent; may rewrite or truncate them. */
+    void (*greeting)(void *arg, struct builder *b);
+    /* Every outgoing frame before it is encoded; may change it; false drops it. */
+    bool (*frame)(void *arg, struct zmtp_mech_frame *frame);
+    void *arg;
+};
+
+struct zmtp_session_config {
+    struct zmtp_mech_config mech;
+    uint8_t as_server;                 /* greeting byte 32 we send (the spec: 1 on the server) */
+    uint64_t max_frame_size;           /* 0: no limit */
+    struct transcript *transcript;     /* NULL: none */
+    const struct zmtp_hooks *hooks;    /* NULL: none */
+    const volatile sig_atomic_t *stop; /* NULL, or a flag (set by a signal handler) that ends
+                                          every wait with ZMTP_TIMEOUT "stopped" */
+};
+
+struct zmtp_session {
+    int fd;
+    struct zmtp_mech *mech;
+    struct zmtp_session_config cfg;
+    struct builder in; /* received bytes not yet parsed, from in_off */
+    size_t in_off;
+    struct builder out; /* bytes to write, from out_off */
+    size_t out_off;
+    bool greeting_done;
+    bool peer_closed;
+    struct zmtp_greeting peer_greeting;
+    unsigned long frames_in, frames_out;
+};
+
+/* Monotonic milliseconds (for deadlines). */
+int64_t zmtp_now_ms(void);
+
+/*
+ * Take over the connected socket FD (made non-blocking here) and create the mechanism.
+ * On failure FD is closed, *ERR says why, and S needs no close.
+ */
+enum zmtp_status zmtp_session_open(struct zmtp_session *s, int fd,
+                                   const struct zmtp_session_config *cfg, struct zmtp_error *err);
+
+/* Exchange greetings and run the mechanism's handshake until both READYs went through and our
+ * output is written, or until DEADLINE (zmtp_now_ms() scale). */
+enum zmtp_status zmtp_session_handshake(struct zmtp_session *s, int64_t deadline,
+                                        struct zmtp_error *err);
+
+/* Wait for the next event (see struct zmtp_event) until DEADLINE; on success *EV is the
+ * caller's (zmtp_event_free). Reading continues to answer PINGs and writes pending output. */
+enum zmtp_status zmtp_session_next_event(struct zmtp_session *s, struct zmtp_event *ev,
+                                         int64_t deadline, struct zmtp_error *err);
+
+/* Send one multipart message (parts borrowed) and write it out before DEADLINE. */
+enum zmtp_status zmtp_session_send(struct zmtp_session *s, const struct zmtp_part *parts,
+                                   size_t count, int64_t deadline, struct zmtp_error *err);
+
+/* Send a subscription (SUB side) and write it out before DEADLINE. */
+enum zmtp_status zmtp_session_subscribe(struct zmtp_session *s, enum zmtp_subscription_kind kind,
+                                        const void *topic, size_t len, int64_t deadline,
+                                        struct zmtp_error *err);
+
+/* Wait until the peer closes the connection (everything it sends is still processed), or
+ * DEADLINE: ZMTP_OK when it closed. */
+enum zmtp_status zmtp_session_wait_close(struct zmtp_session *s, int64_t deadline,
+                                         struct zmtp_error *err);
+
+/* Record REASON in the transcript (when not NULL), close the socket, free the mechanism. */
+void zmtp_session_close(struct zmtp_session *s, const char *reason);
+
+#endif
