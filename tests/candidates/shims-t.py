@@ -395,6 +395,22 @@ class Shims(unittest.TestCase):
         tgs = [r for r in self.realm.kdc_log() if r.kind == "TGS_REQ" and r.server == principal]
         self.assertTrue(tgs and all(r.outcome != "ISSUE" for r in tgs), [r.line for r in tgs])
 
+    def test_max_msg_size_limits_the_wrapped_frame(self) -> None:
+        # ZMQ_MAXMSGSIZE applies to the ZMTP frame body, i.e. the wrapped MESSAGE command:
+        # 8 ("\x07MESSAGE") + 4 (length) + 60 (wrap token overhead) + 1 (flags) + payload.
+        # So 927 payload bytes fit 1000 and 928 do not.
+        fits = self.exchange("libzmq", "pyzmq", ["--max-msg-size", "1000"],
+                             ["--service-principal", "zmq@localhost", "--size", "927"])
+        self.check_echo(fits, size=927)
+        over = self.exchange("pyzmq", "libzmq", ["--max-msg-size", "1000"],
+                             ["--service-principal", "zmq@localhost", "--size", "928"],
+                             client_timeout_ms=FAIL_TIMEOUT_MS)
+        # The server drops the connection (monitor: DISCONNECTED only, no failure event); the
+        # client's libzmq reconnects and handshakes again, the message is lost.
+        self.check_client_failed(over, r"^timeout after 1500 ms while waiting for an echo")
+        self.assertIn("monitor DISCONNECTED", over.client.stderr)
+        self.assertNotIn("HANDSHAKE_FAILED", over.server.stderr)
+
     # -- command line -----------------------------------------------------------------------
 
     def test_command_line(self) -> None:
