@@ -70,6 +70,7 @@ class RunRealm:
         if self.realm is None:
             return {"started": False, "error": self.error}
         return {"started": True, "realm": self.realm.realm, "enctypes": list(self.realm.enctypes),
+                "directory": str(self.realm.directory),
                 "kdc_port": self.realm.kdc_port, "krb5": _krb5_version()}
 
     def close(self) -> None:

@@ -81,7 +81,7 @@ def check_references(cases: list[Case], docs: list[Document]) -> None:
         for index, ref in enumerate(case.refs):
             if ref.requirement and ref.requirement not in known:
                 raise InputError(f"unknown requirement id {ref.requirement!r} (see "
-                                 "scenarios/requirements/)", case.file, case.line,
+                                 "scenarios/requirements/)", case.file, ref.line,
                                  f"case.ref[{index}].requirement")
         for check in case.checks:
             if check.requirement and check.requirement not in known:

@@ -29,6 +29,7 @@ class Reference:
     level: str
     revision: str = ""
     requirement: str = ""
+    line: int | None = None
 
 
 @dataclass
@@ -89,7 +90,7 @@ class Case:
             "line": self.line, "description": self.description,
             "role": self.candidate.role, "peer_role": self.peer.role if self.peer else None,
             "features": self.features,
-            "refs": [vars(r) for r in self.refs],
+            "refs": [{k: v for k, v in vars(r).items() if k != "line"} for r in self.refs],
             "checks": [{"observe": c.observe, c.operator: c.operand, "level": c.level,
                         "message": c.message, "requirement": c.requirement}
                        for c in self.checks],
@@ -144,7 +145,8 @@ def _reference(node: Node) -> Reference:
               {"doc", "section", "quote", "level"})
     return Reference(doc=node.get("doc", str), revision=node.get("revision", str, ""),
                      section=node.get("section", str), quote=node.get("quote", str),
-                     level=node.choice("level", LEVELS), requirement=node.get("requirement", str, ""))
+                     level=node.choice("level", LEVELS), requirement=node.get("requirement", str, ""),
+                     line=node.doc.line_of(node.path + ("requirement",)))
 
 
 _CASE_KEYS = {"id", "title", "description", "features", "principals", "realm", "deadline",
