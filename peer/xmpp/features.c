@@ -32,6 +32,7 @@ struct found {
     bool differ; /* two of them judge differently or name different hosts */
     bool child;  /* markup inside one of them */
     bool attr;   /* an attribute on one of them */
+    bool early;  /* one of them came before a <mechanism/> */
     struct hostname_check first;
 };
 
@@ -49,6 +50,7 @@ struct search {
     bool in_child;            /* markup inside the open <hostname/> */
     struct found found[3];    /* by placement */
     unsigned legacy, wrong_ns;
+    bool hostname_in_mechanisms; /* a <hostname/> was seen in the open <mechanisms/> */
 };
 
 const char *features_status_name(enum features_status status)
@@ -111,9 +113,11 @@ static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **
         kind = K_FEATURES;
     } else if (parent == K_FEATURES && strcmp(name, NAME(SASL_NS, "mechanisms")) == 0) {
         kind = K_MECHANISMS;
+        s->hostname_in_mechanisms = false;
     } else if (parent == K_MECHANISMS && strcmp(name, NAME(SASL_NS, "mechanism")) == 0) {
         kind = K_MECHANISM;
         builder_reset(&s->mechanism);
+        s->found[PLACE_MECHANISMS].early |= s->hostname_in_mechanisms;
     } else if (in_features && strcmp(local_name(name), "hostname") == 0) {
         if (parent == K_HOSTNAME) {
             s->in_child = true;
@@ -124,6 +128,7 @@ static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **
                                               : PLACE_DEEP;
             s->in_child = false;
             s->found[s->place].attr |= attrs[0] != NULL;
+            s->hostname_in_mechanisms |= s->place == PLACE_MECHANISMS;
             s->result->hostnames++;
             builder_reset(&s->text);
         } else if (strcmp(name, NAME(XEP0233_NS_V0, "hostname")) == 0 ||
@@ -155,11 +160,14 @@ static void close_hostname(struct search *s)
         hostname_check(len > 0 ? (const char *)s->text.data : "", len, &check);
     }
     f->child |= s->in_child;
+    /* Repeats agree when all name the same host after the lenient repairs. */
     if (f->count == 0)
         f->first = check;
-    else if (check.status != f->first.status || check.findings != f->first.findings ||
+    else if (hostname_check_verdict(&check) == XEP0233_INVALID ||
              strcmp(check.name, f->first.name) != 0)
         f->differ = true;
+    else
+        f->first.findings |= check.findings;
     f->count++;
 }
 
@@ -250,6 +258,8 @@ static void decide(struct search *s)
         hostname_check_note(h, HOSTNAME_REPEATED_SAME);
     if (f->attr)
         hostname_check_note(h, HOSTNAME_EXTRA_ATTR);
+    if (f->early)
+        hostname_check_note(h, HOSTNAME_BEFORE_MECHANISM);
     if (h->status == HOSTNAME_OK)
         h->status = text_status;
 }

@@ -40,7 +40,7 @@ int cmd_principal(int argc, char **argv)
         {"port", required_argument, NULL, 'p'},     {"strict", no_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
-    struct principal_request req = {PRINCIPAL_GSS, NULL, NULL, NULL, 0};
+    struct principal_request req = {PRINCIPAL_GSS, NULL, NULL, NULL, PRINCIPAL_PORT_UNKNOWN};
     struct principal_result result = {0};
     struct hostname_check domain;
     enum xep0233_level level = XEP0233_LENIENT;
@@ -94,10 +94,9 @@ int cmd_principal(int argc, char **argv)
     if (port_text != NULL) {
         errno = 0;
         req.port = strtol(port_text, &end, 10);
-        if (errno != 0 || end == port_text || *end != '\0' || req.port < 1 || req.port > 65535) {
-            fprintf(stderr,
-                    "gsspeer principal: port: '%s' is not a port number 1..65535 "
-                    "(XEP-0233 §4)\n",
+        /* A number out of range is judged by principal_build, like any other input. */
+        if (errno != 0 || end == port_text || *end != '\0' || req.port < 0) {
+            fprintf(stderr, "gsspeer principal: port: '%s' is not a port number (XEP-0233 §4)\n",
                     port_text);
             return EXIT_INVALID;
         }

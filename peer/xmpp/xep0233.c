@@ -47,6 +47,10 @@ static const struct status_text hostname_texts[HOSTNAME_STATUS_COUNT] = {
                              "attribute on <hostname/>, which the schema does not allow "
                              "(lenient: ignored)",
                              "XEP-0233 §10 (xs:string element)"},
+    [HOSTNAME_BEFORE_MECHANISM] = {"HOSTNAME_BEFORE_MECHANISM", "BeforeMechanism",
+                                   "<hostname/> precedes a <mechanism/> element; the schema "
+                                   "puts other-namespace children last (lenient: used)",
+                                   "RFC 6120 A.4 (xs:sequence)"},
     [HOSTNAME_ABSENT] = {"HOSTNAME_ABSENT", "Absent",
                          "no <hostname/> in the urn:xmpp:domain-based-name:1 namespace",
                          "XEP-0233 §2; RFC 4752 §3.1 (host-based fallback)"},
@@ -468,6 +472,11 @@ const char *principal_status_reason(enum principal_status status)
     return principal_text(status)->reason;
 }
 
+const char *principal_status_flag(enum principal_status status)
+{
+    return principal_text(status)->flag;
+}
+
 /* A realm usable in a principal string without escapes: printable ASCII without '/', '@',
  * '\' or space (domain-style and "other" realms of RFC 4120 §6.1; X.500 style is refused). */
 static bool realm_ok(const char *realm)
@@ -530,7 +539,7 @@ void principal_build(const struct principal_request *req, struct principal_resul
         }
     } else {
         /* spec: XEP-0233 §4 level: MUST -- "service class/host:port/service name" */
-        if (req->port < 0 || req->port > 65535) {
+        if (req->port != PRINCIPAL_PORT_UNKNOWN && (req->port < 1 || req->port > 65535)) {
             result->status = PRINCIPAL_BAD_PORT;
             goto cleanup;
         }
@@ -538,7 +547,7 @@ void principal_build(const struct principal_request *req, struct principal_resul
             builder_add_str(&b, result->hostname.name);
             /* spec: XEP-0233 §4 level: SHOULD -- "should be omitted if the XMPP server uses
              * the default port of 5222" */
-            if (req->port != 0 && req->port != XEP0233_DEFAULT_PORT) {
+            if (req->port != PRINCIPAL_PORT_UNKNOWN && req->port != XEP0233_DEFAULT_PORT) {
                 builder_add_fmt(&b, ":%ld", req->port);
                 result->status = PRINCIPAL_PORT_KEPT;
                 acceptable = true;

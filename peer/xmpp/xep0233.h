@@ -43,15 +43,16 @@ enum xep0233_level {
 enum hostname_status {
     HOSTNAME_OK = 0,
     /* acceptable (lenient reading only) */
-    HOSTNAME_WHITESPACE,    /* surrounding XML whitespace, trimmed */
-    HOSTNAME_TRAILING_DOT,  /* absolute form "host.example.", dot removed */
-    HOSTNAME_UPPER_CASE,    /* upper-case ASCII letters, kept as provided */
-    HOSTNAME_U_LABEL,       /* internationalized labels, converted to A-labels */
-    HOSTNAME_SINGLE_LABEL,  /* no dot: not a fully-qualified name */
-    HOSTNAME_MISPLACED,     /* element is a direct child of <stream:features/> */
-    HOSTNAME_REPEATED_SAME, /* several elements, all with the same name */
-    HOSTNAME_EXTRA_ATTR,    /* attributes on the element (e.g. 0.1's mechanism='GSSAPI') */
-    HOSTNAME_LAST_ACCEPTABLE = HOSTNAME_EXTRA_ATTR,
+    HOSTNAME_WHITESPACE,       /* surrounding XML whitespace, trimmed */
+    HOSTNAME_TRAILING_DOT,     /* absolute form "host.example.", dot removed */
+    HOSTNAME_UPPER_CASE,       /* upper-case ASCII letters, kept as provided */
+    HOSTNAME_U_LABEL,          /* internationalized labels, converted to A-labels */
+    HOSTNAME_SINGLE_LABEL,     /* no dot: not a fully-qualified name */
+    HOSTNAME_MISPLACED,        /* element is a direct child of <stream:features/> */
+    HOSTNAME_REPEATED_SAME,    /* several elements, all with the same name */
+    HOSTNAME_EXTRA_ATTR,       /* attributes on the element (e.g. 0.1's mechanism='GSSAPI') */
+    HOSTNAME_BEFORE_MECHANISM, /* <hostname/> before a <mechanism/> (RFC 6120 A.4 order) */
+    HOSTNAME_LAST_ACCEPTABLE = HOSTNAME_BEFORE_MECHANISM,
     /* invalid */
     HOSTNAME_ABSENT,         /* no <hostname/> in the current namespace */
     HOSTNAME_MISPLACED_DEEP, /* only inside another child (e.g. a <mechanism/>) */
@@ -122,12 +123,14 @@ enum principal_status {
     PRINCIPAL_NOMEM,
 };
 
+enum { PRINCIPAL_PORT_UNKNOWN = -1 };
+
 struct principal_request {
     enum principal_form form;
     const char *hostname; /* the <hostname/> text; NULL when none is known */
     const char *domain;   /* the stream 'to' (canonical service name) */
     const char *realm;    /* GSS-API only: explicit realm; NULL: the upper-cased domain */
-    long port;            /* SSPI only: the server's port; 0 when unknown */
+    long port;            /* SSPI only: the server's port; PRINCIPAL_PORT_UNKNOWN if not known */
 };
 
 struct principal_result {
@@ -148,6 +151,9 @@ void principal_result_free(struct principal_result *result);
 /* Static texts for a principal status. */
 const char *principal_status_name(enum principal_status status);
 const char *principal_status_reason(enum principal_status status);
+/* The vector flag of STATUS ("SspiPort"); PRINCIPAL_BAD_HOSTNAME/DOMAIN defer to the
+ * hostname flags. */
+const char *principal_status_flag(enum principal_status status);
 
 /* A one-line explanation of RESULT into BUF (size LEN, always NUL-terminated), e.g.
  * "hostname: IP literal, not a host name (XEP-0233 §2 ...)". Returns BUF. */
