@@ -61,8 +61,9 @@ NOTES: dict[str, str] = {
                        "elements are the same elements.",
     "OtherFeatures": "Other stream features around <mechanisms/> do not matter "
                      "(RFC 6120 §4.3.2).",
-    "GssapiNotOffered": "The <hostname/> is judged on its own; whether GSSAPI is listed is "
-                        "reported separately (gssapiOffered).",
+    "GssapiNotOffered": "XEP-0233 §2 ties the <hostname/> to <mechanisms/>, not to a GSSAPI "
+                        "entry: the element is judged on its own and whether GSSAPI is listed "
+                        "is reported separately (gssapiOffered; RFC 6120 §6.3.3).",
     "CData": "A CDATA section is character data (XML 1.0 §2.7).",
     "CharacterReference": "Character references are expanded before the name is judged "
                           "(XML 1.0 §4.1): '&#x2F;' is '/'.",
