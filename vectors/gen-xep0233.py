@@ -70,7 +70,8 @@ NOTES: dict[str, str] = {
     "CommentInside": "A comment inside <hostname/> is not character data (XML 1.0 §2.5); the "
                      "text around it is joined.",
     "LegacyIgnored": "A pre-1.0 <hostname/> next to a current one is ignored (XEP-0233 §9.2).",
-    "OutsideFeatures": "A <hostname/> outside <stream:features/> is not part of the features.",
+    "OutsideFeatures": "A <hostname/> outside <stream:features/> is not part of the SASL "
+                       "negotiation XEP-0233 §2 describes; it is ignored.",
     "Sasl2": "XEP-0388 (SASL2) advertises mechanisms in <authentication xmlns='urn:xmpp:sasl:2'/>; "
              "XEP-0233 1.0.0 only defines the <hostname/> inside RFC 6120 <mechanisms/>, so one "
              "inside the SASL2 feature is judged as nested elsewhere.",
