@@ -11,7 +11,8 @@ directions. Then it splits each direction into the greeting and ZMTP frames and 
 Scenarios: dealer-router (encrypted, multipart echo, heartbeats), plaintext (the same with
 ZMQ_GSSAPI_PLAINTEXT), pubsub (encrypted PUB/SUB) and pubsub-plaintext. Default: all.
 
-Kerberos tokens and wrap tokens differ on every run; greetings, frame layouts and sizes do not.
+Kerberos tokens and wrap tokens differ on every run (context tokens even in length, by an octet
+or two); greetings, frame layouts, the sizes of wrapped frames and the plaintexts do not.
 Runs under /usr/bin/python3 because pyzmq is the Debian module python3-zmq.
 """
 
