@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
@@ -11,7 +12,7 @@ from . import VERSION, reports, requirements, verdict
 from .candidate import bundled
 from .errors import EXIT_HARNESS, EXIT_INPUT, EXIT_NO_CASE, EXIT_OK, HarnessError, InputError
 from .realm import REPO, cli as realm_cli
-from .run import SPECS, Run, Settings, load_cases
+from .run import SPECS, Run, Settings, clean_out, load_cases
 
 
 class _Parser(argparse.ArgumentParser):
@@ -153,19 +154,19 @@ def _report(args: argparse.Namespace) -> int:
     if not candidates:
         raise InputError("no bundled candidate found under candidates/")
     settings = Settings(specs=specs, candidates=candidates, jobs=args.jobs,
-                        deadline=args.deadline, out=args.out, scenarios=scenarios, quiet=True)
+                        deadline=args.deadline, out=args.out, scenarios=scenarios,
+                        write_empty=True)
     run = Run(settings)
     requirements.check_references(run.cases, requirements.load(scenarios))
     print(f"gssconform report: {len(run.items)} runs ({len(run.cases)} cases of "
           f"{', '.join(specs) or 'no spec'} x {len(run.profiles)} candidates)", flush=True)
     code = run.execute()
-    if code == EXIT_NO_CASE:
-        print("gssconform report: no scenario cases yet; nothing to run")
-        return EXIT_OK
-    import json
     with open(os.path.join(args.out, "results.json"), encoding="utf-8") as handle:
         results = json.load(handle)["results"]
+    if code == EXIT_NO_CASE:
+        print("gssconform report: no scenario cases yet: nothing ran")
     print(reports.summary_table(results))
+    print(f"requirements: {os.path.abspath(os.path.join(args.out, 'requirements.html'))}")
     print(f"report: {os.path.abspath(os.path.join(args.out, 'index.html'))}")
     # Findings in candidates are the product's output; only harness trouble fails `report`.
     return EXIT_HARNESS if code == EXIT_HARNESS else EXIT_OK
@@ -173,9 +174,8 @@ def _report(args: argparse.Namespace) -> int:
 
 def _merge(args: argparse.Namespace) -> int:
     doc = reports.merge(args.dirs, args.out)
-    from .run import _clean_out  # noqa: PLC0415 (shared clean-up of a report folder)
     os.makedirs(args.out, exist_ok=True)
-    _clean_out(args.out)
+    clean_out(args.out)
     reports.write_all(doc, args.out, args.scenarios)
     print(f"gssconform: merged {len(args.dirs)} folders: "
           f"{reports.summary_line(doc['results'])}", file=sys.stderr)

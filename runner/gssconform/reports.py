@@ -55,12 +55,14 @@ def summary_line(results: list[dict]) -> str:
 
 def summary_table(results: list[dict]) -> str:
     """The one-screen summary of `gssconform report`: one row per candidate."""
-    shown = ("PASS", "FAIL", "NON-STRICT", "CRASH", "TIMEOUT", "UNIMPLEMENTED", "ERROR", "SKIP",
-             "XFAIL")
-    header = f"{'candidate':<16}" + "".join(f"{v:>14}" for v in shown)
+    shown = (("PASS", "pass"), ("FAIL", "fail"), ("NON-STRICT", "nonstrict"), ("CRASH", "crash"),
+             ("TIMEOUT", "timeout"), ("UNIMPLEMENTED", "unimpl"), ("ERROR", "error"),
+             ("SKIP", "skip"), ("XFAIL", "xfail"), ("XPASS", "xpass"))
+    header = f"{'candidate':<14}" + "".join(f"{label:>{len(label) + 2}}" for _, label in shown)
     lines = [header, "-" * len(header)]
     for name, row in sorted(counts(results).items()):
-        lines.append(f"{name:<16}" + "".join(f"{row[v]:>14}" for v in shown))
+        lines.append(f"{name[:14]:<14}" + "".join(f"{row[v]:>{len(label) + 2}}"
+                                                   for v, label in shown))
     return "\n".join(lines)
 
 

@@ -49,6 +49,7 @@ class Settings:
     expectations: list[str] = field(default_factory=list)
     enctypes: tuple[str, ...] | None = None
     quiet: bool = False
+    write_empty: bool = False  # write (empty) reports even when no case is selected
 
 
 def gsspeer_path() -> str:
@@ -135,7 +136,8 @@ def _tls_files(directory: str) -> dict[str, str]:
     return {"tls_cert": cert, "tls_key": key, "tls_ca": cert}
 
 
-def _clean_out(out: str) -> None:
+def clean_out(out: str) -> None:
+    """Remove the reports and artifacts a previous run left in the report folder."""
     for name in ("artifacts", "cases"):
         shutil.rmtree(os.path.join(out, name), ignore_errors=True)
     for name in reports.FILES:
@@ -175,12 +177,12 @@ class Run:
 
     def execute(self) -> int:
         """Run every item and write the reports; returns the exit code."""
-        if not self.items:
+        s = self.settings
+        if not self.items and not s.write_empty:
             print("gssconform: no case selected", file=sys.stderr)
             return EXIT_NO_CASE
-        s = self.settings
         os.makedirs(s.out, exist_ok=True)
-        _clean_out(s.out)
+        clean_out(s.out)
         handlers = {}
         if threading.current_thread() is threading.main_thread():
             for signum in (signal.SIGINT, signal.SIGTERM):
@@ -241,6 +243,8 @@ class Run:
             print(f"gssconform: report: {paths['index.html']}", file=sys.stderr)
         if self.interrupted:
             return EXIT_HARNESS
+        if not self.items:
+            return EXIT_NO_CASE
         return verdict.exit_code([r["verdict"] for r in done])
 
     def _work(self, ctx: Context, results: list) -> None:
