@@ -352,10 +352,11 @@ static bool parse_array(struct parser *ps, struct json_value *out)
                 return fail(ps, JSON_NOMEM, "out of memory");
             out->items = items;
         }
+        /* Counted before parsing, so a partly built item is released with the array. */
         memset(&out->items[out->count], 0, sizeof(*out->items));
-        if (!parse_value(ps, &out->items[out->count]))
-            return false;
         out->count++;
+        if (!parse_value(ps, &out->items[out->count - 1]))
+            return false;
         skip_space(ps);
         if (ps->p < ps->end && *ps->p == ',') {
             ps->p++;
