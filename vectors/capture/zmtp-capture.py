@@ -1,8 +1,7 @@
 #!/usr/bin/python3
 """Capture what libzmq puts on the wire for ZMTP GSSAPI, byte for byte.
 
-Starts a throwaway Kerberos realm (realm-setup/krbrealm.py when present, otherwise a minimal
-one of its own built with kdb5_util/kadmin.local/krb5kdc -n), runs a pyzmq GSSAPI server and
+Starts a throwaway Kerberos realm (realm-setup/krbrealm.py), runs a pyzmq GSSAPI server and
 client in this process and puts a small TCP relay on loopback between them that records both
 directions. Then it splits each direction into the greeting and ZMTP frames and prints them.
 
@@ -36,6 +35,9 @@ from typing import Any
 import zmq
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "realm-setup"))
+import krbrealm  # noqa: E402 (realm-setup is not a package)
+
 REALM = "GSSCONFORM.TEST"
 SERVICE = "zmq/localhost"
 CLIENT = "alice"
@@ -49,123 +51,9 @@ class CaptureError(Exception):
 # --------------------------------------------------------------------------- realm
 
 
-class OwnRealm:
-    """A minimal throwaway realm (used until realm-setup/krbrealm.py is available)."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.kdc: subprocess.Popen[bytes] | None = None
-        self.port = 0
-
-    def _env(self) -> dict[str, str]:
-        d = self.directory
-        return {
-            "KRB5_CONFIG": str(d / "krb5.conf"),
-            "KRB5_KDC_PROFILE": str(d / "kdc.conf"),
-            "KRB5RCACHEDIR": str(d / "rcache"),
-        }
-
-    def _run(self, argv: list[str], stdin: str | None = None) -> None:
-        env = dict(os.environ, **self._env())
-        proc = subprocess.run(argv, input=stdin, env=env, capture_output=True, text=True,
-                              timeout=30, check=False)
-        if proc.returncode != 0:
-            raise CaptureError(f"{argv[0]} failed ({proc.returncode}): {proc.stderr.strip()}")
-
-    def start(self) -> "OwnRealm":
-        """Create the database, the two principals with their keytabs, and start the KDC."""
-        d = self.directory
-        (d / "db").mkdir(parents=True)
-        (d / "rcache").mkdir()
-        with socket.socket() as s:  # a free port; a race with another binder is reported below
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        (d / "krb5.conf").write_text(
-            f"[libdefaults]\n default_realm = {REALM}\n dns_lookup_kdc = false\n"
-            f" dns_lookup_realm = false\n dns_canonicalize_hostname = false\n rdns = false\n"
-            f" udp_preference_limit = 1\n[realms]\n {REALM} = {{\n"
-            f"  kdc = 127.0.0.1:{self.port}\n }}\n[domain_realm]\n localhost = {REALM}\n")
-        (d / "kdc.conf").write_text(
-            f"[kdcdefaults]\n kdc_listen = 127.0.0.1:{self.port}\n"
-            f" kdc_tcp_listen = 127.0.0.1:{self.port}\n[realms]\n {REALM} = {{\n"
-            f"  database_name = {d}/db/principal\n  key_stash_file = {d}/db/stash\n"
-            f"  acl_file = {d}/db/kadm5.acl\n"
-            f"  supported_enctypes = aes256-cts-hmac-sha1-96:normal\n }}\n"
-            f"[logging]\n kdc = FILE:{d}/kdc.log\n default = FILE:{d}/krb5.log\n"
-            f"[plugins]\n kdcpreauth = {{\n  disable = spake\n }}\n")
-        (d / "db" / "kadm5.acl").write_text("")
-        self._run(["kdb5_util", "create", "-s", "-r", REALM, "-P", "capture-master-key"])
-        for name in (SERVICE, CLIENT):
-            keytab = self.keytab(name)
-            self._run(["kadmin.local", "-r", REALM, "-q", f"addprinc -randkey {name}"])
-            self._run(["kadmin.local", "-r", REALM, "-q", f"ktadd -k {keytab} {name}"])
-        env = dict(os.environ, **self._env())
-        log = d / "kdc.log"
-        self.kdc = subprocess.Popen(["krb5kdc", "-n", "-r", REALM], env=env,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + DEADLINE_S
-        while time.monotonic() < deadline:
-            if log.exists() and "commencing operation" in log.read_text(errors="replace"):
-                return self
-            if self.kdc.poll() is not None:
-                err = self.kdc.stderr.read().decode(errors="replace") if self.kdc.stderr else ""
-                raise CaptureError(f"krb5kdc exited with {self.kdc.returncode}: {err.strip()}")
-            time.sleep(0.02)  # polling the log for the readiness line, not a fixed wait
-        raise CaptureError(f"krb5kdc not ready after {DEADLINE_S}s (no 'commencing operation' "
-                           f"in {log})")
-
-    def keytab(self, name: str) -> Path:
-        """The keytab file of principal NAME."""
-        return self.directory / (name.replace("/", "_") + ".keytab")
-
-    def env(self) -> dict[str, str]:
-        """Environment for one process acting as client alice and acceptor zmq/localhost."""
-        return dict(self._env(), KRB5_KTNAME=str(self.keytab(SERVICE)),
-                    KRB5_CLIENT_KTNAME=str(self.keytab(CLIENT)),
-                    KRB5CCNAME=f"FILE:{self.directory / 'alice.ccache'}")
-
-    def stop(self) -> None:
-        """Stop the KDC (by its pid) and remove the directory."""
-        if self.kdc is not None and self.kdc.poll() is None:
-            self.kdc.terminate()
-            try:
-                self.kdc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.kdc.kill()
-                self.kdc.wait(timeout=5)
-        if self.kdc is not None and self.kdc.stderr:
-            self.kdc.stderr.close()
-        shutil.rmtree(self.directory, ignore_errors=True)
-
-
-class ProjectRealm:
-    """The project's realm-setup/krbrealm.py (API in docs), when it is in the tree."""
-
-    def __init__(self, directory: Path) -> None:
-        sys.path.insert(0, str(REPO / "realm-setup"))
-        import krbrealm  # noqa: PLC0415 (optional module, present once realm-setup lands)
-
-        self.realm = krbrealm.Realm(directory, realm=REALM, principals=(SERVICE, CLIENT))
-
-    def start(self) -> "ProjectRealm":
-        """Start the KDC."""
-        self.realm.start()
-        return self
-
-    def env(self) -> dict[str, str]:
-        """Environment for one process acting as client alice and acceptor zmq/localhost."""
-        return self.realm.env(client=CLIENT, acceptor=SERVICE)
-
-    def stop(self) -> None:
-        """Stop the KDC and remove the directory."""
-        self.realm.stop()
-
-
-def make_realm(directory: Path) -> OwnRealm | ProjectRealm:
-    """The project realm when realm-setup/krbrealm.py exists, else our own."""
-    if (REPO / "realm-setup" / "krbrealm.py").exists():
-        return ProjectRealm(directory)
-    return OwnRealm(directory)
+def make_realm(directory: Path) -> krbrealm.Realm:
+    """A throwaway realm with the service and the client principal (not started yet)."""
+    return krbrealm.Realm(directory, realm=REALM, principals=(SERVICE, CLIENT))
 
 
 # --------------------------------------------------------------------------- relay
@@ -458,7 +346,7 @@ def main() -> int:
         wraplog = build_wraplog(directory)
         for name in names:
             out, log = directory / f"{name}.json", directory / f"{name}.wraplog"
-            env = dict(os.environ, **realm.env())
+            env = dict(os.environ, **realm.env(client=CLIENT, acceptor=SERVICE))
             if wraplog is not None:
                 env.update(LD_PRELOAD=str(wraplog), ZMTP_CAPTURE_WRAPLOG=str(log))
             proc = subprocess.run([sys.executable, __file__, "--child", name, "--child-out",
@@ -469,7 +357,7 @@ def main() -> int:
             wraps = log.read_text().splitlines() if log.exists() else []
             results.append(report(name, {d: bytes.fromhex(rec[d]["stream"]) for d in rec},
                                   {d: rec[d]["chunks"] for d in rec}, wraps))
-    except (CaptureError, OSError, subprocess.TimeoutExpired) as e:
+    except (CaptureError, OSError, subprocess.TimeoutExpired, krbrealm.RealmError) as e:
         print(f"zmtp-capture: {e}", file=sys.stderr)
         return 2
     finally:
