@@ -1,0 +1,316 @@
+#!/usr/bin/env python3
+"""End-to-end checks of gsspeer's ZMTP GSSAPI roles that are single runs rather than a matrix:
+message sizes, 4 MiB and 10,000-message round trips, the handshake layout in a transcript of a
+gsspeer<->libzmq session, the three name types (with a multi-component principal),
+authorization, prompt one-line failures, the staged greeting, ZMTP 2.0 refusal and IPv6.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import sys
+import threading
+import time
+import unittest
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import zmtplib  # noqa: E402
+from zmtplib import MULTI, REALM  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import taptest  # noqa: E402
+
+SERVICE = ["--service-principal", "zmq@localhost"]
+PROMPT = 2.0  # seconds: the issue's bound for failures and denials
+
+
+def greeting(mechanism: bytes = b"GSSAPI", major: int = 3, minor: int = 1,
+             as_server: int = 0) -> bytes:
+    """A ZMTP 3.x greeting."""
+    return (b"\xff" + bytes(8) + b"\x7f" + bytes([major, minor]) + mechanism.ljust(20, b"\0")
+            + bytes([as_server]) + bytes(31))
+
+
+def recv_exactly(sock: socket.socket, n: int, timeout: float) -> bytes:
+    """Read N bytes (fewer if the peer closes) within TIMEOUT seconds."""
+    sock.settimeout(timeout)
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+class EndToEnd(unittest.TestCase):
+    """Single runs against a real realm, real libzmq and gsspeer."""
+
+    fx: zmtplib.RealmFixture
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        why = zmtplib.missing_tools()
+        if why:
+            raise unittest.SkipTest(why)
+        cls.fx = zmtplib.RealmFixture().__enter__()
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.fx.__exit__(None, None, None)
+
+    def echo(self, server: str, client: str, args: list[str], count: int,
+             server_args: list[str] | None = None, client_args: list[str] | None = None,
+             env: dict[str, str] | None = None) -> zmtplib.ClientResult:
+        """One DEALER/ROUTER echo run; asserts every message came back verified."""
+        env = env or self.fx.env()
+        with zmtplib.Endpoint(server, env, args + (server_args or [])) as srv:
+            result = zmtplib.run_client(client, env, srv.endpoint,
+                                        SERVICE + args + (client_args or []), timeout_ms=30000)
+        self.assertEqual(result.returncode, 0, f"{args}: client stderr {result.stderr}")
+        self.assertEqual(result.named("done")[-1]["verified"], count, result.named("done"))
+        self.assertEqual(srv.returncode, 0, srv.stderr)
+        return result
+
+    # ---- sizes and volume ----
+
+    def test_sizes(self) -> None:
+        g, lz = zmtplib.gsspeer(), zmtplib.libzmq_shim()
+        for size in (0, 1, 255, 256, 65536):
+            for server, client in ((g, g), (lz, g), (g, lz)):
+                with self.subTest(size=size, server=server, client=client):
+                    result = self.echo(server, client, ["--size", str(size), "--count", "2"], 2)
+                    if client == g:
+                        self.assertEqual(result.named("delivered")[0]["parts"][0]["len"], size)
+
+    def test_4mib_with_libzmq(self) -> None:
+        self.echo(zmtplib.libzmq_shim(), zmtplib.gsspeer(), ["--size", str(4 << 20)], 1)
+
+    def test_10000_messages_with_libzmq(self) -> None:
+        result = self.echo(zmtplib.libzmq_shim(), zmtplib.gsspeer(),
+                           ["--count", "10000", "--size", "32"], 10000)
+        delivered = result.named("delivered")
+        self.assertEqual(len(delivered), 10000)
+        # The contract's payload of the last message, checked through its digest.
+        want = hashlib.sha256(zmtplib.payload(9999, 32)).hexdigest()
+        self.assertEqual(delivered[-1]["parts"][0]["sha256"], want)
+
+    def test_ipv6_loopback(self) -> None:
+        if not socket.has_ipv6:
+            self.skipTest("no IPv6")
+        env = self.fx.env()
+        try:
+            with zmtplib.Endpoint(zmtplib.gsspeer(), env, [], bind="tcp://[::1]:0") as srv:
+                self.assertTrue(srv.endpoint.startswith("tcp://[::1]:"), srv.endpoint)
+                result = zmtplib.run_client(zmtplib.gsspeer(), env, srv.endpoint,
+                                            SERVICE + ["--count", "2"])
+        except AssertionError as e:
+            if "Cannot assign" in str(e) or "Address family" in str(e):
+                self.skipTest("::1 not configured")
+            raise
+        self.assertEqual(result.returncode, 0, result.stderr)
+
+    # ---- the transcript shows the wire doc's handshake layout ----
+
+    def check_handshake(self, frames: list[dict[str, Any]], we_are_client: bool,
+                        our_type: str, peer_type: str) -> None:
+        """Assert the de facto layout on a transcript: greeting, INITIATE, empty, READYs."""
+        out, inn = ("out", "in") if we_are_client else ("in", "out")
+        g_out = next(f for f in frames if f["kind"] == "greeting" and f["dir"] == "out")
+        g_in = next(f for f in frames if f["kind"] == "greeting" and f["dir"] == "in")
+        ours = greeting(as_server=0 if we_are_client else 1).hex()
+        self.assertEqual(g_out["hex"], ours, "our greeting, byte for byte")
+        # libzmq: padding carries its routing-id length, as-server is always 0.
+        self.assertEqual(g_in["fields"]["as_server"], 0)
+        self.assertEqual(g_in["fields"]["mechanism"], "GSSAPI")
+        self.assertEqual(g_in["hex"][2:16], "00" * 7)
+        hs = [f for f in frames if f["kind"] != "greeting"][:5]
+        self.assertEqual([(f["dir"], f["kind"]) for f in hs],
+                         [(out, "INITIATE"), (inn, "INITIATE"), (out, "empty"),
+                          (inn, "READY"), (out, "READY")])
+        ap_req, ap_rep, empty, ready_s, ready_c = hs
+        self.assertEqual(ap_req["flags"], 6, "AP-REQ (> 255 bytes) in a long command frame")
+        self.assertTrue(ap_req["hex"].startswith("06" + f"{ap_req['size']:016x}"
+                                                 + "08" + b"INITIATE".hex()))
+        token_len = int(ap_req["hex"][2 + 16 + 18:2 + 16 + 18 + 8], 16)
+        self.assertEqual(token_len + 13, ap_req["size"], "INITIATE = name + u32 len + token")
+        self.assertEqual(ap_rep["flags"], 4)
+        self.assertEqual(empty["hex"], "0400", "the empty command frame")
+        for ready, sender, sent_by_acceptor in ((ready_s, "server", True),
+                                                (ready_c, "client", False)):
+            self.assertEqual(ready["flags"], 4, "READY travels in a command frame")
+            self.assertTrue(ready["hex"][4:].startswith("07" + b"MESSAGE".hex()))
+            self.assertEqual(ready["token"]["flags"], 7 if sent_by_acceptor else 6)
+            self.assertEqual(ready["token"]["overhead"], 60)
+            self.assertTrue(ready["plain"].startswith("00" + "05" + b"READY".hex()), sender)
+        # The server's READY comes first, whichever side we are.
+        our_ready, peer_ready = (ready_c, ready_s) if we_are_client else (ready_s, ready_c)
+        want_props = {"Socket-Type": our_type, "Identity": ""}
+        self.assertEqual(our_ready["inner"]["properties"], want_props)
+        self.assertEqual(peer_ready["inner"]["properties"]["Socket-Type"], peer_type)
+        data = [f for f in frames if f["kind"] == "MESSAGE"]
+        self.assertTrue(data)
+        for f in data:
+            self.assertIn(f["flags"], (0, 2), "data in message frames, MORE never on the wire")
+        seqs = [f["token"]["snd_seq"] for f in frames
+                if f["dir"] == "out" and f.get("token")]
+        self.assertEqual(seqs, list(range(seqs[0], seqs[0] + len(seqs))),
+                         "SND_SEQ +1 per wrap, READY first")
+        inner = [f["plain"][:2] for f in data if f["dir"] == "out"]
+        self.assertEqual(inner[:3], ["01", "01", "00"], "inner MORE flags of a 3-part message")
+
+    def test_transcript_gsspeer_client_libzmq_server(self) -> None:
+        path = self.fx.path("client.jsonl")
+        self.echo(zmtplib.libzmq_shim(), zmtplib.gsspeer(), ["--parts", "3"], 1,
+                  client_args=["--transcript", path])
+        self.check_handshake(zmtplib.read_transcript(path), True, "DEALER", "ROUTER")
+
+    def test_transcript_libzmq_client_gsspeer_server(self) -> None:
+        path = self.fx.path("server.jsonl")
+        self.echo(zmtplib.gsspeer(), zmtplib.libzmq_shim(), ["--parts", "3"], 1,
+                  server_args=["--transcript", path])
+        self.check_handshake(zmtplib.read_transcript(path), False, "ROUTER", "DEALER")
+
+    # ---- name types ----
+
+    def test_name_types(self) -> None:
+        g, lz = zmtplib.gsspeer(), zmtplib.libzmq_shim()
+        cases = [
+            # (acceptor, service args, client args)
+            ("zmq/localhost", ["--service-principal", "zmq@localhost"], []),
+            ("zmq/localhost", ["--service-principal", "zmq/localhost", "--service-nametype",
+                               "user"], ["--principal", "alice", "--nametype", "user"]),
+            ("zmq/localhost", ["--service-principal", f"zmq/localhost@{REALM}",
+                               "--service-nametype", "krb5"],
+             ["--principal", f"alice@{REALM}", "--nametype", "krb5"]),
+            (MULTI, ["--service-principal", f"{MULTI}@{REALM}", "--service-nametype", "krb5"],
+             []),
+        ]
+        for acceptor, service, client in cases:
+            for server in (g, lz):
+                with self.subTest(service=service, client=client, server=server):
+                    env = self.fx.env(acceptor=acceptor)
+                    with zmtplib.Endpoint(server, env, []) as srv:
+                        result = zmtplib.run_client(g, env, srv.endpoint, service + client)
+                    self.assertEqual(result.returncode, 0, result.stderr)
+        tgs = [r for r in self.fx.realm.kdc_log()
+               if r.kind == "TGS_REQ" and r.server == f"{MULTI}@{REALM}"]
+        self.assertTrue(tgs and all(r.outcome == "ISSUE" for r in tgs), tgs)
+
+    def test_libzmq_client_krb5_multi_component(self) -> None:
+        env = self.fx.env(acceptor=MULTI)
+        with zmtplib.Endpoint(zmtplib.gsspeer(), env, []) as srv:
+            result = zmtplib.run_client(zmtplib.libzmq_shim(), env, srv.endpoint,
+                                        ["--service-principal", f"{MULTI}@{REALM}",
+                                         "--service-nametype", "krb5"])
+            srv.wait_for("delivered", 5)
+        self.assertEqual(result.returncode, 0, result.stderr)
+
+    # ---- authorization ----
+
+    def check_authz(self, server_args: list[str]) -> None:
+        """alice is admitted, bob is refused promptly with nothing delivered."""
+        with zmtplib.Endpoint(zmtplib.gsspeer(), self.fx.env(), server_args) as srv:
+            bob = zmtplib.run_client(zmtplib.gsspeer(), self.fx.env(client="bob"), srv.endpoint,
+                                     SERVICE)
+            denied = srv.wait_for("authorized", 5)
+            alice = zmtplib.run_client(zmtplib.gsspeer(), self.fx.env(), srv.endpoint, SERVICE)
+            srv.wait_for("delivered", 5)
+        self.assertEqual(denied, {"event": "authorized", "principal": f"bob@{REALM}",
+                                  "allowed": False})
+        self.assertNotEqual(bob.returncode, 0)
+        self.assertLess(bob.elapsed, PROMPT, "a denied client's connection closes promptly")
+        self.assertEqual(len(bob.stderr.strip().splitlines()), 1, bob.stderr)
+        self.assertEqual(alice.returncode, 0, alice.stderr)
+        self.assertEqual(len(srv.named("delivered")), 1, "only alice's message was delivered")
+        self.assertIn("authorization denied", srv.named("closed")[0]["reason"])
+
+    def test_authz_allow(self) -> None:
+        self.check_authz(["--allow", f"alice@{REALM}"])
+
+    def test_authz_cmd(self) -> None:
+        self.check_authz(["--authz-cmd", f'test "$1" = alice@{REALM}'])
+
+    def test_authz_libzmq_client_denied(self) -> None:
+        env = self.fx.env(client="bob")
+        with zmtplib.Endpoint(zmtplib.gsspeer(), env, ["--allow", f"alice@{REALM}"]) as srv:
+            result = zmtplib.run_client(zmtplib.libzmq_shim(), env, srv.endpoint, SERVICE,
+                                        timeout_ms=1500)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertEqual(srv.named("delivered"), [])
+        self.assertFalse(srv.named("authorized")[0]["allowed"])
+
+    # ---- prompt one-line failures ----
+
+    def check_failure(self, result: zmtplib.ClientResult, words: str) -> None:
+        self.assertNotEqual(result.returncode, 0)
+        self.assertLess(result.elapsed, PROMPT)
+        lines = result.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, result.stderr)
+        self.assertIn(words, lines[0])
+        self.assertEqual(result.named("error")[0]["reason"], lines[0].removeprefix("gsspeer: "))
+
+    def test_wrong_service_principal(self) -> None:
+        with zmtplib.Endpoint(zmtplib.gsspeer(), self.fx.env(), []) as srv:
+            result = zmtplib.run_client(zmtplib.gsspeer(), self.fx.env(), srv.endpoint,
+                                        ["--service-principal", "nosuch@localhost"])
+        self.check_failure(result, "not found in Kerberos database")
+
+    def test_missing_credentials(self) -> None:
+        env = self.fx.env(client=None)
+        env["KRB5CCNAME"] = "FILE:" + self.fx.path("no-such-ccache")
+        with zmtplib.Endpoint(zmtplib.gsspeer(), self.fx.env(), []) as srv:
+            result = zmtplib.run_client(zmtplib.gsspeer(), env, srv.endpoint, SERVICE)
+        self.check_failure(result, "missing credentials")
+
+    def test_mechanism_mismatch(self) -> None:
+        with socket.create_server(("127.0.0.1", 0)) as listener:
+            port = listener.getsockname()[1]
+            conns: list[socket.socket] = []
+
+            def serve() -> None:
+                listener.settimeout(5)
+                conn, _ = listener.accept()
+                conns.append(conn)
+                conn.sendall(greeting(b"NULL", as_server=1))
+
+            thread = threading.Thread(target=serve, daemon=True)
+            thread.start()
+            result = zmtplib.run_client(zmtplib.gsspeer(), self.fx.env(),
+                                        f"tcp://127.0.0.1:{port}", SERVICE)
+            thread.join(5)
+            for conn in conns:
+                conn.close()
+        self.check_failure(result, 'mechanism mismatch: greeting mechanism: "NULL" at offset 12')
+
+    # ---- greeting behaviour as a server ----
+
+    def test_staged_greeting_and_zmtp2_refusal(self) -> None:
+        with zmtplib.Endpoint(zmtplib.gsspeer(), self.fx.env(), []) as srv:
+            port = int(srv.endpoint.rsplit(":", 1)[1])
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+                # A peer that sends 11 bytes and waits: we must not wait for its 64.
+                sock.sendall(greeting()[:11])
+                ours = recv_exactly(sock, 64, 5)
+                self.assertEqual(ours, greeting(as_server=1))
+                sock.sendall(greeting(b"PLAIN")[11:])
+                self.assertEqual(recv_exactly(sock, 1, 5), b"", "mismatch closes")
+            first = srv.wait_for("closed", 5)
+            self.assertIn("mechanism mismatch", first["reason"])
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+                start = time.monotonic()
+                # ZMTP 2.0: signature, revision 01, socket type 05 (DEALER).
+                sock.sendall(b"\xff" + bytes(8) + b"\x7f\x01\x05")
+                recv_exactly(sock, 64, 5)
+                self.assertEqual(recv_exactly(sock, 1, 5), b"")
+                self.assertLess(time.monotonic() - start, PROMPT)
+            second = srv.wait_for("closed", 5, count=2)
+            self.assertIn("unsupported ZMTP version", second["reason"])
+            self.assertEqual(srv.named("delivered"), [])
+
+
+if __name__ == "__main__":
+    taptest.main()
