@@ -1,6 +1,8 @@
 /* Strict JSON reader into a tree: see json.h. */
 #include "util/json.h"
 
+#include "util/utf8.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -105,36 +107,6 @@ static bool read_hex4(struct parser *ps, unsigned *out)
     return true;
 }
 
-/* Length of the valid UTF-8 sequence at P (at most LEFT bytes), or 0 when invalid
- * (overlong forms, surrogates and code points above U+10FFFF are invalid). */
-static size_t utf8_sequence(const unsigned char *p, size_t left)
-{
-    unsigned cp;
-    size_t n;
-
-    if (p[0] < 0x80)
-        return 1;
-    if (p[0] >= 0xc2 && p[0] <= 0xdf)
-        n = 2, cp = p[0] & 0x1f;
-    else if (p[0] >= 0xe0 && p[0] <= 0xef)
-        n = 3, cp = p[0] & 0x0f;
-    else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-        n = 4, cp = p[0] & 0x07;
-    else
-        return 0;
-    if (left < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
 static size_t utf8_encode(unsigned cp, unsigned char *buf)
 {
     if (cp < 0x80) {
@@ -186,7 +158,7 @@ static bool parse_string(struct parser *ps, char **out, size_t *len)
             return fail(ps, JSON_SYNTAX, "control character 0x%02x in string", *ps->p);
         }
         if (*ps->p != '\\') {
-            n = utf8_sequence(ps->p, (size_t)(ps->end - ps->p));
+            n = utf8_sequence_length(ps->p, (size_t)(ps->end - ps->p));
             if (n == 0) {
                 free(buf);
                 return fail(ps, JSON_SYNTAX, "invalid UTF-8 in string");

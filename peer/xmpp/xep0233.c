@@ -2,6 +2,7 @@
 #include "xmpp/xep0233.h"
 
 #include "util/builder.h"
+#include "util/utf8.h"
 
 #include <idn2.h>
 #include <stdio.h>
@@ -259,35 +260,6 @@ static enum hostname_status check_ascii_label(struct hostname_check *check, cons
     return HOSTNAME_OK;
 }
 
-/* Length of the valid UTF-8 sequence at S (LEFT bytes available), 0 when invalid. */
-static size_t utf8_length(const unsigned char *s, size_t left)
-{
-    size_t n;
-    unsigned cp;
-
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        n = 2, cp = s[0] & 0x1f;
-    else if (s[0] >= 0xe0 && s[0] <= 0xef)
-        n = 3, cp = s[0] & 0x0f;
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-        n = 4, cp = s[0] & 0x07;
-    else
-        return 0;
-    if (left < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
 void hostname_check(const char *text, size_t len, struct hostname_check *check)
 {
     /* The lenient repairs build the name here first: U-labels may grow into A-labels. */
@@ -322,7 +294,7 @@ void hostname_check(const char *text, size_t len, struct hostname_check *check)
         return;
     }
     for (i = 0; i < len; i += n) {
-        n = utf8_length((const unsigned char *)s + i, len - i);
+        n = utf8_sequence_length((const unsigned char *)s + i, len - i);
         if (n == 0) {
             reject(check, HOSTNAME_INVALID_CHAR, "not UTF-8");
             return;

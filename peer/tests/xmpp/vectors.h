@@ -93,4 +93,40 @@ static inline bool flags_match(const struct json_value *flags, const char **got,
     return good;
 }
 
+/* Run RUN on every test of the vector file FILE (in vectors/), one TAP point each named
+ * "WHAT vector TCID ID", then check that numberOfTests tests ran. RUN gets the group (for its
+ * type) and the test, prints diagnostics and returns whether the test passed. */
+static inline void each_vector(const char *file, const char *what,
+                               bool (*run)(const struct json_value *group,
+                                           const struct json_value *test))
+{
+    struct json_value *doc = NULL;
+    struct json_error err;
+    const struct json_value *groups, *tests;
+    char path[512];
+    long long declared = 0, seen = 0, id;
+
+    vector_path(path, sizeof(path), file);
+    if (json_parse_file(path, &doc, &err) != JSON_OK)
+        bail("%s", err.message);
+    groups = json_get(doc, "testGroups");
+    if (groups == NULL || groups->type != JSON_ARRAY)
+        bail("%s: no testGroups array", path);
+    for (size_t g = 0; g < groups->count; g++) {
+        tests = json_get(&groups->items[g], "tests");
+        if (tests == NULL || tests->type != JSON_ARRAY)
+            bail("%s: group %zu has no tests array", path, g);
+        for (size_t i = 0; i < tests->count; i++) {
+            id = 0;
+            json_integer(json_get(&tests->items[i], "tcId"), &id);
+            ok(run(&groups->items[g], &tests->items[i]), "%s vector %lld %s", what, id,
+               json_string(json_get(&tests->items[i], "id")));
+            seen++;
+        }
+    }
+    json_integer(json_get(doc, "numberOfTests"), &declared);
+    is_int(seen, declared, "every one of numberOfTests %s vectors ran", what);
+    json_free(doc);
+}
+
 #endif
