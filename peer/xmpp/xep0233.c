@@ -549,10 +549,21 @@ void principal_result_free(struct principal_result *result)
 char *hostname_explain(const struct hostname_check *check, const char *what, char *buf, size_t len)
 {
     enum hostname_status st = check->status;
+    size_t n;
+    int w;
 
-    snprintf(buf, len, "%s: %s%s%s (%s)", what, hostname_status_reason(st),
-             check->detail != NULL ? ": " : "", check->detail != NULL ? check->detail : "",
-             hostname_status_cite(st));
+    w = snprintf(buf, len, "%s: %s%s%s (%s)", what, hostname_status_reason(st),
+                 check->detail != NULL ? ": " : "", check->detail != NULL ? check->detail : "",
+                 hostname_status_cite(st));
+    /* The other findings by flag, so one line still names every repair. */
+    for (int s = 1;
+         s <= HOSTNAME_LAST_ACCEPTABLE && w >= 0 && hostname_verdict(st) != XEP0233_INVALID; s++) {
+        n = (size_t)w;
+        if (s == (int)st || !(check->findings & (1u << s)) || n >= len)
+            continue;
+        w += snprintf(buf + n, len - n, "%s%s", strstr(buf, "; also ") ? ", " : "; also ",
+                      hostname_status_flag((enum hostname_status)s));
+    }
     return buf;
 }
 

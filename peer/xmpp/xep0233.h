@@ -158,7 +158,8 @@ const char *principal_status_flag(enum principal_status status);
 /* A one-line explanation of RESULT into BUF (size LEN, always NUL-terminated), e.g.
  * "hostname: IP literal, not a host name (XEP-0233 §2 ...)". Returns BUF. */
 char *principal_explain(const struct principal_result *result, char *buf, size_t len);
-/* The same for a hostname check; WHAT names the input ("hostname", "domain"). */
+/* The same for a hostname check; WHAT names the input ("hostname", "domain"). A usable check
+ * lists its other findings by flag: "...; also TrailingDot, ULabel". */
 char *hostname_explain(const struct hostname_check *check, const char *what, char *buf, size_t len);
 
 #endif

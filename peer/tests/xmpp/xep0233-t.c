@@ -131,6 +131,15 @@ static void test_explain(void)
     principal_build(&req, &r);
     principal_explain(&r, buf, sizeof(buf));
     ok(strstr(buf, "RFC 4752") != NULL, "no hostname points at the RFC 4752 fallback");
+    req.hostname = " b\xc3\xbc"
+                   "cher.Example.";
+    principal_build(&req, &r);
+    principal_explain(&r, buf, sizeof(buf));
+    ok(strstr(buf, "whitespace") != NULL && strstr(buf, "; also TrailingDot, UpperCase, ULabel"),
+       "every repair is named: %s", buf);
+    principal_result_free(&r);
+    req.hostname = NULL;
+    principal_build(&req, &r);
     principal_explain(&r, buf, 8);
     is_int((long long)strlen(buf), 7, "explanations are truncated to the buffer");
 }
