@@ -1,4 +1,5 @@
-"""Progress of a run on stderr: one live line on a terminal, plain lines otherwise."""
+"""Progress of a run on stderr: one live line on a terminal (redrawn every second, failures
+printed above it), plain lines otherwise."""
 
 from __future__ import annotations
 
@@ -18,11 +19,27 @@ class Progress:
         self.tty = self.stream.isatty()
         self.quiet = quiet
         self.start = time.monotonic()
+        self.last = ""
         self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+        if self.tty and not quiet:
+            self._ticker = threading.Thread(target=self._tick, daemon=True)
+            self._ticker.start()
 
     def _elapsed(self) -> str:
         seconds = int(time.monotonic() - self.start)
         return f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+    def _line(self) -> str:
+        return (f"\r\033[K[{self.done}/{self.total}] failures {self.failures} "
+                f"{self._elapsed()}  {self.last}")[:200]
+
+    def _tick(self) -> None:
+        while not self._stop.wait(1.0):
+            with self._lock:
+                self.stream.write(self._line())
+                self.stream.flush()
 
     def finished(self, result: dict, failing: bool) -> None:
         """Record one result and show it."""
@@ -33,18 +50,22 @@ class Progress:
                 return
             label = f"{result['case']} [{result['candidate']} {result['role']}]"
             if self.tty:
-                line = (f"\r\033[K[{self.done}/{self.total}] failures {self.failures} "
-                        f"{self._elapsed()}  {result['verdict']:<13} {label}"[:200])
                 if failing:
-                    line += f"\n\033[K  {result['verdict']}: {label}: {result['reason']}"[:400] + "\n"
-                self.stream.write(line)
+                    self.stream.write(f"\r\033[K{result['verdict']}: {label}: "
+                                      f"{result['reason']}"[:400] + "\n")
+                self.last = f"{result['verdict']:<13} {label}"
+                self.stream.write(self._line())
             else:
                 self.stream.write(f"[{self.done}/{self.total}] {result['verdict']:<13} {label}"
                                   f"{': ' + result['reason'] if failing else ''}\n")
             self.stream.flush()
 
     def close(self) -> None:
-        """End the live line."""
+        """Stop redrawing and end the live line."""
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
         if self.tty and not self.quiet:
-            self.stream.write("\n")
-            self.stream.flush()
+            with self._lock:
+                self.stream.write("\n")
+                self.stream.flush()

@@ -53,11 +53,15 @@ class Settings:
 
 
 def gsspeer_path() -> str:
-    """The reference peer program: $GSSCONFORM_BUILD/gsspeer, else peer/gsspeer."""
+    """The reference peer program: $GSSCONFORM_BUILD/gsspeer, else the checkout's peer/gsspeer,
+    else an installed gsspeer on the PATH (`make install`)."""
     build = os.environ.get("GSSCONFORM_BUILD")
     if build and os.path.exists(os.path.join(build, "gsspeer")):
         return os.path.join(build, "gsspeer")
-    return os.path.join(REPO, "peer", "gsspeer")
+    local = os.path.join(REPO, "peer", "gsspeer")
+    if os.path.exists(local):
+        return local
+    return shutil.which("gsspeer") or local
 
 
 def load_cases(settings: Settings) -> list[Case]:

@@ -103,9 +103,11 @@ def judge(case: Case, obs: dict, strict: bool) -> tuple[str, str, list[dict]]:
                 return "TIMEOUT", "candidate never became ready within the deadline", []
             return "FAIL", (f"candidate exited before it was ready (exit {server.get('exit')}"
                             f"{', ' + server['signal'] if server.get('signal') else ''})"), []
-        for name, side in (("candidate", cand), ("reference peer", peer)):
-            if side.get("timed_out"):
-                return "TIMEOUT", f"{name} did not finish within the deadline", []
+        if cand.get("timed_out"):
+            return "TIMEOUT", "candidate did not finish within the deadline", []
+        if peer.get("timed_out"):
+            return "TIMEOUT", ("no reaction from the candidate within the deadline (the reference "
+                               "peer was still waiting)"), []
     outcomes = []
     worst = None
     order = ("FAIL", "NON-STRICT", "INFO")
