@@ -177,6 +177,9 @@ static void XMLCALL on_end(void *data, const XML_Char *name)
     enum kind kind = s->stack[s->depth];
 
     (void)name;
+    /* expat may still report the end of the element whose start stopped it. */
+    if (s->stopped)
+        return;
     if (kind == K_HOSTNAME) {
         close_hostname(s);
     } else if (kind == K_MECHANISM) {
@@ -194,6 +197,8 @@ static void XMLCALL on_text(void *data, const XML_Char *text, int len)
     struct search *s = data;
     enum kind kind = s->stack[s->depth];
 
+    if (s->stopped)
+        return;
     /* Both are capped: one byte past the limit is enough to know it was passed. */
     if (kind == K_HOSTNAME || kind == K_MECHANISM) {
         struct builder *b = kind == K_HOSTNAME ? &s->text : &s->mechanism;
