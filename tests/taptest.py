@@ -28,6 +28,7 @@ class _TapResult(unittest.TestResult):
         super().__init__()
         self.number = 0
         self.failed = 0
+        self.failed_ids: set[str] = set()
 
     def _emit(self, test: unittest.TestCase, status: str, detail: str = "") -> None:
         self.number += 1
@@ -48,6 +49,17 @@ class _TapResult(unittest.TestResult):
 
     def addError(self, test, err):  # noqa: N802
         self._fail(test, err)
+
+    def addSubTest(self, test, subtest, err):  # noqa: N802
+        # A failing subtest fails its test method; successes are reported with the method.
+        if err is not None:
+            if test.id() not in self.failed_ids:
+                self.failed_ids.add(test.id())
+                self.failed += 1
+                self._emit(test, "not ok")
+            print(f"# subtest {subtest._subDescription()} failed:", flush=True)
+            for line in self._exc_info_to_string(err, test).rstrip().splitlines():
+                print(f"# {line}", flush=True)
 
     def addSkip(self, test, reason):  # noqa: N802
         self._emit(test, "ok", f" # skip {reason}")
