@@ -246,6 +246,8 @@ class EndToEnd(unittest.TestCase):
     # ---- prompt one-line failures ----
 
     def check_failure(self, result: zmtplib.ClientResult, words: str) -> None:
+        """A failed client run: non-zero, within PROMPT, one stderr line containing WORDS that
+        is also the error event's reason."""
         self.assertNotEqual(result.returncode, 0)
         self.assertLess(result.elapsed, PROMPT)
         lines = result.stderr.strip().splitlines()
