@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import shlex
 
 from .verdict import VERDICTS
 
@@ -20,6 +21,7 @@ table{border-collapse:collapse;margin:.6em 0}
 td,th{border:1px solid #bbb;padding:.25em .5em;vertical-align:top;text-align:left}
 th{background:#f0f0f0}
 code,pre{font-family:monospace;font-size:90%}
+td code{word-break:break-all}
 pre{background:#f7f7f7;border:1px solid #ddd;padding:.5em;overflow:auto;max-height:30em}
 blockquote{margin:0;padding-left:.6em;border-left:3px solid #999;font-style:italic}
 .v{display:inline-block;padding:0 .3em;margin:1px;border-radius:3px;font-size:85%}
@@ -50,6 +52,14 @@ def _read(out: str, rel: str | None) -> str | None:
         return None
     text = data[:ARTIFACT_CAP].decode("utf-8", "replace")
     return text + ("\n[... cut: see the artifact file]" if len(data) > ARTIFACT_CAP else "")
+
+
+def _command_lines(text: str) -> str:
+    try:
+        commands = json.loads(text)
+        return "\n".join(f"{side}: {shlex.join(argv)}" for side, argv in commands.items())
+    except (ValueError, TypeError, AttributeError):
+        return text
 
 
 def _transcript_table(text: str) -> str:
@@ -142,6 +152,8 @@ def _case_page(doc: dict, case_id: str, role: str, results: list[dict], out: str
             if text is None:
                 continue
             link = f"<a href='../{esc(artifacts[key])}'>{esc(key)}</a>"
+            if key == "commands.json":
+                text = _command_lines(text)
             if key.endswith("transcript.jsonl"):
                 parts.append(f"<h3>{title} ({link})</h3>{_transcript_table(text)}")
             else:

@@ -64,6 +64,18 @@ def gsspeer_path() -> str:
     return shutil.which("gsspeer") or local
 
 
+def build_dir() -> str:
+    """The build folder ({build}): $GSSCONFORM_BUILD, else the folder of the last build that
+    peer/gsspeer points at (make links it), else build/."""
+    build = os.environ.get("GSSCONFORM_BUILD")
+    if build:
+        return build
+    link = os.path.join(REPO, "peer", "gsspeer")
+    if os.path.islink(link) and os.path.exists(link):
+        return os.path.dirname(os.path.realpath(link))
+    return os.path.join(REPO, "build")
+
+
 def load_cases(settings: Settings) -> list[Case]:
     """All selected cases of the requested specs (InputError on any malformed file)."""
     cases: list[Case] = []
@@ -203,7 +215,7 @@ class Run:
                     tls = _tls_files(tmp)
                 except (OSError, subprocess.SubprocessError) as err:
                     print(f"gssconform: warning: no TLS files: {err}", file=sys.stderr)
-            build = os.environ.get("GSSCONFORM_BUILD", os.path.join(REPO, "build"))
+            build = build_dir()
             gsspeer = gsspeer_path()
             values = {"gsspeer": gsspeer, "build": build}
             ctx = Context(out=os.path.abspath(s.out), registry=self.registry, realm=self.realm,
