@@ -155,17 +155,17 @@ def _report(args: argparse.Namespace) -> int:
         raise InputError("no bundled candidate found under candidates/")
     settings = Settings(specs=specs, candidates=candidates, jobs=args.jobs,
                         deadline=args.deadline, out=args.out, scenarios=scenarios,
-                        write_empty=True)
+                        write_empty=True, summary=False)
     run = Run(settings)
     requirements.check_references(run.cases, requirements.load(scenarios))
     print(f"gssconform report: {len(run.items)} runs ({len(run.cases)} cases of "
           f"{', '.join(specs) or 'no spec'} x {len(run.profiles)} candidates)", flush=True)
     code = run.execute()
     with open(os.path.join(args.out, "results.json"), encoding="utf-8") as handle:
-        results = json.load(handle)["results"]
+        doc = json.load(handle)
     if code == EXIT_NO_CASE:
         print("gssconform report: no scenario cases yet: nothing ran")
-    print(reports.summary_table(results))
+    print(reports.summary_table(doc["results"], [c["name"] for c in doc["candidates"]]))
     print(f"requirements: {os.path.abspath(os.path.join(args.out, 'requirements.html'))}")
     print(f"report: {os.path.abspath(os.path.join(args.out, 'index.html'))}")
     # Findings in candidates are the product's output; only harness trouble fails `report`.

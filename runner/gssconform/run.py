@@ -50,6 +50,7 @@ class Settings:
     enctypes: tuple[str, ...] | None = None
     quiet: bool = False
     write_empty: bool = False  # write (empty) reports even when no case is selected
+    summary: bool = True       # print the result counts and the report path at the end
 
 
 def gsspeer_path() -> str:
@@ -254,7 +255,7 @@ class Run:
             "results": done,
         }
         paths = reports.write_all(doc, s.out, s.scenarios)
-        if not s.quiet:
+        if s.summary:
             print(f"gssconform: {reports.summary_line(done)}", file=sys.stderr)
             print(f"gssconform: report: {paths['index.html']}", file=sys.stderr)
         if self.interrupted:
