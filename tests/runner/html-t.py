@@ -102,6 +102,15 @@ class Browser(unittest.TestCase):
         self.assertIn("killed by SIGABRT", proc.stdout)
         self.assertIn("Candidate stderr", proc.stdout)
 
+    def test_requirements_page(self) -> None:
+        page = os.path.join(self.out, "requirements.html")
+        proc = chromium(os.path.join(self.runner.dir, "p4"), "--enable-logging=stderr", "--v=0",
+                        "--dump-dom", f"file://{page}")
+        self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+        self.assertEqual(console_lines(proc.stderr), [])
+        self.assertIn("3/4 requirements covered (75.0%)", proc.stdout)
+        self.assertEqual(proc.stdout.count('class="uncovered"'), 1)
+
 
 if __name__ == "__main__":
     taptest.main()
