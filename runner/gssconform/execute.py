@@ -236,9 +236,14 @@ def _collect(ctx: Context, case: Case, procs: dict[str, Proc], ready: dict, time
             if os.path.exists(os.path.join(workdir, f"{name}.{suffix}")):
                 artifacts[f"{name}.{suffix}"] = os.path.join(rel, f"{name}.{suffix}")
     if case.realm:
-        lines = ctx.realm.get().kdc_log()[kdc_mark:]
+        realm = ctx.realm.get()
+        lines = realm.kdc_log()[kdc_mark:]
+        # Other cases may run concurrently: keep the requests that involve this case's principals.
+        names = {realm.principal(n).name for side in (case.candidate, case.peer) if side
+                 for n in (side.client, side.acceptor) if n}
         requests = [{"time": r.time, "kind": r.kind, "client": r.client, "server": r.server,
-                     "outcome": r.outcome, "line": r.line} for r in lines]
+                     "outcome": r.outcome, "line": r.line} for r in lines
+                    if not names or r.client in names or r.server in names]
         obs["kdc"] = {"requests": requests,
                       "tgs_servers": [r["server"] for r in requests if r["kind"] == "TGS_REQ"],
                       "as_clients": [r["client"] for r in requests if r["kind"] == "AS_REQ"]}
