@@ -16,7 +16,8 @@ from .run import SPECS, Run, Settings, clean_out, load_cases
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # usage errors exit 3 (suite-design)
+    def error(self, message: str) -> None:
+        """Usage errors exit 3 (suite-design), not argparse's 2 (which means harness error)."""
         self.print_usage(sys.stderr)
         print(f"{self.prog}: error: {message}", file=sys.stderr)
         sys.exit(EXIT_INPUT)
@@ -30,7 +31,8 @@ def _shard(text: str) -> tuple[int, int]:
 
 
 def _positive(kind):
-    def parse(text: str):
+    def parse(text: str) -> int | float:
+        """The positive number in text, or an argparse error."""
         try:
             value = kind(text)
         except ValueError:

@@ -59,7 +59,7 @@ class RunRealm:
             except Exception as err:  # RealmError, PrincipalSpecError, OSError
                 self.error = f"realm failure: {err}"
 
-    def get(self):
+    def get(self) -> "krbrealm.Realm":  # noqa: F821 (krbrealm is imported at run time)
         """The running krbrealm.Realm; HarnessError if it could not be started."""
         if self.realm is None:
             raise HarnessError(self.error or "realm not started")

@@ -268,6 +268,7 @@ class Run:
         progress = Progress(len(self.items), quiet=self.settings.quiet)
 
         def one(index: int) -> int:
+            """Run work item index on a worker thread; -1 when the run is shutting down."""
             case, profile, repeat = self.items[index]
             if self.registry.closed:
                 return -1

@@ -40,12 +40,14 @@ class MalformedFiles(unittest.TestCase):
         self.runner.cleanup()
 
     def scenario(self, text: str) -> str:
+        """Write the scenario file under test; returns its path."""
         path = os.path.join(self.scenarios, "fixture", "bad.toml")
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)
         return path
 
     def run_on(self, profile: str | None = None, extra: tuple = ()) -> tuple[int, str]:
+        """`gssconform run` on the scratch scenarios; returns (exit status, stderr)."""
         args = ["run", "--scenarios", self.scenarios, "--spec", "fixture", "--peer", PEER,
                 "--candidate", profile or candidate("pass"),
                 "--out", os.path.join(self.runner.dir, "out"), *extra]
@@ -53,6 +55,7 @@ class MalformedFiles(unittest.TestCase):
         return proc.returncode, proc.stderr
 
     def assert_input_error(self, text: str, path: str, line: int, key: str) -> None:
+        """The scenario text is rejected with exit 3 naming path, line and key."""
         self.scenario(text)
         code, err = self.run_on()
         self.assertEqual(code, 3, err)

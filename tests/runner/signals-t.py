@@ -27,6 +27,7 @@ class Interrupt(unittest.TestCase):
         self.runner.cleanup()
 
     def interrupt(self, sig: int, scenarios: str, spec_case: str) -> subprocess.CompletedProcess:
+        """Start a run on hanging candidates, send sig once they run, wait for the end."""
         out = os.path.join(self.runner.dir, "out")
         args = [sys.executable, GSSCONFORM, "run", "--scenarios", scenarios, "--spec", "fixture",
                 "--case", spec_case, "--peer", PEER, "--candidate", candidate("hang"),
@@ -54,6 +55,7 @@ class Interrupt(unittest.TestCase):
         return subprocess.CompletedProcess(args, proc.returncode, out_text, err_text)
 
     def check(self, proc: subprocess.CompletedProcess) -> None:
+        """Exit 2, nothing left running, partial reports marked interrupted."""
         self.assertEqual(proc.returncode, 2, proc.stderr)
         self.assertIn("stopping every process", proc.stderr)
         self.assertEqual(self.runner.survivors(), [])
