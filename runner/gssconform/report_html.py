@@ -265,7 +265,8 @@ def write(doc: dict, out: str) -> None:
                     worst = verdict
             label = " ".join(sorted(set(verdicts), key=verdicts.index))
             parts.append(f"<td class='cell' data-verdicts='{esc(label)}' "
-                         f"style='background:{_cell_colour(worst)}' title='{esc(cell[0]['reason'])}'>"
+                         f"style='background:{_cell_colour(worst)}' "
+                         f"title='{esc(cell[0]['reason'])}'>"
                          f"<a href='{esc(page)}#{esc(name)}-{cell[0].get('repeat', 1)}'>"
                          f"{esc(label)}</a></td>")
         parts.append("</tr>")

@@ -145,7 +145,8 @@ def _reference(node: Node) -> Reference:
               {"doc", "section", "quote", "level"})
     return Reference(doc=node.get("doc", str), revision=node.get("revision", str, ""),
                      section=node.get("section", str), quote=node.get("quote", str),
-                     level=node.choice("level", LEVELS), requirement=node.get("requirement", str, ""),
+                     level=node.choice("level", LEVELS),
+                     requirement=node.get("requirement", str, ""),
                      line=node.doc.line_of(node.path + ("requirement",)))
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The runner against fixture candidates that pass, fail, abort, hang, never become ready, flood
 output, leave children behind, print a sanitizer report, break a SHOULD, or cannot honour a case:
-each gets its verdict, the run ends, nothing survives, and the reports are consumed by real tools."""
+each gets its verdict, the run ends, nothing survives, and real tools consume the reports."""
 
 from __future__ import annotations
 
