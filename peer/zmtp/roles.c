@@ -32,6 +32,7 @@ enum exit_status {
 
 enum {
     DEFAULT_TIMEOUT_MS = 10000,
+    DEFAULT_HANDSHAKE_MS = 5000,
     DEFAULT_MAX_FRAME = 64 * 1024 * 1024 + 4096,
     AUTHZ_CMD_TIMEOUT_MS = 5000,
     AUTHZ_CMD_POLL_MS = 5,
@@ -57,6 +58,7 @@ struct options {
     bool payload_given;
     const char *subscribe;
     long timeout_ms;
+    long handshake_ms;
     const char *transcript;
     uint8_t as_server;
     bool as_server_given;
@@ -177,6 +179,7 @@ static void usage(FILE *out, bool server)
           "  --as-server B            greeting byte 32 to send (default: 1 server, 0 client)\n"
           "  --max-frame-size BYTES   refuse larger frames (default 64 MiB + 4 KiB)\n"
           "  --timeout-ms MS          bound on the whole run (default 10000)\n"
+          "  --handshake-timeout-ms MS  bound on each handshake from connection (default 5000)\n"
           "  --transcript FILE        JSON line per frame (docs/peer.md)\n"
           "\n"
           "Kerberos comes from KRB5_CONFIG, KRB5_KTNAME, KRB5_CLIENT_KTNAME, KRB5CCNAME.\n"
@@ -284,6 +287,7 @@ static int parse_options(int argc, char **argv, bool server, struct options *o)
         OPT_TRANSCRIPT,
         OPT_AS_SERVER,
         OPT_MAX_FRAME,
+        OPT_HANDSHAKE,
         OPT_HELP,
     };
     static const struct option longopts[] = {
@@ -307,6 +311,7 @@ static int parse_options(int argc, char **argv, bool server, struct options *o)
         {"transcript", required_argument, NULL, OPT_TRANSCRIPT},
         {"as-server", required_argument, NULL, OPT_AS_SERVER},
         {"max-frame-size", required_argument, NULL, OPT_MAX_FRAME},
+        {"handshake-timeout-ms", required_argument, NULL, OPT_HANDSHAKE},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -321,6 +326,7 @@ static int parse_options(int argc, char **argv, bool server, struct options *o)
     o->parts = 1;
     o->subscribe = "";
     o->timeout_ms = DEFAULT_TIMEOUT_MS;
+    o->handshake_ms = DEFAULT_HANDSHAKE_MS;
     o->max_frame_size = DEFAULT_MAX_FRAME;
     optind = 1;
     opterr = 0;
@@ -376,35 +382,46 @@ static int parse_options(int argc, char **argv, bool server, struct options *o)
         case OPT_PARTS:
         case OPT_TIMEOUT:
         case OPT_AS_SERVER:
-        case OPT_MAX_FRAME: {
-            static const char *names[] = {"count",      "size",      "parts",
-                                          "timeout-ms", "as-server", "max-frame-size"};
-            static const unsigned long maxes[] = {100000000UL, 1UL << 30, 4096,
-                                                  86400000UL,  255,       1UL << 40};
-            int k = c == OPT_COUNT       ? 0
-                    : c == OPT_SIZE      ? 1
-                    : c == OPT_PARTS     ? 2
-                    : c == OPT_TIMEOUT   ? 3
-                    : c == OPT_AS_SERVER ? 4
-                                         : 5;
+        case OPT_MAX_FRAME:
+        case OPT_HANDSHAKE: {
+            static const struct {
+                int opt;
+                const char *name;
+                unsigned long min, max;
+            } numbers[] = {
+                {OPT_COUNT, "count", 0, 100000000UL},
+                {OPT_SIZE, "size", 0, 1UL << 30},
+                {OPT_PARTS, "parts", 1, 4096},
+                {OPT_TIMEOUT, "timeout-ms", 1, 86400000UL},
+                {OPT_AS_SERVER, "as-server", 0, 255},
+                {OPT_MAX_FRAME, "max-frame-size", 0, 1UL << 40},
+                {OPT_HANDSHAKE, "handshake-timeout-ms", 1, 86400000UL},
+            };
+            size_t k = 0;
 
-            if (!parse_ulong(arg, maxes[k], &v) || ((k == 2 || k == 3) && v == 0)) {
-                fprintf(stderr, "gsspeer: --%s: \"%s\" is not a number in range\n", names[k], arg);
+            while (numbers[k].opt != c)
+                k++;
+            if (!parse_ulong(arg, numbers[k].max, &v) || v < numbers[k].min) {
+                fprintf(stderr, "gsspeer: --%s: \"%s\" is not a number in %lu..%lu\n",
+                        numbers[k].name, arg, numbers[k].min, numbers[k].max);
                 return EXIT_INVALID;
             }
-            if (k == 0)
+            if (c == OPT_COUNT)
                 o->count = v;
-            else if (k == 1)
+            else if (c == OPT_SIZE)
                 o->size = v;
-            else if (k == 2)
+            else if (c == OPT_PARTS)
                 o->parts = v;
-            else if (k == 3)
+            else if (c == OPT_TIMEOUT)
                 o->timeout_ms = (long)v;
-            else if (k == 4) {
+            else if (c == OPT_MAX_FRAME)
+                o->max_frame_size = v;
+            else if (c == OPT_HANDSHAKE)
+                o->handshake_ms = (long)v;
+            else {
                 o->as_server = (uint8_t)v;
                 o->as_server_given = true;
-            } else
-                o->max_frame_size = v;
+            }
             break;
         }
         case OPT_PAYLOAD_HEX:
@@ -841,6 +858,14 @@ static void run_release(struct run *r)
     options_free(&r->opts);
 }
 
+/* The handshake deadline of a connection made now: --handshake-timeout-ms, within the run's. */
+static int64_t handshake_deadline(const struct run *r)
+{
+    int64_t d = zmtp_now_ms() + r->opts.handshake_ms;
+
+    return d < r->deadline ? d : r->deadline;
+}
+
 /* ---- server ---- */
 
 struct counts {
@@ -904,7 +929,7 @@ static void serve_connection(struct run *r, int fd, const char *peer, struct cou
         event_closed(peer, err.text);
         return;
     }
-    status = zmtp_session_handshake(&s, r->deadline, &err);
+    status = zmtp_session_handshake(&s, handshake_deadline(r), &err);
     for (;;) {
         if (status != ZMTP_OK) {
             /* Report an authorization decision queued before the failure. */
@@ -1149,7 +1174,7 @@ int cmd_zmtp_client(int argc, char **argv)
         goto cleanup;
     }
     open = true;
-    if (zmtp_session_handshake(&s, r.deadline, &err) != ZMTP_OK) {
+    if (zmtp_session_handshake(&s, handshake_deadline(&r), &err) != ZMTP_OK) {
         status = fail(EXIT_FAIL, "handshake with %s: %s", r.opts.endpoint, err.text);
         goto cleanup;
     }

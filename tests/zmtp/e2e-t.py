@@ -313,6 +313,19 @@ class EndToEnd(unittest.TestCase):
             self.assertIn("unsupported ZMTP version", second["reason"])
             self.assertEqual(srv.named("delivered"), [])
 
+    def test_stalled_handshake_is_bounded(self) -> None:
+        """A peer that connects and sends nothing is closed at the handshake deadline, and the
+        server then serves the next client."""
+        with zmtplib.Endpoint(zmtplib.gsspeer(), self.fx.env(),
+                              ["--handshake-timeout-ms", "300"]) as srv:
+            port = int(srv.endpoint.rsplit(":", 1)[1])
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+                self.assertEqual(len(recv_exactly(sock, 64, 5)), 64)
+                self.assertEqual(recv_exactly(sock, 1, 5), b"", "stalled peer closed")
+            self.assertIn("during the handshake", srv.wait_for("closed", 5)["reason"])
+            result = zmtplib.run_client(zmtplib.gsspeer(), self.fx.env(), srv.endpoint, SERVICE)
+        self.assertEqual(result.returncode, 0, result.stderr)
+
 
 if __name__ == "__main__":
     taptest.main()

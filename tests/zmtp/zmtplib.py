@@ -117,6 +117,7 @@ class Endpoint:
         self.endpoint = ""
         self.stderr = ""
         self.returncode: int | None = None
+        self._eof = False
 
     def __enter__(self) -> "Endpoint":
         self.proc = subprocess.Popen(self.argv, env=self.env, stdin=subprocess.DEVNULL,
@@ -145,11 +146,14 @@ class Endpoint:
 
     def _drain(self, timeout: float) -> bool:
         """Move queued events into self.events, waiting up to TIMEOUT for one; False at EOF."""
+        if self._eof:
+            return False
         try:
             item = self._queue.get(timeout=max(timeout, 0.0))
         except queue.Empty:
             return True
         if item is None:
+            self._eof = True
             return False
         self.events.append(item)
         return True
