@@ -91,6 +91,8 @@ peer/gsspeer: $(GSSPEER)
 $(BUILD)/peer/tests/%: $(BUILD)/peer/tests/%.o $(TAP_OBJ) $(PEER_LIB)
 	$(CC) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
 
+# Keep objects that pattern chains would delete as intermediates (tests, shims).
+.SECONDARY:
 .SECONDEXPANSION:
 # (no % inside: make would put the stem there)
 $(BUILD)/candidates/%-shim: $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(basename $$(wildcard $$(dir candidates/$$*)*.c)))) $(PEER_LIB)
