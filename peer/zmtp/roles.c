@@ -673,10 +673,6 @@ static bool creds_setup(const struct options *o, struct creds *c, char *why, siz
 
 /* ---- authorization ---- */
 
-struct authz {
-    const struct options *opts;
-};
-
 /* Run `sh -c CMD sh PRINCIPAL`, bounded: true when it exits 0 in time. */
 static bool run_authz_cmd(const char *cmd, const char *principal)
 {
@@ -713,8 +709,7 @@ static bool run_authz_cmd(const char *cmd, const char *principal)
 
 static bool authorize(void *arg, const char *principal)
 {
-    const struct authz *a = arg;
-    const struct options *o = a->opts;
+    const struct options *o = arg;
 
     if (o->authz_cmd != NULL)
         return run_authz_cmd(o->authz_cmd, principal);
@@ -808,7 +803,6 @@ static void application_parts(const char *socket_type, const struct zmtp_event *
 struct run {
     struct options opts;
     struct creds creds;
-    struct authz authz;
     struct transcript transcript;
     struct zmtp_session_config cfg;
     int64_t deadline;
@@ -836,14 +830,13 @@ static int run_setup(struct run *r, int argc, char **argv, bool server)
         return fail(EXIT_FAIL, "%s", why);
     if (r->opts.transcript != NULL && !transcript_open(&r->transcript, r->opts.transcript))
         return fail(EXIT_INVALID, "--transcript %s: %s", r->opts.transcript, strerror(errno));
-    r->authz.opts = &r->opts;
     r->cfg.mech.role = server ? ZMTP_ROLE_SERVER : ZMTP_ROLE_CLIENT;
     r->cfg.mech.plaintext = r->opts.plaintext;
     r->cfg.mech.cred = r->creds.cred;
     r->cfg.mech.target = r->creds.target;
     r->cfg.mech.socket_type = r->opts.socket_type;
     r->cfg.mech.authorize = server ? authorize : NULL;
-    r->cfg.mech.authorize_arg = &r->authz;
+    r->cfg.mech.authorize_arg = &r->opts;
     r->cfg.as_server = r->opts.as_server;
     r->cfg.max_frame_size = r->opts.max_frame_size;
     r->cfg.transcript = r->opts.transcript != NULL ? &r->transcript : NULL;
@@ -872,7 +865,7 @@ struct counts {
     unsigned long sent, received, verified;
 };
 
-/* Report the events queued by the mechanism that concern the application before READY. */
+/* The "authorized" event of a server decision. */
 static void report_authz(const struct zmtp_event *ev)
 {
     event_begin("authorized");
