@@ -326,6 +326,57 @@ class EndToEnd(unittest.TestCase):
             result = zmtplib.run_client(zmtplib.gsspeer(), self.fx.env(), srv.endpoint, SERVICE)
         self.assertEqual(result.returncode, 0, result.stderr)
 
+    def test_byte_by_byte_delivery(self) -> None:
+        """Every byte of a gsspeer<->gsspeer session passes a relay one byte per send, so the
+        driver must reassemble greetings and frames from arbitrary pieces."""
+        env = self.fx.env()
+        with zmtplib.Endpoint(zmtplib.gsspeer(), env, []) as srv, \
+                socket.create_server(("127.0.0.1", 0)) as listener:
+            port = int(srv.endpoint.rsplit(":", 1)[1])
+            relay_port = listener.getsockname()[1]
+            relayed = [0]
+
+            def pump(src: socket.socket, dst: socket.socket) -> None:
+                try:
+                    while data := src.recv(4096):
+                        for i in range(len(data)):
+                            dst.sendall(data[i:i + 1])
+                        relayed[0] += len(data)
+                except OSError:
+                    pass
+                finally:
+                    for sock in (src, dst):
+                        try:
+                            sock.shutdown(socket.SHUT_RDWR)
+                        except OSError:
+                            pass
+
+            def relay() -> None:
+                listener.settimeout(10)
+                client, _ = listener.accept()
+                upstream = socket.create_connection(("127.0.0.1", port), timeout=10)
+                for sock in (client, upstream):
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    sock.settimeout(20)
+                threads = [threading.Thread(target=pump, args=pair, daemon=True)
+                           for pair in ((client, upstream), (upstream, client))]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join(20)
+                client.close()
+                upstream.close()
+
+            thread = threading.Thread(target=relay, daemon=True)
+            thread.start()
+            result = zmtplib.run_client(zmtplib.gsspeer(), env, f"tcp://127.0.0.1:{relay_port}",
+                                        SERVICE + ["--count", "3", "--parts", "2",
+                                                   "--size", "300"])
+            thread.join(20)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.named("done")[0]["verified"], 3)
+        self.assertGreater(relayed[0], 3000)
+
 
 if __name__ == "__main__":
     taptest.main()
