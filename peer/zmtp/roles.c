@@ -886,22 +886,80 @@ static void event_closed(const char *peer, const char *reason)
     event_end();
 }
 
-/* PUB: publish --count messages whose first part matches one of TOPICS. */
-static enum zmtp_status publish(struct run *r, struct zmtp_session *s, struct counts *n,
+/* The topics a PUB's subscriber asked for (a topic may be there more than once). */
+struct subscriptions {
+    struct zmtp_part *topics; /* owned */
+    size_t count;
+};
+
+static void subscriptions_free(struct subscriptions *subs)
+{
+    free_parts(subs->topics, subs->count);
+    subs->topics = NULL;
+    subs->count = 0;
+}
+
+/* Apply a SUBSCRIBE or CANCEL event; false when out of memory. */
+static bool subscriptions_apply(struct subscriptions *subs, struct zmtp_event *ev)
+{
+    struct zmtp_part *topics;
+
+    if (ev->type == ZMTP_EVENT_CANCEL) {
+        for (size_t i = 0; i < subs->count; i++) {
+            if (subs->topics[i].len == ev->topic_len &&
+                memcmp(subs->topics[i].data, ev->topic, ev->topic_len) == 0) {
+                free(subs->topics[i].data);
+                subs->topics[i] = subs->topics[--subs->count];
+                break;
+            }
+        }
+        return true;
+    }
+    topics = realloc(subs->topics, (subs->count + 1) * sizeof(*topics));
+
+    if (topics == NULL)
+        return false;
+    subs->topics = topics;
+    /* The event's topic buffer moves into the list. */
+    subs->topics[subs->count].data = ev->topic;
+    subs->topics[subs->count].len = ev->topic_len;
+    subs->count++;
+    ev->topic = NULL;
+    return true;
+}
+
+/* True when the first part of a message starts with one of the subscribed topics. */
+static bool subscriptions_match(const struct subscriptions *subs, const struct zmtp_part *first)
+{
+    for (size_t i = 0; i < subs->count; i++)
+        if (subs->topics[i].len <= first->len &&
+            (subs->topics[i].len == 0 ||
+             memcmp(subs->topics[i].data, first->data, subs->topics[i].len) == 0))
+            return true;
+    return false;
+}
+
+/* PUB: publish the --count messages whose first part matches a subscription (a PUB filters on
+ * the sending side, as libzmq's does). */
+static enum zmtp_status publish(struct run *r, struct zmtp_session *s,
+                                const struct subscriptions *subs, struct counts *n,
                                 struct zmtp_error *err)
 {
     for (unsigned long k = 0; k < r->opts.count; k++) {
         size_t count;
         struct zmtp_part *parts = make_message(&r->opts, k, &count);
-        enum zmtp_status status;
+        enum zmtp_status status = ZMTP_OK;
 
         if (parts == NULL)
             return zmtp_fail(err, ZMTP_SYSTEM, "out of memory");
-        status = zmtp_session_send(s, parts, count, r->deadline, err);
+        if (subscriptions_match(subs, &parts[0])) {
+            status = zmtp_session_send(s, parts, count, r->deadline, err);
+            if (status == ZMTP_OK)
+                n->sent++;
+        }
         free_parts(parts, count);
         if (status != ZMTP_OK)
             return status;
-        n->sent++;
     }
     return ZMTP_OK;
 }
@@ -914,6 +972,7 @@ static void serve_connection(struct run *r, int fd, const char *peer, struct cou
     struct zmtp_event ev;
     enum zmtp_status status;
     bool published = false;
+    struct subscriptions subs = {NULL, 0};
     const char *type = r->opts.socket_type;
     bool echo =
         strcmp(type, "ROUTER") == 0 || strcmp(type, "REP") == 0 || strcmp(type, "DEALER") == 0;
@@ -957,16 +1016,18 @@ static void serve_connection(struct run *r, int fd, const char *peer, struct cou
             break;
         }
         case ZMTP_EVENT_SUBSCRIBE:
-            if (!published) {
-                published = true;
-                status = publish(r, &s, n, &err);
-            }
-            break;
         case ZMTP_EVENT_CANCEL:
+            if (!subscriptions_apply(&subs, &ev)) {
+                status = zmtp_fail(&err, ZMTP_SYSTEM, "out of memory");
+            } else if (ev.type == ZMTP_EVENT_SUBSCRIBE && !published) {
+                published = true;
+                status = publish(r, &s, &subs, n, &err);
+            }
             break;
         }
         zmtp_event_free(&ev);
     }
+    subscriptions_free(&subs);
     if (err.status == ZMTP_CLOSED && s.mech != NULL && zmtp_mech_ready(s.mech)) {
         zmtp_session_close(&s, "peer closed the connection");
         return;

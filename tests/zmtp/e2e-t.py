@@ -98,6 +98,27 @@ class EndToEnd(unittest.TestCase):
         want = hashlib.sha256(zmtplib.payload(9999, 32)).hexdigest()
         self.assertEqual(delivered[-1]["parts"][0]["sha256"], want)
 
+    def test_pub_sub_topic(self) -> None:
+        """A SUB's topic reaches the PUB (00 01 topic inside the wrap): gsspeer and libzmq PUBs
+        publish matching messages, and gsspeer's PUB filters the rest out."""
+        env = self.fx.env()
+        common = ["--count", "2", "--payload-hex", b"abcd".hex()]
+        for server in (zmtplib.gsspeer(), zmtplib.libzmq_shim()):
+            with self.subTest(server=server):
+                with zmtplib.Endpoint(server, env, ["--socket-type", "PUB"] + common) as srv:
+                    result = zmtplib.run_client(zmtplib.gsspeer(), env, srv.endpoint,
+                                                SERVICE + ["--socket-type", "SUB",
+                                                           "--subscribe", "abc"] + common)
+                self.assertEqual(result.returncode, 0, result.stderr)
+                self.assertEqual(result.named("done")[0]["verified"], 2)
+        with zmtplib.Endpoint(zmtplib.gsspeer(), env, ["--socket-type", "PUB"] + common) as srv:
+            result = zmtplib.run_client(zmtplib.gsspeer(), env, srv.endpoint,
+                                        SERVICE + ["--socket-type", "SUB", "--subscribe", "x"]
+                                        + common, timeout_ms=500)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertEqual(result.named("delivered"), [])
+        self.assertEqual(srv.named("done")[0]["sent"], 0, "nothing matched the topic")
+
     def test_ipv6_loopback(self) -> None:
         if not socket.has_ipv6:
             self.skipTest("no IPv6")
