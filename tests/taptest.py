@@ -65,7 +65,8 @@ class _TapResult(unittest.TestResult):
         self._emit(test, "ok", f" # skip {reason}")
 
     def addExpectedFailure(self, test, err):  # noqa: N802
-        self._emit(test, "ok", " # TODO expected failure")
+        # TAP: a failing TODO point is "not ok ... # TODO"; prove counts it as expected.
+        self._emit(test, "not ok", " # TODO expected failure")
 
     def addUnexpectedSuccess(self, test):  # noqa: N802
         self.failed += 1
