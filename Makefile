@@ -98,12 +98,17 @@ $(BUILD)/peer/tests/%: $(BUILD)/peer/tests/%.o $(TAP_OBJ) $(PEER_LIB)
 $(BUILD)/candidates/%-shim: $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(basename $$(wildcard $$(dir candidates/$$*)*.c)))) $(PEER_LIB)
 	$(CC) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
 
+# Installed layout: programs in libexec (the runner finds them through GSSCONFORM_BUILD, the
+# same way as in a checkout), the runner and its data in share, two commands in bin.
 install: all
 	install -d $(BINDIR) $(LIBEXEC) $(DATADIR)
 	install -m 755 $(GSSPEER) $(BINDIR)/gsspeer
+	install -m 755 $(GSSPEER) $(LIBEXEC)/gsspeer
+	for shim in $(SHIMS); do install -D -m 755 $$shim $(LIBEXEC)/$${shim#$(BUILD)/}; done
 	cp -R gssconform runner realm-setup scenarios candidates vectors $(DATADIR)/
-	$(if $(SHIMS),install -m 755 $(SHIMS) $(LIBEXEC)/)
-	printf '#!/bin/sh\nexec python3 %s/gssconform "$$@"\n' "$(PREFIX)/share/gssconform" > $(BINDIR)/gssconform
+	find $(DATADIR) -name __pycache__ -prune -exec rm -rf {} +
+	printf '#!/bin/sh\nGSSCONFORM_BUILD="$${GSSCONFORM_BUILD:-%s}" exec python3 %s/gssconform "$$@"\n' \
+	    "$(PREFIX)/libexec/gssconform" "$(PREFIX)/share/gssconform" > $(BINDIR)/gssconform
 	chmod 755 $(BINDIR)/gssconform
 
 format:
