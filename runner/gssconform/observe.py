@@ -38,13 +38,21 @@ def crash(proc: Proc, stderr: str) -> str | None:
     return None
 
 
+def transcript_hex(transcript: list) -> str:
+    """The raw bytes of a transcript as hex, one line per record that has them (greetings and
+    frames in both directions), so a check can search the wire for a payload's bytes."""
+    return "\n".join(str(r["hex"]).lower() for r in transcript
+                     if isinstance(r, dict) and isinstance(r.get("hex"), str))
+
+
 def side(proc: Proc | None, started: bool, ready: bool | None, timed_out: bool,
          transcript: list | None = None) -> dict:
     """The observations of one side (candidate or peer) of a case."""
     if proc is None or proc.popen is None:
         return {"started": started, "exit": None, "signal": None, "ready": ready,
                 "timed_out": timed_out, "events": [], "event": {}, "stdout": "", "stderr": "",
-                "crash": None, "stopped": False, "elapsed": None, "transcript": transcript or []}
+                "crash": None, "stopped": False, "elapsed": None, "transcript": transcript or [],
+                "transcript_hex": transcript_hex(transcript or [])}
     stderr = proc.stderr.text()
     by_name: dict[str, list] = {}
     for event in proc.stdout.events:
@@ -58,6 +66,7 @@ def side(proc: Proc | None, started: bool, ready: bool | None, timed_out: bool,
         "stdout_bytes": proc.stdout.total, "stderr_bytes": proc.stderr.total,
         "truncated": proc.stdout.truncated or proc.stderr.truncated,
         "escaped": proc.leftovers, "transcript": transcript or [],
+        "transcript_hex": transcript_hex(transcript or []),
     }
 
 
@@ -67,7 +76,8 @@ def summary(obs: dict) -> dict:
     for name, value in obs.items():
         if name in ("candidate", "peer") and isinstance(value, dict):
             out[name] = {k: v for k, v in value.items()
-                         if k not in ("stdout", "stderr", "events", "event", "transcript")}
+                         if k not in ("stdout", "stderr", "events", "event", "transcript",
+                                        "transcript_hex")}
             out[name]["events"] = value.get("events", [])[:20]
             out[name]["stderr_tail"] = value.get("stderr", "")[-TAIL:]
         elif name == "kdc" and isinstance(value, dict):

@@ -1,0 +1,42 @@
+#!/usr/bin/env python3
+"""Observations built from a gsspeer transcript: transcript_hex holds the wire bytes of every
+record (and only those), so confidentiality checks search what was on the wire, never the
+decrypted `plain` field."""
+
+from __future__ import annotations
+
+import os
+import sys
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import taptest  # noqa: E402
+
+sys.path.insert(0, os.path.join(taptest.REPO, "runner"))
+from gssconform import observe, verdict  # noqa: E402
+from gssconform.scenario import Check  # noqa: E402
+
+TRANSCRIPT = [
+    {"dir": "out", "kind": "greeting", "hex": "FF00000000000000017F03"},
+    {"dir": "in", "kind": "MESSAGE", "hex": "00420745", "plain": "00deadbeef"},
+    {"dir": "local", "kind": "close", "reason": "done"},
+    {"raw": "not json"},
+]
+
+
+class TranscriptHex(unittest.TestCase):
+    def test_wire_bytes_only_one_line_per_record(self) -> None:
+        self.assertEqual(observe.transcript_hex(TRANSCRIPT), "ff00000000000000017f03\n00420745")
+
+    def test_side_without_process_has_it(self) -> None:
+        obs = {"peer": observe.side(None, False, None, False, TRANSCRIPT)}
+        hidden = Check("peer.transcript_hex", "not_contains", "deadbeef", "security", "hidden")
+        self.assertTrue(verdict.evaluate(hidden, obs)[0], "plaintext is not wire bytes")
+        seen = Check("peer.transcript_hex", "contains", "00420745", "security", "seen")
+        self.assertTrue(verdict.evaluate(seen, obs)[0])
+        self.assertNotIn("transcript_hex", observe.summary(obs)["peer"])
+
+
+if __name__ == "__main__":
+    taptest.main()
