@@ -3,6 +3,7 @@
  */
 #include "commands.h"
 #include "xmpp/xep0233-cmd.h"
+#include "zmtp/faults.h"
 #include "zmtp/roles.h"
 
 #include <stdio.h>
@@ -17,6 +18,7 @@ const struct command gsspeer_commands[] = {
     {"zmtp-server", "ZMTP GSSAPI server: echo, PULL sink or PUB (libzmq-compatible)",
      cmd_zmtp_server},
     {"zmtp-client", "ZMTP GSSAPI client: DEALER/REQ round trips, PUSH, SUB", cmd_zmtp_client},
+    {"faults", "the fault catalogue of zmtp-server/zmtp-client --fault", cmd_faults},
     {NULL, NULL, NULL},
 };
 

@@ -35,6 +35,8 @@ struct zmtp_mech {
     size_t pending_count, pending_cap;
     unsigned char *note_plain; /* the last unwrapped plaintext (for the note) */
     struct zmtp_error failure;
+    uint64_t peer_seq; /* SND_SEQ of the peer's last RFC 4121 wrap token */
+    bool peer_seq_known;
 };
 
 /* ---- queues ---- */
@@ -426,6 +428,24 @@ static enum zmtp_status unwrap_message(struct zmtp_mech *m, const unsigned char 
         return zmtp_fail(err, ZMTP_INTEGRITY_ONLY,
                          "MESSAGE token at offset 12: conf_state 0 (integrity only) while "
                          "encryption is on");
+    }
+    {
+        /* libzmq asks for no SEQUENCE, so MIT delivers reordered tokens; the reference does
+         * not: each RFC 4121 token must carry the peer's next sequence number. */
+        struct zmtp_wrap_header h;
+
+        if (zmtp_wrap_header_decode(token, token_len, &h, NULL) == ZMTP_OK) {
+            if (m->peer_seq_known && h.snd_seq != m->peer_seq + 1) {
+                gss_release_buffer(&minor, &out);
+                return zmtp_fail(err, ZMTP_UNEXPECTED,
+                                 "MESSAGE token at offset 12: SND_SEQ %llu, expected %llu "
+                                 "(reordered or missing token)",
+                                 (unsigned long long)h.snd_seq,
+                                 (unsigned long long)(m->peer_seq + 1));
+            }
+            m->peer_seq = h.snd_seq;
+            m->peer_seq_known = true;
+        }
     }
     free(m->note_plain);
     m->note_plain = malloc(out.length > 0 ? out.length : 1);
@@ -875,5 +895,20 @@ enum zmtp_status zmtp_mech_ping(struct zmtp_mech *m, uint16_t ttl, const void *c
         return zmtp_fail(err, ZMTP_SYSTEM, "out of memory");
     status = queue_payload(m, plain, plain_len, false, ZMTP_FLAG_COMMAND, "PING", err);
     free(plain);
+    return status;
+}
+
+enum zmtp_status zmtp_mech_queue_wrapped(struct zmtp_mech *m, const void *plain, size_t len,
+                                         bool conf, struct zmtp_error *err)
+{
+    bool saved = m->cfg.wrap_integrity_only;
+    enum zmtp_status status;
+
+    if (m->state != STATE_DATA || m->cfg.plaintext)
+        return zmtp_fail(err, ZMTP_UNEXPECTED,
+                         "a wrapped MESSAGE needs an encrypting session after READY");
+    m->cfg.wrap_integrity_only = !conf;
+    status = queue_payload(m, plain, len, false, 0, "MESSAGE", err);
+    m->cfg.wrap_integrity_only = saved;
     return status;
 }

@@ -135,6 +135,13 @@ enum zmtp_status zmtp_mech_subscribe(struct zmtp_mech *mech, enum zmtp_subscript
 enum zmtp_status zmtp_mech_ping(struct zmtp_mech *mech, uint16_t ttl, const void *context,
                                 size_t len, struct zmtp_error *err);
 
+/* Fault seam: queue PLAIN (LEN bytes, flags byte included or not, borrowed) as one MESSAGE
+ * in a message frame, wrapped with conf_req CONF, exactly as given (no flags byte is added, so a
+ * zero-length or unknown-flags plaintext can be produced). Only after READY, never in PLAINTEXT
+ * mode. */
+enum zmtp_status zmtp_mech_queue_wrapped(struct zmtp_mech *mech, const void *plain, size_t len,
+                                         bool conf, struct zmtp_error *err);
+
 /* The peer's Socket-Type as a NUL-terminated string ("" before READY). */
 const char *zmtp_mech_peer_socket_type(const struct zmtp_mech *mech);
 

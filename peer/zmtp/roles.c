@@ -2,6 +2,7 @@
 #include "zmtp/roles.h"
 
 #include "util/gss.h"
+#include "zmtp/faults.h"
 #include "zmtp/session.h"
 #include "zmtp/transcript.h"
 
@@ -181,6 +182,9 @@ static void usage(FILE *out, bool server)
           "  --timeout-ms MS          bound on the whole run (default 10000)\n"
           "  --handshake-timeout-ms MS  bound on each handshake from connection (default 5000)\n"
           "  --transcript FILE        JSON line per frame (docs/peer.md)\n"
+          "  --fault NAME[:ARG]       inject a fault (repeatable; see `gsspeer faults`); the\n"
+          "                           server then serves one connection\n"
+          "  --observe-ms MS          after a fault, watch the peer this long (default 2000)\n"
           "\n"
           "Kerberos comes from KRB5_CONFIG, KRB5_KTNAME, KRB5_CLIENT_KTNAME, KRB5CCNAME.\n"
           "Events: JSON lines on stdout (listening, authorized, delivered, sent, closed, done,\n"
@@ -806,6 +810,7 @@ struct run {
     struct transcript transcript;
     struct zmtp_session_config cfg;
     int64_t deadline;
+    struct fault_plan faults;
 };
 
 /* Parse, acquire credentials, open the transcript. Returns -1 to go on, else the exit status. */
@@ -816,6 +821,9 @@ static int run_setup(struct run *r, int argc, char **argv, bool server)
     struct sigaction sa;
 
     memset(r, 0, sizeof(*r));
+    status = faults_take_options(&r->faults, &argc, argv, server);
+    if (status != -1)
+        return status;
     status = parse_options(argc, argv, server, &r->opts);
     if (status != -1)
         return status;
@@ -841,12 +849,13 @@ static int run_setup(struct run *r, int argc, char **argv, bool server)
     r->cfg.max_frame_size = r->opts.max_frame_size;
     r->cfg.transcript = r->opts.transcript != NULL ? &r->transcript : NULL;
     r->cfg.stop = &stop_requested;
-    return -1;
+    return faults_configure(&r->faults, &r->cfg);
 }
 
 static void run_release(struct run *r)
 {
     transcript_close(&r->transcript);
+    faults_release(&r->faults);
     creds_release(&r->creds);
     options_free(&r->opts);
 }
@@ -1090,6 +1099,18 @@ int cmd_zmtp_server(int argc, char **argv)
         fcntl(fd, F_SETFD, FD_CLOEXEC);
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         format_endpoint(&peer, peer_text, sizeof(peer_text));
+        if (faults_active(&r.faults)) {
+            struct zmtp_session s;
+            struct zmtp_error err;
+
+            if (zmtp_session_open(&s, fd, &r.cfg, &err) != ZMTP_OK) {
+                status = fail(EXIT_FAIL, "%s", err.text);
+                break;
+            }
+            status = faults_run(&r.faults, &s, handshake_deadline(&r), r.deadline, &stop_requested);
+            zmtp_session_close(&s, "fault observed");
+            goto cleanup;
+        }
         serve_connection(&r, fd, peer_text, &n);
     }
     if (status == EXIT_OK)
@@ -1228,6 +1249,10 @@ int cmd_zmtp_client(int argc, char **argv)
         goto cleanup;
     }
     open = true;
+    if (faults_active(&r.faults)) {
+        status = faults_run(&r.faults, &s, handshake_deadline(&r), r.deadline, &stop_requested);
+        goto cleanup;
+    }
     if (zmtp_session_handshake(&s, handshake_deadline(&r), &err) != ZMTP_OK) {
         status = fail(EXIT_FAIL, "handshake with %s: %s", r.opts.endpoint, err.text);
         goto cleanup;

@@ -131,6 +131,9 @@ static enum zmtp_status process_input(struct zmtp_session *s, struct zmtp_error 
         status = zmtp_mech_receive(s->mech, f.flags, f.body, (size_t)f.size, &note, err);
         transcript_frame(s->cfg.transcript, "in", f.flags, f.body, (size_t)f.size, note.kind,
                          note.plain, note.plain_len);
+        if (s->cfg.hooks != NULL && s->cfg.hooks->frame_in != NULL)
+            s->cfg.hooks->frame_in(s->cfg.hooks->arg, f.flags, f.body, (size_t)f.size, &note,
+                                   status == ZMTP_OK ? NULL : err);
         s->frames_in++;
         s->in_off += used;
         if (status != ZMTP_OK)
@@ -194,6 +197,7 @@ static enum zmtp_status io_round(struct zmtp_session *s, int64_t deadline, struc
         s->in.len -= READ_CHUNK - (r > 0 ? (size_t)r : 0);
         if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
             s->peer_closed = true;
+            s->peer_reset = r < 0 && errno == ECONNRESET;
             if (r < 0)
                 return zmtp_fail(err, ZMTP_CLOSED, "connection reset by peer (%s)",
                                  strerror(errno));

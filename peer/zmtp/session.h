@@ -27,6 +27,10 @@ struct zmtp_hooks {
     void (*greeting)(void *arg, struct builder *b);
     /* Every outgoing frame before it is encoded; may change it; false drops it. */
     bool (*frame)(void *arg, struct zmtp_mech_frame *frame);
+    /* Every received frame after the mechanism saw it: NOTE says what it was, ERR is NULL when
+     * the mechanism accepted it, else the close reason. All pointers are borrowed. */
+    void (*frame_in)(void *arg, uint8_t flags, const unsigned char *body, size_t len,
+                     const struct zmtp_frame_note *note, const struct zmtp_error *err);
     void *arg;
 };
 
@@ -50,6 +54,7 @@ struct zmtp_session {
     size_t out_off;
     bool greeting_done;
     bool peer_closed;
+    bool peer_reset; /* the close was a reset (ECONNRESET), not a FIN */
     struct zmtp_greeting peer_greeting;
     unsigned long frames_in, frames_out;
 };
