@@ -134,6 +134,7 @@ void faults_init(struct fault_plan *plan, bool server)
     memset(plan, 0, sizeof(*plan));
     plan->server = server;
     plan->observe_ms = FAULT_OBSERVE_DEFAULT_MS;
+    plan->events = stdout;
     plan->socket_type = server ? "ROUTER" : "DEALER";
 }
 
@@ -349,10 +350,10 @@ void faults_release(struct fault_plan *plan)
 
 /* ---- events ---- */
 
-static void event_end(void)
+static void event_end(FILE *out)
 {
-    fputs("}\n", stdout);
-    fflush(stdout);
+    fputs("}\n", out);
+    fflush(out);
 }
 
 /* Mark F applied now and print its "fault" event with DETAIL. */
@@ -370,13 +371,14 @@ static void applied(struct fault_plan *plan, struct fault *f, const char *fmt, .
     f->applied = true;
     if (plan->applied_at == 0)
         plan->applied_at = zmtp_now_ms();
-    fputs("{\"event\":\"fault\",\"name\":", stdout);
-    json_put_string(stdout, f->spec->name);
-    fputs(",\"arg\":", stdout);
-    json_put_string(stdout, f->arg);
-    printf(",\"phase\":\"%s\",\"applied\":true,\"detail\":", fault_phase_name(f->spec->phase));
-    json_put_string(stdout, detail);
-    event_end();
+    fputs("{\"event\":\"fault\",\"name\":", plan->events);
+    json_put_string(plan->events, f->spec->name);
+    fputs(",\"arg\":", plan->events);
+    json_put_string(plan->events, f->arg);
+    fprintf(plan->events,
+            ",\"phase\":\"%s\",\"applied\":true,\"detail\":", fault_phase_name(f->spec->phase));
+    json_put_string(plan->events, detail);
+    event_end(plan->events);
     transcript_event(plan->transcript, "fault", detail);
 }
 
@@ -390,21 +392,21 @@ static void report_received(struct fault_plan *plan, uint8_t flags, size_t len,
     if (err == NULL && strcmp(note->kind, "MESSAGE") == 0 && note->plain_len >= 1) {
         size_t n = note->plain_len - 1;
 
-        printf("{\"event\":\"received\",\"kind\":\"echo\",\"len\":%zu,\"head\":", n);
-        json_put_hex(stdout, note->plain + 1, n < 32 ? n : 32);
+        fprintf(plan->events, "{\"event\":\"received\",\"kind\":\"echo\",\"len\":%zu,\"head\":", n);
+        json_put_hex(plan->events, note->plain + 1, n < 32 ? n : 32);
     } else if (err == NULL && strcmp(note->kind, "PONG") == 0 && note->plain_len >= 6) {
-        fputs("{\"event\":\"received\",\"kind\":\"pong\",\"context\":", stdout);
-        json_put_hex(stdout, note->plain + 6, note->plain_len - 6);
+        fputs("{\"event\":\"received\",\"kind\":\"pong\",\"context\":", plan->events);
+        json_put_hex(plan->events, note->plain + 6, note->plain_len - 6);
     } else {
-        printf("{\"event\":\"received\",\"kind\":\"frame\",\"frame\":");
-        json_put_string(stdout, note->kind);
-        printf(",\"flags\":%u,\"size\":%zu", flags, len);
+        fprintf(plan->events, "{\"event\":\"received\",\"kind\":\"frame\",\"frame\":");
+        json_put_string(plan->events, note->kind);
+        fprintf(plan->events, ",\"flags\":%u,\"size\":%zu", flags, len);
         if (err != NULL) {
-            fputs(",\"rejected\":", stdout);
-            json_put_string(stdout, err->text);
+            fputs(",\"rejected\":", plan->events);
+            json_put_string(plan->events, err->text);
         }
     }
-    event_end();
+    event_end(plan->events);
 }
 
 /* The session's frame_in hook: keep the peer's first wrapped token, report after a fault. */
@@ -875,17 +877,27 @@ static enum zmtp_status data_step(struct fault_plan *plan, struct zmtp_session *
     bool req = strcmp(plan->socket_type, "REQ") == 0;
     struct zmtp_part parts[2];
     size_t count = 0;
-    unsigned char plain[1 + sizeof(fault_payload)];
+    unsigned char *plain;
     enum zmtp_status status = ZMTP_OK;
     struct fault *f;
+    const unsigned char *payload = (const unsigned char *)fault_payload;
+    size_t payload_len = sizeof(fault_payload) - 1;
 
+    /* Server: the faulty message carries the client's last part, as its echo would. */
+    if (request != NULL && request->count > 0 && request->parts[request->count - 1].len > 0) {
+        payload = request->parts[request->count - 1].data;
+        payload_len = request->parts[request->count - 1].len;
+    }
     if (req)
         parts[count++] = (struct zmtp_part){(unsigned char *)"", 0};
-    parts[count++] = (struct zmtp_part){(unsigned char *)fault_payload, sizeof(fault_payload) - 1};
-    memcpy(plain + 1, fault_payload, sizeof(fault_payload) - 1);
+    parts[count++] = (struct zmtp_part){(unsigned char *)payload, payload_len};
+    plain = malloc(1 + payload_len);
+    if (plain == NULL)
+        return zmtp_fail(err, ZMTP_SYSTEM, "out of memory");
+    memcpy(plain + 1, payload, payload_len);
     if ((f = find_fault(plan, FAULT_INTEGRITY_ONLY)) != NULL) {
         plain[0] = 0;
-        status = zmtp_mech_queue_wrapped(s->mech, plain, sizeof(plain) - 1, false, err);
+        status = zmtp_mech_queue_wrapped(s->mech, plain, 1 + payload_len, false, err);
         if (status == ZMTP_OK)
             applied(plan, f, "data message wrapped with conf_req 0");
     } else if ((f = find_fault(plan, FAULT_ZERO_LENGTH_WRAP)) != NULL) {
@@ -894,15 +906,17 @@ static enum zmtp_status data_step(struct fault_plan *plan, struct zmtp_session *
             applied(plan, f, "MESSAGE wrapping zero bytes");
     } else if ((f = find_fault(plan, FAULT_UNKNOWN_FLAGS)) != NULL) {
         plain[0] = (unsigned char)f->number;
-        status = zmtp_mech_queue_wrapped(s->mech, plain, sizeof(plain) - 1, true, err);
+        status = zmtp_mech_queue_wrapped(s->mech, plain, 1 + payload_len, true, err);
         if (status == ZMTP_OK)
             applied(plan, f, "inner flags byte %02x", plain[0]);
     } else if ((f = find_fault(plan, FAULT_UNWRAPPED_AFTER_READY)) != NULL) {
-        zmtp_frame_encode(&s->out, 0, fault_payload, sizeof(fault_payload) - 1);
-        applied(plan, f, "plain message frame of %zu bytes after READY", sizeof(fault_payload) - 1);
+        zmtp_frame_encode(&s->out, 0, payload, payload_len);
+        applied(plan, f, "plain message frame of %zu bytes after READY", payload_len);
     } else if ((f = find_fault(plan, FAULT_REFLECT_TOKEN)) != NULL) {
-        if (plan->peer_token == NULL)
+        if (plan->peer_token == NULL) {
+            free(plain);
             return zmtp_fail(err, ZMTP_UNEXPECTED, "reflect-token: no wrapped token received");
+        }
         zmtp_frame_encode(&s->out, 0, plan->peer_token, plan->peer_token_len);
         applied(plan, f, "the peer's own READY MESSAGE (%zu bytes) sent back as data",
                 plan->peer_token_len);
@@ -922,6 +936,7 @@ static enum zmtp_status data_step(struct fault_plan *plan, struct zmtp_session *
         if (status == ZMTP_OK && has_fault(plan, FAULT_REORDER_TOKENS))
             status = zmtp_mech_send(s->mech, message, message_count, err);
     }
+    free(plain);
     if (status != ZMTP_OK)
         return status;
     return zmtp_session_send(s, NULL, 0, deadline, err);
@@ -1014,12 +1029,13 @@ static void observe(struct fault_plan *plan, struct zmtp_session *s, int64_t dea
         }
     }
     if (how != NULL)
-        printf("{\"event\":\"peer-closed\",\"after_ms\":%lld,\"how\":\"%s\",\"phase\":\"%s\"}\n",
-               (long long)(zmtp_now_ms() - plan->applied_at), how, phase_now(s, greeting));
+        fprintf(plan->events,
+                "{\"event\":\"peer-closed\",\"after_ms\":%lld,\"how\":\"%s\",\"phase\":\"%s\"}\n",
+                (long long)(zmtp_now_ms() - plan->applied_at), how, phase_now(s, greeting));
     else
-        printf("{\"event\":\"peer-open\",\"waited_ms\":%lld,\"phase\":\"%s\"}\n",
-               (long long)(zmtp_now_ms() - plan->applied_at), phase_now(s, greeting));
-    fflush(stdout);
+        fprintf(plan->events, "{\"event\":\"peer-open\",\"waited_ms\":%lld,\"phase\":\"%s\"}\n",
+                (long long)(zmtp_now_ms() - plan->applied_at), phase_now(s, greeting));
+    fflush(plan->events);
     transcript_event(s->cfg.transcript, how != NULL ? "peer-closed" : "peer-open",
                      how != NULL ? how : "bound reached");
     builder_free(&in);
@@ -1039,7 +1055,7 @@ static int fail(const char *fmt, ...)
     fprintf(stderr, "gsspeer: %s\n", reason);
     fputs("{\"event\":\"error\",\"reason\":", stdout);
     json_put_string(stdout, reason);
-    event_end();
+    event_end(stdout);
     return EXIT_FAIL;
 }
 

@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 enum fault_id {
     FAULT_GREETING_MECHANISM,
@@ -118,6 +119,7 @@ struct fault_plan {
     long observe_ms;
     bool server;
     const char *socket_type; /* borrowed: ours, for the ZMTP 2.0 greeting */
+    FILE *events;            /* borrowed: where the events go (stdout) */
     struct zmtp_hooks hooks;
     /* Set while driving: the output buffer and transcript of the session (borrowed). */
     struct builder *out;
