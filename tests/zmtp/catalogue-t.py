@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""The ZMTP-GSSAPI conformance catalogue (scenarios/zmtp-gssapi): it lists at least 40 cases,
+each with a spec reference whose quote is verbatim (from the requirement catalogue or the
+project document it names), every file validates on its own, and a run of the whole catalogue
+against the reference peer (gsspeer as candidate) breaks no MUST or security check."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import taptest  # noqa: E402
+
+sys.path.insert(0, os.path.join(taptest.REPO, "runner"))
+from gssconform import requirements, scenario  # noqa: E402
+
+GSSCONFORM = os.path.join(taptest.REPO, "gssconform")
+SCENARIOS = os.path.join(taptest.REPO, "scenarios")
+FOLDER = os.path.join(SCENARIOS, "zmtp-gssapi")
+OUTER_TIMEOUT = 300  # bound on one gssconform invocation (not a timing assertion)
+BAD = ("FAIL", "CRASH", "ERROR", "TIMEOUT", "XPASS")
+
+
+def gssconform(*args: str) -> subprocess.CompletedProcess:
+    """Run ./gssconform with the build under test."""
+    env = dict(os.environ, GSSCONFORM_BUILD=taptest.build_dir())
+    return subprocess.run([GSSCONFORM, *args], capture_output=True, text=True, env=env,
+                          timeout=OUTER_TIMEOUT, check=False)
+
+
+def _missing() -> str | None:
+    """Why the catalogue cannot run here, or None."""
+    for prog in ("krb5kdc", "kdb5_util", "kadmin.local"):
+        if shutil.which(prog, path=os.environ.get("PATH", "") + ":/usr/sbin") is None:
+            return f"{prog} not installed"
+    if not os.access(os.path.join(taptest.build_dir(), "gsspeer"), os.X_OK):
+        return f"no gsspeer in {taptest.build_dir()}"
+    return None
+
+
+def _flat(text: str) -> str:
+    """Text with every run of white space as one space (documents wrap their lines)."""
+    return " ".join(text.split())
+
+
+class Listing(unittest.TestCase):
+    def test_at_least_40_cases_each_with_a_reference(self) -> None:
+        result = gssconform("list", "--spec", "zmtp-gssapi", "--long")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        blocks = re.split(r"^(?=zmtp-gssapi/)", result.stdout, flags=re.M)
+        blocks = [b for b in blocks if b.strip()]
+        self.assertGreaterEqual(len(blocks), 40)
+        for block in blocks:
+            with self.subTest(case=block.splitlines()[0]):
+                self.assertRegex(block, r'\n    \S.*(MUST|SHOULD|MAY|de-facto|security|INFO): ".+"',
+                                 "every case quotes at least one reference")
+
+    def test_both_directions(self) -> None:
+        cases = scenario.load_spec(SCENARIOS, "zmtp-gssapi")
+        roles = {c.candidate.role for c in cases}
+        self.assertEqual(roles, {"zmtp-server", "zmtp-client"})
+        for case in cases:
+            suffix = case.id.rsplit("/", 1)[1]
+            with self.subTest(case=case.id):
+                self.assertEqual(f"zmtp-{suffix}", case.candidate.role,
+                                 "the id's last part names the candidate's role")
+
+
+class Files(unittest.TestCase):
+    def test_every_file_validates_alone(self) -> None:
+        names = sorted(n for n in os.listdir(FOLDER) if n.endswith(".toml"))
+        self.assertGreaterEqual(len(names), 5)
+        with tempfile.TemporaryDirectory(prefix="catalogue-t-") as tmp:
+            shutil.copytree(os.path.join(SCENARIOS, "requirements"),
+                            os.path.join(tmp, "requirements"))
+            for name in names:
+                spec = os.path.join(tmp, "zmtp-gssapi")
+                shutil.rmtree(spec, ignore_errors=True)
+                os.makedirs(spec)
+                shutil.copy(os.path.join(FOLDER, name), spec)
+                with self.subTest(file=name):
+                    result = gssconform("list", "--spec", "zmtp-gssapi", "--scenarios", tmp)
+                    self.assertEqual(result.returncode, 0, result.stderr)
+                    self.assertTrue(result.stdout.strip(), f"{name} holds no case")
+
+    def test_quotes_are_verbatim(self) -> None:
+        catalogue = {r.id: r for d in requirements.load(SCENARIOS) for r in d.requirements}
+        texts: dict[str, str] = {}
+        for case in scenario.load_spec(SCENARIOS, "zmtp-gssapi"):
+            for ref in case.refs:
+                with self.subTest(case=case.id, quote=ref.quote[:40]):
+                    if ref.requirement:
+                        self.assertEqual(ref.quote, catalogue[ref.requirement].quote)
+                    elif ref.doc.startswith("docs/"):
+                        if ref.doc not in texts:
+                            with open(os.path.join(taptest.REPO, ref.doc),
+                                      encoding="utf-8") as handle:
+                                texts[ref.doc] = _flat(handle.read())
+                        self.assertTrue(_flat(ref.quote) in texts[ref.doc],
+                                        f"not in {ref.doc}: {ref.quote!r}")
+                    else:
+                        self.fail(f"{ref.doc}: neither a catalogue id nor a project document")
+
+
+@unittest.skipIf(_missing(), _missing() or "")
+class AgainstReference(unittest.TestCase):
+    def test_gsspeer_breaks_no_must_or_security_check(self) -> None:
+        with tempfile.TemporaryDirectory(prefix="catalogue-t-") as out:
+            result = gssconform("run", "--spec", "zmtp-gssapi", "--candidate", "gsspeer",
+                                "-j", "2", "-q", "--out", out)
+            with open(os.path.join(out, "results.json"), encoding="utf-8") as handle:
+                results = json.load(handle)["results"]
+        self.assertGreaterEqual(len(results), 40, result.stderr)
+        for entry in results:
+            with self.subTest(case=entry["case"]):
+                self.assertNotIn(entry["verdict"], BAD, entry["reason"])
+                broken = [c for c in entry["checks"]
+                          if c["level"] in ("MUST", "security") and not c["passed"]]
+                self.assertEqual(broken, [], entry["reason"])
+        self.assertIn(result.returncode, (0,), result.stderr[-2000:])
+
+
+if __name__ == "__main__":
+    taptest.main()
