@@ -1010,13 +1010,19 @@ static void observe(struct fault_plan *plan, struct zmtp_session *s, int64_t dea
         {
             struct pollfd pfd = {.fd = s->fd, .events = POLLIN};
             int64_t left = until - zmtp_now_ms();
+            /* Stopping: one last look, so a close that already arrived is still reported
+             * (the runner stops the server as soon as the client it watches has exited). */
+            bool last = stopped(stop);
             unsigned char *p;
             ssize_t r;
 
-            if (left <= 0 || stopped(stop))
+            if (left <= 0)
                 break;
-            if (poll(&pfd, 1, (int)(left > SLICE_MS ? SLICE_MS : left)) <= 0)
+            if (poll(&pfd, 1, last ? 0 : (int)(left > SLICE_MS ? SLICE_MS : left)) <= 0) {
+                if (last)
+                    break;
                 continue;
+            }
             p = builder_reserve(&in, 65536);
             if (p == NULL)
                 break;
