@@ -3,6 +3,8 @@
  */
 #include "events.h"
 
+#include "util/hex.h"
+
 #include <openssl/evp.h>
 #include <stdio.h>
 
@@ -21,12 +23,6 @@ static void put_json_string(const char *s)
         }
     }
     putc_unlocked('"', stdout);
-}
-
-static void put_hex(const unsigned char *data, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        fprintf(stdout, "%02x", data[i]);
 }
 
 /* Every event is written between begin() and end() so lines from two threads never mix. */
@@ -60,9 +56,9 @@ void event_delivered(const struct event_part *parts, size_t n)
         unsigned int digest_len = 0;
         fprintf(stdout, "%s{\"len\":%zu,\"sha256\":\"", i == 0 ? "" : ",", parts[i].len);
         if (EVP_Digest(parts[i].data, parts[i].len, digest, &digest_len, EVP_sha256(), NULL) == 1)
-            put_hex(digest, digest_len);
+            hex_put(stdout, digest, digest_len);
         fputs("\",\"head\":\"", stdout);
-        put_hex(parts[i].data, parts[i].len < 32 ? parts[i].len : 32);
+        hex_put(stdout, parts[i].data, parts[i].len < 32 ? parts[i].len : 32);
         fputs("\"}", stdout);
     }
     fputs("]", stdout);

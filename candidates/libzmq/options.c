@@ -3,6 +3,8 @@
  */
 #include "options.h"
 
+#include "util/hex.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -97,39 +99,6 @@ static bool parse_nametype(const char *text, int *out)
         *out = ZMQ_GSSAPI_NT_KRB5_PRINCIPAL;
     else
         return false;
-    return true;
-}
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Decode TEXT into newly allocated *OUT (freed by the caller); false when not even-length hex. */
-static bool parse_hex(const char *text, unsigned char **out, size_t *len)
-{
-    size_t n = strlen(text);
-    if (n % 2 != 0)
-        return false;
-    unsigned char *bytes = malloc(n / 2 + 1);
-    if (bytes == NULL)
-        return false;
-    for (size_t i = 0; i < n / 2; i++) {
-        int hi = hex_digit(text[2 * i]), lo = hex_digit(text[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            free(bytes);
-            return false;
-        }
-        bytes[i] = (unsigned char)(hi << 4 | lo);
-    }
-    *out = bytes;
-    *len = n / 2;
     return true;
 }
 
@@ -262,7 +231,7 @@ enum shim_exit shim_options_parse(int argc, char **argv, struct shim_options *op
         case OPT_PAYLOAD_HEX:
             free(opts->payload);
             opts->payload = NULL;
-            if (!parse_hex(optarg, &opts->payload, &opts->payload_len)) {
+            if (hex_decode(optarg, &opts->payload, &opts->payload_len) != HEX_OK) {
                 status = invalid("payload-hex", optarg, "expected an even number of hex digits");
                 goto cleanup;
             }

@@ -1,6 +1,7 @@
 /* Strict JSON reader into a tree: see json.h. */
 #include "util/json.h"
 
+#include "util/hex.h"
 #include "util/utf8.h"
 
 #include <errno.h>
@@ -74,17 +75,6 @@ static void release(struct json_value *value)
 }
 
 static bool parse_value(struct parser *ps, struct json_value *out);
-
-static int hex_digit(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Read the 4 hex digits after "\u". */
 static bool read_hex4(struct parser *ps, unsigned *out)

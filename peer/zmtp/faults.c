@@ -1,6 +1,7 @@
 /* The fault catalogue of gsspeer's ZMTP roles: see faults.h and docs/peer.md. */
 #include "zmtp/faults.h"
 
+#include "util/hex.h"
 #include "zmtp/transcript.h"
 
 #include <errno.h>
@@ -147,17 +148,6 @@ static bool parse_number(const char *text, unsigned long long *out)
     errno = 0;
     *out = strtoull(text, &end, 10);
     return errno == 0 && *end == '\0';
-}
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 bool faults_add(struct fault_plan *plan, const char *text, bool server, char *why, size_t why_len)

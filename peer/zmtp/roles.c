@@ -2,6 +2,7 @@
 #include "zmtp/roles.h"
 
 #include "util/gss.h"
+#include "util/hex.h"
 #include "zmtp/faults.h"
 #include "zmtp/session.h"
 #include "zmtp/transcript.h"
@@ -211,34 +212,6 @@ static bool parse_ulong(const char *text, unsigned long max, unsigned long *out)
     return true;
 }
 
-static bool parse_hex(const char *hex, unsigned char **out, size_t *len)
-{
-    size_t n = strlen(hex);
-
-    if (n % 2 != 0)
-        return false;
-    *out = malloc(n / 2 + 1);
-    if (*out == NULL)
-        return false;
-    for (size_t i = 0; i < n / 2; i++) {
-        unsigned int v;
-        char pair[3] = {hex[2 * i], hex[2 * i + 1], '\0'};
-        char *end;
-
-        v = (unsigned int)strtoul(pair, &end, 16);
-        if (*end != '\0' ||
-            !((pair[0] >= '0' && pair[0] <= '9') || (pair[0] >= 'a' && pair[0] <= 'f') ||
-              (pair[0] >= 'A' && pair[0] <= 'F'))) {
-            free(*out);
-            *out = NULL;
-            return false;
-        }
-        (*out)[i] = (unsigned char)v;
-    }
-    *len = n / 2;
-    return true;
-}
-
 static bool read_file(const char *path, unsigned char **out, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -432,7 +405,7 @@ static int parse_options(int argc, char **argv, bool server, struct options *o)
         case OPT_PAYLOAD_FILE:
             free(o->payload);
             o->payload = NULL;
-            if (c == OPT_PAYLOAD_HEX ? !parse_hex(arg, &o->payload, &o->payload_len)
+            if (c == OPT_PAYLOAD_HEX ? hex_decode(arg, &o->payload, &o->payload_len) != HEX_OK
                                      : !read_file(arg, &o->payload, &o->payload_len)) {
                 fprintf(stderr, "gsspeer: --%s: %s\n",
                         c == OPT_PAYLOAD_HEX ? "payload-hex" : "payload-file",

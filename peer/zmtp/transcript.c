@@ -1,6 +1,8 @@
 /* JSON-lines transcript of a ZMTP session: see transcript.h. */
 #include "zmtp/transcript.h"
 
+#include "util/hex.h"
+
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -49,13 +51,8 @@ static void put_bytes_string(FILE *f, const unsigned char *data, size_t len)
 
 void json_put_hex(FILE *f, const unsigned char *data, size_t len)
 {
-    static const char digits[] = "0123456789abcdef";
-
     putc('"', f);
-    for (size_t i = 0; i < len; i++) {
-        putc(digits[data[i] >> 4], f);
-        putc(digits[data[i] & 15], f);
-    }
+    hex_put(f, data, len);
     putc('"', f);
 }
 
@@ -184,10 +181,8 @@ void transcript_frame(struct transcript *t, const char *dir, uint8_t flags,
             header[1] = (unsigned char)len;
         }
         fputc('"', f);
-        for (size_t i = 0; i < header_len; i++)
-            fprintf(f, "%02x", header[i]);
-        for (size_t i = 0; i < len; i++)
-            fprintf(f, "%02x", body[i]);
+        hex_put(f, header, header_len);
+        hex_put(f, body, len);
         fputc('"', f);
     }
     if (plain != NULL) {
