@@ -20,15 +20,13 @@ import selectors
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "realm-setup"))
 
-import krbrealm  # noqa: E402
+import realmlib  # noqa: E402
 import taptest  # noqa: E402
 
 REALM = "GSSCONFORM.TEST"
@@ -141,35 +139,17 @@ class _Server:
                        Path(self.stderr_path).read_text(), elapsed)
 
 
-class Shims(unittest.TestCase):
+class Shims(realmlib.SharedRealmCase):
     """One realm for the class: zmq/localhost, a multi-component service, alice and bob."""
 
-    realm: krbrealm.Realm
-    tmp: tempfile.TemporaryDirectory[str]
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        cls.tmp = tempfile.TemporaryDirectory(prefix="shims-t.")
-        cls.realm = krbrealm.Realm(Path(cls.tmp.name) / "realm", realm=REALM,
-                                   principals=("zmq/localhost", MULTI, "alice", "bob"))
-        try:
-            cls.realm.start()
-        except BaseException:
-            cls.tmp.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        try:
-            cls.realm.stop()
-        finally:
-            cls.tmp.cleanup()
+    realm_prefix = "shims-t."
+    realm_options = {"realm": REALM, "principals": ("zmq/localhost", MULTI, "alice", "bob")}
 
     # -- running ---------------------------------------------------------------------------
 
     def env(self, client: str | None = None, acceptor: str | None = None) -> dict[str, str]:
         """os.environ without Kerberos variables, plus the realm's for CLIENT / ACCEPTOR."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("KRB5")}
+        env = realmlib.kerberos_free_environ()
         env.update(self.realm.env(client=client, acceptor=acceptor))
         return env
 

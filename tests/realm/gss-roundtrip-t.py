@@ -14,14 +14,11 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
-import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "realm-setup"))
 
-import krbrealm  # noqa: E402
+import realmlib  # noqa: E402
 import taptest  # noqa: E402
 
 REALM = "GSSCONFORM.TEST"
@@ -36,35 +33,17 @@ SERVICES = ("zmq/localhost", "xmpp/example.com", MULTI, "imap/example.com", "hos
 def roundtrip(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """Run gss-roundtrip with ARGS in the realm environment ENV (added to os.environ)."""
     program = os.path.join(taptest.build_dir(), "peer", "tests", "util", "gss-roundtrip")
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("KRB5")}
+    full_env = realmlib.kerberos_free_environ()
     full_env.update(env)
     return subprocess.run([program, *args], env=full_env, capture_output=True, text=True,
                           timeout=ROUNDTRIP_TIMEOUT, check=False)
 
 
-class GssRoundTrip(unittest.TestCase):
+class GssRoundTrip(realmlib.SharedRealmCase):
     """One realm for the whole class; each test uses its own service principal."""
 
-    realm: krbrealm.Realm
-    tmp: tempfile.TemporaryDirectory[str]
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        cls.tmp = tempfile.TemporaryDirectory(prefix="gss-roundtrip-t.")
-        cls.realm = krbrealm.Realm(Path(cls.tmp.name) / "realm", realm=REALM,
-                                   principals=("alice", *SERVICES))
-        try:
-            cls.realm.start()
-        except BaseException:
-            cls.tmp.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        try:
-            cls.realm.stop()
-        finally:
-            cls.tmp.cleanup()
+    realm_prefix = "gss-roundtrip-t."
+    realm_options = {"realm": REALM, "principals": ("alice", *SERVICES)}
 
     def env(self, service: str | None) -> dict[str, str]:
         """alice as the client, SERVICE (if any) as the acceptor."""

@@ -24,6 +24,7 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import realmlib  # noqa: E402
 import taptest  # noqa: E402
 
 sys.path.insert(0, os.path.join(taptest.REPO, "realm-setup"))
@@ -105,29 +106,16 @@ class TempDirCase(unittest.TestCase):
         self.addCleanup(shutil.rmtree, self.tmp, True)
 
 
-class RealmUp(unittest.TestCase):
+class RealmUp(realmlib.SharedRealmCase):
     """One realm with principals of all three shapes plus a password user."""
 
-    realm: krbrealm.Realm
-    tmp: Path
+    realm_prefix = "realm-t-up-"
+    realm_options = {"principals": [USER, SERVICE, SERVICE3, "bob:password=pw-12345"]}
 
     @classmethod
     def setUpClass(cls) -> None:
-        cls.tmp = Path(tempfile.mkdtemp(prefix="realm-t-up-"))
-        cls.realm = krbrealm.Realm(cls.tmp / "realm",
-                                   principals=[USER, SERVICE, SERVICE3, "bob:password=pw-12345"])
-        try:
-            track(cls.realm.start())
-        except BaseException:
-            shutil.rmtree(cls.tmp, True)
-            raise
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        try:
-            cls.realm.stop()
-        finally:
-            shutil.rmtree(cls.tmp, True)
+        super().setUpClass()
+        track(cls.realm)
 
     def test_kdc_answers_as_exchange(self) -> None:
         result = kinit_keytab(self.realm, USER)

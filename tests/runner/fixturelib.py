@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
@@ -103,3 +104,15 @@ class Runner:
             except OSError:
                 pass
         self.tmp.cleanup()
+
+
+class RunnerCase(unittest.TestCase):
+    """A TestCase that gives each test a fresh Runner (self.runner), cleaned up after it."""
+
+    runner: Runner
+
+    def setUp(self) -> None:
+        self.runner = Runner()
+
+    def tearDown(self) -> None:
+        self.runner.cleanup()

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import unittest
 
-from fixturelib import FIXTURES, PEER, Runner, candidate, taptest
+from fixturelib import FIXTURES, PEER, RunnerCase, candidate, taptest
 
 GOOD_CASE = '''[[case]]
 id = "fixture/x/one"
@@ -28,16 +27,13 @@ level = "MUST"
 '''
 
 
-class MalformedFiles(unittest.TestCase):
+class MalformedFiles(RunnerCase):
     """Each broken file names where it is broken."""
 
     def setUp(self) -> None:
-        self.runner = Runner()
+        super().setUp()
         self.scenarios = os.path.join(self.runner.dir, "scenarios")
         os.makedirs(os.path.join(self.scenarios, "fixture"))
-
-    def tearDown(self) -> None:
-        self.runner.cleanup()
 
     def scenario(self, text: str) -> str:
         """Write the scenario file under test; returns its path."""

@@ -8,7 +8,7 @@ import os
 import shutil
 import unittest
 
-from fixturelib import FIXTURES, PEER, Runner, candidate, taptest
+from fixturelib import FIXTURES, PEER, RunnerCase, candidate, taptest
 
 REALM_CASES = os.path.join(FIXTURES, "realmcases")
 
@@ -19,14 +19,8 @@ def have_kdc() -> bool:
 
 
 @unittest.skipUnless(have_kdc(), "krb5kdc not installed")
-class WithRealm(unittest.TestCase):
+class WithRealm(RunnerCase):
     """Cases that name principals get the realm's variables."""
-
-    def setUp(self) -> None:
-        self.runner = Runner()
-
-    def tearDown(self) -> None:
-        self.runner.cleanup()
 
     def test_case_gets_principal_keytab_ccache(self) -> None:
         out = os.path.join(self.runner.dir, "out")

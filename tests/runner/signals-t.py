@@ -10,21 +10,14 @@ import signal
 import subprocess
 import sys
 import threading
-import unittest
 
-from fixturelib import FIXTURES, GSSCONFORM, OUTER_TIMEOUT, PEER, Runner, candidate, taptest
+from fixturelib import FIXTURES, GSSCONFORM, OUTER_TIMEOUT, PEER, RunnerCase, candidate, taptest
 
 REALM_CASES = os.path.join(FIXTURES, "realmcases")
 
 
-class Interrupt(unittest.TestCase):
+class Interrupt(RunnerCase):
     """A run interrupted while a candidate hangs leaves nothing behind."""
-
-    def setUp(self) -> None:
-        self.runner = Runner()
-
-    def tearDown(self) -> None:
-        self.runner.cleanup()
 
     def interrupt(self, sig: int, scenarios: str, spec_case: str) -> subprocess.CompletedProcess:
         """Start a run on hanging candidates, send sig once they run, wait for the end."""

@@ -11,7 +11,7 @@ import subprocess
 import unittest
 
 import fixturelib
-from fixturelib import Runner, taptest
+from fixturelib import Runner, RunnerCase, taptest
 
 EXPECTED = {
     "pass": ("PASS", "PASS"), "fail": ("FAIL", "FAIL"), "abort": ("CRASH", "CRASH"),
@@ -133,14 +133,8 @@ class SerialRun(unittest.TestCase):
                       polite["results"])
 
 
-class Expectations(unittest.TestCase):
+class Expectations(RunnerCase):
     """Profile expectations: disabled -> SKIP, xfail -> XFAIL/XPASS, expected message."""
-
-    def setUp(self) -> None:
-        self.runner = Runner()
-
-    def tearDown(self) -> None:
-        self.runner.cleanup()
 
     def test_xfail_xpass_skip(self) -> None:
         path = os.path.join(self.runner.dir, "expect.toml")

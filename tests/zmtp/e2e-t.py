@@ -13,7 +13,6 @@ import socket
 import sys
 import threading
 import time
-import unittest
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -46,21 +45,8 @@ def recv_exactly(sock: socket.socket, n: int, timeout: float) -> bytes:
     return data
 
 
-class EndToEnd(unittest.TestCase):
+class EndToEnd(zmtplib.RealmCase):
     """Single runs against a real realm, real libzmq and gsspeer."""
-
-    fx: zmtplib.RealmFixture
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        why = zmtplib.missing_tools()
-        if why:
-            raise unittest.SkipTest(why)
-        cls.fx = zmtplib.RealmFixture().__enter__()
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.fx.__exit__(None, None, None)
 
     def echo(self, server: str, client: str, args: list[str], count: int,
              server_args: list[str] | None = None, client_args: list[str] | None = None,

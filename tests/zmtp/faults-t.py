@@ -114,18 +114,14 @@ def faulty_server(fx: zmtplib.RealmFixture, fault: str, client: str) -> Outcome:
                    result.events, result.stderr)
 
 
-class Faults(unittest.TestCase):
+class Faults(zmtplib.RealmCase):
     """Each fault once per direction against gsspeer, a handful against libzmq."""
 
-    fx: zmtplib.RealmFixture
     outcomes: dict[tuple[str, str, str], Outcome]
 
     @classmethod
     def setUpClass(cls) -> None:
-        why = zmtplib.missing_tools()
-        if why:
-            raise unittest.SkipTest(why)
-        cls.fx = zmtplib.RealmFixture().__enter__()
+        super().setUpClass()
         g, lz = zmtplib.gsspeer(), zmtplib.libzmq_shim()
         jobs: list[tuple[str, str, str]] = []
         for fault in REFUSED_BOTH + REFUSED_CLIENT_ONLY + ACCEPTED:
@@ -150,10 +146,6 @@ class Faults(unittest.TestCase):
         except BaseException:
             cls.fx.__exit__(None, None, None)
             raise
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.fx.__exit__(None, None, None)
 
     def applied(self, o: Outcome) -> None:
         """The faulty peer applied the fault, observed the outcome and exited 0."""

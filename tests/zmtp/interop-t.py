@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import sys
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import zmtplib  # noqa: E402
@@ -40,21 +39,8 @@ PAIRS = {
 }
 
 
-class Matrix(unittest.TestCase):
+class Matrix(zmtplib.RealmCase):
     """One test per pair x mode x socket combination."""
-
-    fx: zmtplib.RealmFixture
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        why = zmtplib.missing_tools()
-        if why:
-            raise unittest.SkipTest(why)
-        cls.fx = zmtplib.RealmFixture().__enter__()
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.fx.__exit__(None, None, None)
 
     def run_pair(self, pair: str, combo: str, plaintext: bool) -> None:
         """Run one server/client pairing and check both sides' events."""

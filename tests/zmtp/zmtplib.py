@@ -19,16 +19,15 @@ import queue
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
+import unittest
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import taptest  # noqa: E402
 
-sys.path.insert(0, os.path.join(taptest.REPO, "realm-setup"))
-import krbrealm  # noqa: E402
+import realmlib  # noqa: E402
 
 REALM = "GSSCONFORM.TEST"
 MULTI = "svc/a.example.com/example.com"
@@ -62,41 +61,44 @@ def missing_tools() -> str | None:
     return None
 
 
-class RealmFixture:
+class RealmFixture(realmlib.TempRealm):
     """A realm with alice, bob, zmq/localhost and a multi-component service, in a temp dir."""
 
     def __init__(self) -> None:
-        self.tmp = tempfile.TemporaryDirectory(prefix="gssconform-zmtp-")
-        self.realm = krbrealm.Realm(os.path.join(self.tmp.name, "realm"), principals=PRINCIPALS)
+        super().__init__("gssconform-zmtp-", principals=PRINCIPALS)
 
     def __enter__(self) -> "RealmFixture":
-        try:
-            self.realm.start()
-        except BaseException:
-            self.tmp.cleanup()
-            raise
+        super().__enter__()
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            self.realm.stop()
-        finally:
-            self.tmp.cleanup()
-
-    def path(self, name: str) -> str:
-        """A file name inside the fixture's directory."""
-        return os.path.join(self.tmp.name, name)
 
     def env(self, client: str | None = "alice", acceptor: str | None = "zmq/localhost"
             ) -> dict[str, str]:
         """The process environment with CLIENT's and ACCEPTOR's keytabs (either may be None)."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("KRB5")}
+        env = realmlib.kerberos_free_environ()
         env.update(self.realm.env())
         if client:
             env.update(self.realm.env(client=client))
         if acceptor:
             env.update(self.realm.env(acceptor=acceptor))
         return env
+
+
+class RealmCase(unittest.TestCase):
+    """A TestCase whose tests share one RealmFixture (self.fx), skipped where missing_tools()
+    says the end-to-end tests cannot run."""
+
+    fx: RealmFixture
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        why = missing_tools()
+        if why:
+            raise unittest.SkipTest(why)
+        cls.fx = RealmFixture().__enter__()
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.fx.__exit__(None, None, None)
 
 
 def _command(prog: str) -> list[str]:
