@@ -2,6 +2,7 @@
 #include "zmtp/codec.h"
 
 #include "tests/tap.h"
+#include "util/hex.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,19 +11,10 @@
 /* Decode the hex string HEX into a new buffer (caller frees); *LEN gets its length. */
 static unsigned char *unhex(const char *hex, size_t *len)
 {
-    size_t n = strlen(hex) / 2;
-    unsigned char *out = malloc(n + 1);
+    unsigned char *out;
 
-    if (out == NULL)
-        bail("out of memory");
-    for (size_t i = 0; i < n; i++) {
-        unsigned int v;
-
-        if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-            bail("bad hex in test data at %zu", 2 * i);
-        out[i] = (unsigned char)v;
-    }
-    *len = n;
+    if (hex_decode(hex, &out, len) != HEX_OK)
+        bail("bad hex in test data: %s", hex);
     return out;
 }
 

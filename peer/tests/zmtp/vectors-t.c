@@ -11,6 +11,7 @@
  * repository root). vectors/README.md describes the schema.
  */
 #include "tests/tap.h"
+#include "util/hex.h"
 #include "util/json.h"
 #include "zmtp/codec.h"
 
@@ -40,34 +41,6 @@ struct outcome {
     char mismatch[256];
 };
 
-/* Decode the hex string HEX into a new buffer the caller frees (never NULL); false on bad
- * hex. */
-static bool unhex(const char *hex, unsigned char **out, size_t *len)
-{
-    size_t n = strlen(hex);
-    unsigned char *buf;
-
-    *out = NULL;
-    *len = 0;
-    if (n % 2 != 0)
-        return false;
-    buf = malloc(n / 2 + 1);
-    if (buf == NULL)
-        bail("out of memory");
-    for (size_t i = 0; i < n / 2; i++) {
-        unsigned int v;
-
-        if (sscanf(hex + 2 * i, "%2x", &v) != 1) {
-            free(buf);
-            return false;
-        }
-        buf[i] = (unsigned char)v;
-    }
-    *out = buf;
-    *len = n / 2;
-    return true;
-}
-
 /* Compare LEN bytes at GOT with the hex string WANT; on difference note FIELD in O. */
 static void expect_hex(struct outcome *o, const char *field, const void *got, size_t len,
                        const char *want)
@@ -77,7 +50,7 @@ static void expect_hex(struct outcome *o, const char *field, const void *got, si
 
     if (o->mismatch[0] != '\0')
         return;
-    if (want == NULL || !unhex(want, &bytes, &want_len)) {
+    if (want == NULL || hex_decode(want, &bytes, &want_len) != HEX_OK) {
         snprintf(o->mismatch, sizeof(o->mismatch), "%s: the vector has no hex value", field);
         return;
     }
@@ -394,7 +367,7 @@ static bool unpack(const struct json_value *test, struct vector *v)
         return false;
     }
     input = json_string(json_get(test, "input"));
-    if (input == NULL || !unhex(input, &v->input, &v->len)) {
+    if (input == NULL || hex_decode(input, &v->input, &v->len) != HEX_OK) {
         ok(false, "%s: input is not hex", v->id);
         return false;
     }
