@@ -54,18 +54,18 @@ def summary_line(results: list[dict]) -> str:
 
 
 def summary_table(results: list[dict], names: list[str] = ()) -> str:
-    """The one-screen summary of `gssconform report`: one row per candidate (names lists
-    candidates that have no result yet)."""
-    shown = (("PASS", "pass"), ("FAIL", "fail"), ("NON-STRICT", "nonstrict"), ("CRASH", "crash"),
-             ("TIMEOUT", "timeout"), ("UNIMPLEMENTED", "unimpl"), ("ERROR", "error"),
-             ("SKIP", "skip"), ("XFAIL", "xfail"), ("XPASS", "xpass"))
-    header = f"{'candidate':<14}" + "".join(f"{label:>{len(label) + 2}}" for _, label in shown)
+    """The one-screen summary of `gssconform report`: one row per candidate with a column for
+    every verdict and the row's total (names lists candidates that have no result yet)."""
+    labels = {"NON-STRICT": "nonstrict", "UNIMPLEMENTED": "unimpl"}
+    shown = [(v, labels.get(v, v.lower())) for v in VERDICTS] + [("total", "total")]
+    header = f"{'candidate':<14}" + "".join(f"{label:>{len(label) + 1}}" for _, label in shown)
     lines = [header, "-" * len(header)]
     table = counts(results)
     for name in names:
         table.setdefault(name, {v: 0 for v in VERDICTS})
     for name, row in sorted(table.items()):
-        lines.append(f"{name[:14]:<14}" + "".join(f"{row[v]:>{len(label) + 2}}"
+        row = dict(row, total=sum(row.values()))
+        lines.append(f"{name[:14]:<14}" + "".join(f"{row[v]:>{len(label) + 1}}"
                                                    for v, label in shown))
     return "\n".join(lines)
 
