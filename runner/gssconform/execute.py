@@ -125,8 +125,11 @@ def run_case(ctx: Context, case: Case, candidate: Profile, repeat: int, repeats:
     except HarnessError as err:
         return _result(case, candidate, repeat, "ERROR", str(err), started=started_at,
                        deadline=deadline_s)
+    judged = verdict_
     verdict_, reason = verdict.expect(verdict_, reason, exp)
-    return _result(case, candidate, repeat, verdict_, reason, checks=checks,
+    # An expected failure is still the candidate's finding: keep what the case judged.
+    extra = {"actual_verdict": judged} if verdict_ != judged else {}
+    return _result(case, candidate, repeat, verdict_, reason, checks=checks, **extra,
                    observations=observe.summary(obs), artifacts=artifacts, started=started_at,
                    elapsed=round(time.monotonic() - t0, 3), deadline=deadline_s)
 

@@ -9,7 +9,7 @@ import json
 import os
 import shlex
 
-from .verdict import VERDICTS
+from .verdict import VERDICTS, known_failures
 
 VERDICT_COLOURS = {"PASS": "#8fd18f", "FAIL": "#f08080", "NON-STRICT": "#f5d76e",
                    "INFO": "#b9d7f0", "UNIMPLEMENTED": "#d9c2ec", "CRASH": "#c0392b",
@@ -27,6 +27,7 @@ blockquote{margin:0;padding-left:.6em;border-left:3px solid #999;font-style:ital
 .v{display:inline-block;padding:0 .3em;margin:1px;border-radius:3px;font-size:85%}
 td.cell a{color:#000;text-decoration:none;display:block}
 .uncovered{background:#fff4f4}
+.known{background:rgba(255,255,255,.8);padding:0 .2em;border-radius:2px}
 .problem{color:#a00}
 #filters label{margin-right:.6em;white-space:nowrap}
 """
@@ -40,6 +41,49 @@ def page_name(case_id: str, role: str) -> str:
 
 def _cell_colour(verdict: str) -> str:
     return VERDICT_COLOURS.get(verdict, "#fff")
+
+
+def _background(result: dict) -> str:
+    """CSS background of a result: its verdict's colour, or for an XFAIL/XPASS stripes of the
+    verdict the case judged, so a known failure still reads as the candidate's failure."""
+    colour = _cell_colour(result["verdict"])
+    actual = result.get("actual_verdict")
+    if not actual:
+        return colour
+    other = _cell_colour(actual)
+    return f"repeating-linear-gradient(135deg,{other} 0 4px,{colour} 4px 12px)"
+
+
+def _label(result: dict) -> str:
+    """'XFAIL (CRASH)' for an expected failure, else the verdict."""
+    actual = result.get("actual_verdict")
+    return f"{result['verdict']} ({actual})" if actual else result["verdict"]
+
+
+def _label_html(result: dict, label: str | None = None) -> str:
+    """The label escaped, on a light backing where the stripes of an XFAIL/XPASS lie under it."""
+    text = html.escape(label if label is not None else _label(result))
+    return f"<span class='known'>{text}</span>" if result.get("actual_verdict") else text
+
+
+def _candidate_summary(results: list[dict], candidates: list[str]) -> str:
+    """One row per candidate: how many results of each verdict, expected failures split by
+    the verdict their case judged."""
+    esc = html.escape
+    shown = [v for v in VERDICTS if any(r["verdict"] == v for r in results)]
+    known = known_failures(results)
+    rows = ["<table id='summary'><tr><th>candidate</th>"
+            + "".join(f"<th>{v}</th>" for v in shown)
+            + "<th>total</th><th>known failures (xfail), as judged</th></tr>"]
+    for name in candidates:
+        own = [r["verdict"] for r in results if r["candidate"] == name]
+        rows.append(f"<tr><td>{esc(name)}</td>"
+                    + "".join(f"<td>{own.count(v) or ''}</td>" for v in shown)
+                    + f"<td>{len(own)}</td><td>"
+                    + ", ".join(f"{v} {n}" for v, n in known.get(name, {}).items())
+                    + "</td></tr>")
+    rows.append("</table>")
+    return "".join(rows)
 
 
 def _read(out: str, rel: str | None) -> str | None:
@@ -113,12 +157,16 @@ def _case_page(doc: dict, case_id: str, role: str, results: list[dict], out: str
                          f"{esc(ref['level'])}</span> {esc(ref.get('requirement', ''))}</p>"
                          f"<blockquote>{esc(ref['quote'])}</blockquote>")
     for result in results:
-        colour = _cell_colour(result["verdict"])
         anchor = esc(f"{result['candidate']}-{result.get('repeat', 1)}")
         parts.append(f"<h2 id='{anchor}'>{esc(result['candidate'])}"
                      f"{' #' + str(result['repeat']) if result.get('repeat', 1) > 1 else ''}: "
-                     f"<span class='v' style='background:{colour}'>{esc(result['verdict'])}"
-                     f"</span></h2><p>{esc(result['reason'])}</p>")
+                     f"<span class='v' style='background:{_background(result)}'>"
+                     f"{_label_html(result)}</span></h2>")
+        if result.get("actual_verdict"):
+            parts.append(f"<p>The case judged <b>{esc(result['actual_verdict'])}</b>; the "
+                         f"candidate's profile expects it, so the run counts it as "
+                         f"{esc(result['verdict'])}.</p>")
+        parts.append(f"<p>{esc(result['reason'])}</p>")
         if result.get("checks"):
             parts.append("<table><tr><th>check</th><th>level</th><th>observed</th>"
                          "<th>outcome</th></tr>")
@@ -235,6 +283,7 @@ def write(doc: dict, out: str) -> None:
              f" &middot; <a href='results.tap'>results.tap</a></p>",
              "<p>" + " ".join(f"<span class='v' style='background:{_cell_colour(v)}'>{v} "
                               f"{n}</span>" for v, n in totals.items() if n) + "</p>",
+             _candidate_summary(results, candidates),
              "<div id='filters'><b>show:</b> "]
     for verdict in VERDICTS:
         parts.append(f"<label><input type='checkbox' value='{verdict}' checked> "
@@ -259,16 +308,17 @@ def write(doc: dict, out: str) -> None:
                 parts.append("<td></td>")
                 continue
             verdicts = [r["verdict"] for r in cell]
-            worst = cell[0]["verdict"]
-            for verdict in verdicts:
-                if VERDICTS.index(verdict) > VERDICTS.index(worst) and worst == "PASS":
-                    worst = verdict
-            label = " ".join(sorted(set(verdicts), key=verdicts.index))
-            parts.append(f"<td class='cell' data-verdicts='{esc(label)}' "
-                         f"style='background:{_cell_colour(worst)}' "
+            worst = cell[0]
+            for result in cell:
+                if worst["verdict"] == "PASS" and result["verdict"] != "PASS":
+                    worst = result
+            labels = [_label(r) for r in cell]
+            label = " ".join(sorted(set(labels), key=labels.index))
+            parts.append(f"<td class='cell' data-verdicts='{esc(' '.join(sorted(set(verdicts), key=verdicts.index)))}' "
+                         f"style='background:{_background(worst)}' "
                          f"title='{esc(cell[0]['reason'])}'>"
                          f"<a href='{esc(page)}#{esc(name)}-{cell[0].get('repeat', 1)}'>"
-                         f"{esc(label)}</a></td>")
+                         f"{_label_html(worst, label)}</a></td>")
         parts.append("</tr>")
     parts.append("</tbody></table></body></html>\n")
     with open(os.path.join(out, "index.html"), "w", encoding="utf-8") as handle:

@@ -7,7 +7,7 @@ import os
 
 from . import report_html, report_junit, report_requirements, report_tap
 from .errors import InputError
-from .verdict import VERDICTS
+from .verdict import VERDICTS, known_failures
 
 FILES = ("results.json", "results.tap", "junit.xml", "index.html", "requirements.html",
          "requirements.json")
@@ -67,6 +67,9 @@ def summary_table(results: list[dict], names: list[str] = ()) -> str:
         row = dict(row, total=sum(row.values()))
         lines.append(f"{name[:14]:<14}" + "".join(f"{row[v]:>{len(label) + 1}}"
                                                    for v, label in shown))
+    for name, judged in sorted(known_failures(results).items()):
+        lines.append(f"{name}: {sum(judged.values())} known failures (xfail in its profile), "
+                     "judged " + ", ".join(f"{n} {v}" for v, n in judged.items()))
     return "\n".join(lines)
 
 

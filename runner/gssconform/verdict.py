@@ -147,3 +147,19 @@ def exit_code(verdicts: list[str]) -> int:
     if any(v in FAILING for v in verdicts):
         return EXIT_FAILURES
     return EXIT_OK
+
+
+def known_failures(results: list[dict]) -> dict[str, dict[str, int]]:
+    """Per candidate, its XFAIL results counted by the verdict their case judged."""
+    known: dict[str, dict[str, int]] = {}
+    for result in results:
+        if result["verdict"] == "XFAIL":
+            judged = known.setdefault(result["candidate"], {})
+            actual = result.get("actual_verdict", "unrecorded")
+            judged[actual] = judged.get(actual, 0) + 1
+    return {name: dict(sorted(j.items(), key=lambda kv: _verdict_rank(kv[0])))
+            for name, j in known.items()}
+
+
+def _verdict_rank(verdict: str) -> int:
+    return VERDICTS.index(verdict) if verdict in VERDICTS else len(VERDICTS)

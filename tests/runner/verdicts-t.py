@@ -162,6 +162,18 @@ class Expectations(RunnerCase):
         self.assertEqual(verdicts[("fixture/echo/server", "fix-abort", "fixture-server", 1)],
                          "CRASH")
         self.assertEqual(proc.returncode, 1)
+        # An expected failure keeps what the case judged, and the matrix shows it.
+        actual = {(r["case"], r["candidate"]): r.get("actual_verdict")
+                  for r in self.runner.results()["results"]}
+        self.assertEqual(actual[("fixture/echo/server", "fix-fail")], "FAIL")
+        self.assertEqual(actual[("fixture/echo/server", "fix-pass")], "PASS")
+        self.assertIsNone(actual[("fixture/echo/client", "fix-pass")])
+        self.assertIsNone(actual[("fixture/echo/server", "fix-abort")])
+        with open(os.path.join(self.runner.dir, "out", "index.html"), encoding="utf-8") as page:
+            index = page.read()
+        self.assertIn("<span class='known'>XFAIL (FAIL)</span>", index)
+        self.assertIn("<span class='known'>XPASS (PASS)</span>", index)
+        self.assertRegex(index, r"<tr><td>fix-fail</td>.*?<td>FAIL 1</td></tr>")
 
     def test_all_expected_exits_zero(self) -> None:
         path = os.path.join(self.runner.dir, "expect.toml")
