@@ -44,7 +44,8 @@ def render(doc: dict) -> bytes:
                                  time=f"{elapsed:.3f}")
             counts["tests"] += 1
             verdict = result["verdict"]
-            message = _clean(f"{verdict}: {result['reason']}")
+            judged = f" ({result['actual_verdict']})" if result.get("actual_verdict") else ""
+            message = _clean(f"{verdict}{judged}: {result['reason']}")
             if verdict in _FAILURE:
                 counts["failures"] += 1
                 node = ET.SubElement(case, "failure", message=message, type=verdict)

@@ -56,7 +56,8 @@ def render(doc: dict) -> str:
             f" - {result['verdict']}"
         lines.append(f"{status} {number} - {name}{tail.replace(chr(10), ' ')}")
         case = doc.get("cases", {}).get(result["case"], {})
-        diag = {"verdict": result["verdict"], "reason": result["reason"],
+        judged = {"actual_verdict": result["actual_verdict"]} if "actual_verdict" in result else {}
+        diag = {"verdict": result["verdict"], **judged, "reason": result["reason"],
                 "case": result["case"], "candidate": result["candidate"],
                 "role": result["role"], "title": case.get("title", ""),
                 "refs": [{k: r[k] for k in ("doc", "section", "level", "quote") if r.get(k)}
