@@ -38,11 +38,21 @@ def crash(proc: Proc, stderr: str) -> str | None:
     return None
 
 
-def transcript_hex(transcript: list) -> str:
+def transcript_hex(transcript: list, direction: str | None = None) -> str:
     """The raw bytes of a transcript as hex, one line per record that has them (greetings and
-    frames in both directions), so a check can search the wire for a payload's bytes."""
+    frames; only those of one direction, "in" or "out", when given), so a check can search the
+    wire for a payload's bytes."""
     return "\n".join(str(r["hex"]).lower() for r in transcript
-                     if isinstance(r, dict) and isinstance(r.get("hex"), str))
+                     if isinstance(r, dict) and isinstance(r.get("hex"), str)
+                     and direction in (None, r.get("dir")))
+
+
+def _wire(transcript: list) -> dict[str, str]:
+    """transcript_hex of both directions, and of what the recording side received (in: the
+    other side's bytes) and sent (out)."""
+    return {"transcript_hex": transcript_hex(transcript),
+            "transcript_hex_in": transcript_hex(transcript, "in"),
+            "transcript_hex_out": transcript_hex(transcript, "out")}
 
 
 def side(proc: Proc | None, started: bool, ready: bool | None, timed_out: bool,
@@ -52,7 +62,7 @@ def side(proc: Proc | None, started: bool, ready: bool | None, timed_out: bool,
         return {"started": started, "exit": None, "signal": None, "ready": ready,
                 "timed_out": timed_out, "events": [], "event": {}, "stdout": "", "stderr": "",
                 "crash": None, "stopped": False, "elapsed": None, "transcript": transcript or [],
-                "transcript_hex": transcript_hex(transcript or [])}
+                **_wire(transcript or [])}
     stderr = proc.stderr.text()
     by_name: dict[str, list] = {}
     for event in proc.stdout.events:
@@ -66,7 +76,7 @@ def side(proc: Proc | None, started: bool, ready: bool | None, timed_out: bool,
         "stdout_bytes": proc.stdout.total, "stderr_bytes": proc.stderr.total,
         "truncated": proc.stdout.truncated or proc.stderr.truncated,
         "escaped": proc.leftovers, "transcript": transcript or [],
-        "transcript_hex": transcript_hex(transcript or []),
+        **_wire(transcript or []),
     }
 
 
@@ -76,8 +86,8 @@ def summary(obs: dict) -> dict:
     for name, value in obs.items():
         if name in ("candidate", "peer") and isinstance(value, dict):
             out[name] = {k: v for k, v in value.items()
-                         if k not in ("stdout", "stderr", "events", "event", "transcript",
-                                        "transcript_hex")}
+                         if k not in ("stdout", "stderr", "events", "event", "transcript")
+                         and not k.startswith("transcript_hex")}
             out[name]["events"] = value.get("events", [])[:20]
             out[name]["stderr_tail"] = value.get("stderr", "")[-TAIL:]
         elif name == "kdc" and isinstance(value, dict):

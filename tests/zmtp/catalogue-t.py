@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import taptest  # noqa: E402
 
 sys.path.insert(0, os.path.join(taptest.REPO, "runner"))
-from gssconform import requirements, scenario  # noqa: E402
+from gssconform import observe, requirements, scenario, verdict  # noqa: E402
 
 GSSCONFORM = os.path.join(taptest.REPO, "gssconform")
 SCENARIOS = os.path.join(taptest.REPO, "scenarios")
@@ -107,6 +107,46 @@ class Files(unittest.TestCase):
                                         f"not in {ref.doc}: {ref.quote!r}")
                     else:
                         self.fail(f"{ref.doc}: neither a catalogue id nor a project document")
+
+
+SENTINEL = "5345435245542d53454e54494e454c2d3432"  # "SECRET-SENTINEL-42"
+GREETING = "ff" + "00" * 8 + "7f03" + "01" + "475353415049" + "00" * 47
+
+
+def _wire_checks(case_id: str, transcript: list) -> list[bool]:
+    """The outcome of every transcript check of a case against a synthetic peer transcript."""
+    case = next(c for c in scenario.load_spec(SCENARIOS, "zmtp-gssapi") if c.id == case_id)
+    obs = {"peer": observe.side(None, False, None, False, transcript), "candidate": {}}
+    return [verdict.evaluate(check, obs)[0] for check in case.checks
+            if check.observe.startswith("peer.transcript")]
+
+
+class WireEvidence(unittest.TestCase):
+    """Checks of the candidate's bytes judge what the reference received, never what it sent."""
+
+    def test_plaintext_sentinel_must_come_from_the_candidate(self) -> None:
+        own = [{"dir": "out", "hex": GREETING}, {"dir": "out", "hex": "001607" + SENTINEL},
+               {"dir": "in", "hex": GREETING}, {"dir": "in", "hex": "0016074d45535341474500"}]
+        for case_id in ("zmtp-gssapi/security/plaintext-visible/server",
+                        "zmtp-gssapi/security/plaintext-visible/client"):
+            with self.subTest(case=case_id):
+                self.assertEqual(_wire_checks(case_id, own), [False])
+                echoed = own + [{"dir": "in", "hex": "0014" + SENTINEL}]
+                self.assertEqual(_wire_checks(case_id, echoed), [True])
+
+    def test_confidentiality_needs_the_candidates_data_frames(self) -> None:
+        wrapped_ready = "0440074d455353414745" + "00" * 50
+        data = "0040074d455353414745" + "11" * 50
+        for case_id in ("zmtp-gssapi/security/confidentiality/server",
+                        "zmtp-gssapi/security/confidentiality/client"):
+            with self.subTest(case=case_id):
+                only_ours = [{"dir": "out", "hex": data}, {"dir": "in", "hex": wrapped_ready}]
+                self.assertEqual(_wire_checks(case_id, only_ours), [False, True],
+                                 "a wrapped READY command is no data frame of the candidate")
+                clean = only_ours + [{"dir": "in", "hex": data}]
+                self.assertEqual(_wire_checks(case_id, clean), [True, True])
+                leaked = clean + [{"dir": "in", "hex": "0014" + SENTINEL}]
+                self.assertEqual(_wire_checks(case_id, leaked), [True, False])
 
 
 @unittest.skipIf(_missing(), _missing() or "")
