@@ -274,6 +274,12 @@ class Run:
                 return -1
             try:
                 results[index] = run_case(ctx, case, profile, repeat, self.settings.repeat)
+                if self.registry.closed:
+                    # The harness killed this case's processes: what they did proves nothing.
+                    results[index].update(
+                        verdict="ERROR", interrupted=True,
+                        reason="interrupted: the run was stopped while this case ran "
+                               f"(judged before that: {results[index]['verdict']})")
             except Exception as err:  # noqa: BLE001 (a harness bug must not hide other results)
                 results[index] = {"case": case.id, "spec": case.spec, "candidate": profile.name,
                                   "role": case.candidate.role, "repeat": repeat,

@@ -55,6 +55,13 @@ class Interrupt(RunnerCase):
         doc = self.runner.results()
         self.assertTrue(doc["meta"]["interrupted"])
         self.assertLess(len(doc["results"]), doc["meta"]["planned"] + 1)
+        hang = [r for r in doc["results"] if r["candidate"] == "fix-hang"]
+        self.assertTrue(hang, "the case that was running when the signal came is reported")
+        for result in hang:
+            # Its processes were killed by the harness: never the candidate's fault.
+            self.assertEqual(result["verdict"], "ERROR", result["reason"])
+            self.assertTrue(result["interrupted"])
+            self.assertIn("interrupted", result["reason"])
 
     def test_ctrl_c(self) -> None:
         self.check(self.interrupt(signal.SIGINT, os.path.join(FIXTURES, "scenarios"),
