@@ -154,6 +154,7 @@ static bool read_all(const char *path, struct builder *b)
     unsigned char *chunk;
     size_t n;
     bool ok;
+    int read_errno = 0;
 
     if (f == NULL)
         return false;
@@ -161,14 +162,17 @@ static bool read_all(const char *path, struct builder *b)
         chunk = builder_reserve(b, 4096);
         if (chunk == NULL)
             break;
+        errno = 0;
         n = fread(chunk, 1, 4096, f);
+        if (n < 4096 && ferror(f))
+            read_errno = errno; /* the cause (EISDIR for a directory), reported as is */
         b->len -= 4096 - n;
     } while (n == 4096);
     ok = builder_ok(b) && !ferror(f);
     if (!builder_ok(b))
         errno = ENOMEM;
     else if (!ok)
-        errno = EIO;
+        errno = read_errno != 0 ? read_errno : EIO;
     if (f != stdin)
         fclose(f);
     return ok;

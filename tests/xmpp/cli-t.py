@@ -221,6 +221,11 @@ class Features(_Base):
         self.assertEqual(r.returncode, 2)
         self.assertOneLine(r.stderr, "missing.xml", "No such file")
 
+    def test_directory_names_the_cause(self) -> None:
+        r = self.cli.run("features", self.tmp.name)
+        self.assertEqual(r.returncode, 2)
+        self.assertOneLine(r.stderr, self.tmp.name, "Is a directory")
+
     def test_usage(self) -> None:
         for args in (["features"], ["features", "a", "b"], ["features", "--bogus", "-"]):
             self.assertEqual(self.cli.run(*args).returncode, 64, args)
