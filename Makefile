@@ -54,7 +54,7 @@ SHIMS       := $(foreach d,$(SHIM_DIRS),$(BUILD)/$(d)$(notdir $(patsubst %/,%,$(
 
 GSSPEER     := $(BUILD)/gsspeer
 
-.PHONY: all deps check test report install clean format
+.PHONY: all deps check test report install clean format FORCE
 all: $(GSSPEER) peer/gsspeer $(SHIMS)
 
 deps:
@@ -84,9 +84,12 @@ $(PEER_LIB): $(PEER_OBJS)
 $(GSSPEER): $(BUILD)/peer/gsspeer.o $(PEER_LIB)
 	$(CC) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
 
-# peer/gsspeer is what users and the runner call; it points at the last build made.
-peer/gsspeer: $(GSSPEER)
-	ln -sf ../$(GSSPEER) $@
+# peer/gsspeer is what users and the runner call; it points at the last build made. Checked on
+# every make (a link's own time says nothing about which build it names).
+peer/gsspeer: $(GSSPEER) FORCE
+	@[ "$$(readlink $@)" = "../$(GSSPEER)" ] || ln -sfn ../$(GSSPEER) $@
+
+FORCE:
 
 $(BUILD)/peer/tests/%: $(BUILD)/peer/tests/%.o $(TAP_OBJ) $(PEER_LIB)
 	$(CC) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
