@@ -23,6 +23,16 @@ def build_dir() -> str:
     return os.environ.get("GSSCONFORM_BUILD") or os.path.join(REPO, "build")
 
 
+def program(*parts: str) -> str:
+    """The path of a program of the build (e.g. "peer", "tests", "util", "gss-roundtrip");
+    AssertionError naming it and the make target when it was not built (plain `make` builds
+    gsspeer and the shims, not the test helpers)."""
+    path = os.path.join(build_dir(), *parts)
+    if not os.access(path, os.X_OK):
+        raise AssertionError(f"{path} is not built: run `make test` (or `make check`)")
+    return path
+
+
 class _TapResult(unittest.TestResult):
     def __init__(self) -> None:
         super().__init__()

@@ -32,7 +32,7 @@ SERVICES = ("zmq/localhost", "xmpp/example.com", MULTI, "imap/example.com", "hos
 
 def roundtrip(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """Run gss-roundtrip with ARGS in the realm environment ENV (added to os.environ)."""
-    program = os.path.join(taptest.build_dir(), "peer", "tests", "util", "gss-roundtrip")
+    program = taptest.program("peer", "tests", "util", "gss-roundtrip")
     full_env = realmlib.kerberos_free_environ()
     full_env.update(env)
     return subprocess.run([program, *args], env=full_env, capture_output=True, text=True,

@@ -16,7 +16,6 @@ import zmtplib  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import taptest  # noqa: E402
 
-PROGRAM = os.path.join(taptest.build_dir(), "peer", "tests", "zmtp", "mechanism-t")
 
 
 class Mechanism(unittest.TestCase):
@@ -26,10 +25,9 @@ class Mechanism(unittest.TestCase):
         why = zmtplib.missing_tools()
         if why:
             self.skipTest(why)
-        if not os.access(PROGRAM, os.X_OK):
-            self.skipTest(f"{PROGRAM} not built")
+        program = taptest.program("peer", "tests", "zmtp", "mechanism-t")
         with zmtplib.RealmFixture() as fx:
-            proc = subprocess.run([PROGRAM], env=fx.env(), capture_output=True, text=True,
+            proc = subprocess.run([program], env=fx.env(), capture_output=True, text=True,
                                   timeout=60, check=False)
         for line in proc.stdout.splitlines():
             print(f"# {line}", flush=True)
