@@ -42,6 +42,7 @@ class Role:
     command: list[str]
     ready: str
     env: dict[str, str] = field(default_factory=dict)
+    line: int | None = None  # of `command` in the profile, for input errors
 
 
 @dataclass
@@ -85,7 +86,9 @@ class Profile:
         return found
 
 
-def _placeholders(node: Node, key: str, values: list[str], extra: set[str] = frozenset()) -> None:
+def check_placeholders(node: Node, key: str, values: list[str],
+                       extra: set[str] = frozenset()) -> None:
+    """InputError at node/key for a malformed or unknown {placeholder} in any of values."""
     for value in values:
         try:
             fields = [f for _, f, _, _ in string.Formatter().parse(value) if f is not None]
@@ -102,15 +105,15 @@ def _role(node: Node, name: str) -> Role:
     command = node.strings("command", required=True)
     if not command:
         raise node.error("must not be empty", "command")
-    _placeholders(node, "command", command)
+    check_placeholders(node, "command", command)
     env = node.get("env", dict, {})
     for key, value in env.items():
         if not isinstance(value, str):
             raise node.error(f"value of {key} must be a string", "env")
-    _placeholders(node, "env", list(env.values()))
+    check_placeholders(node, "env", list(env.values()))
     default_ready = "listening" if name.endswith("server") else "none"
     return Role(name=name, command=command, ready=node.choice("ready", READY, default_ready),
-                env=dict(env))
+                env=dict(env), line=node.doc.line_of(node.path + ("command",)))
 
 
 def parse_expectations(root: Node, candidate: str | None) -> list[Expectation]:
@@ -141,9 +144,9 @@ def load_profile(path: str) -> Profile:
     meta.keys({"name", "description", "features", "version_command", "fault_args"})
     name = meta.get("name", str) or os.path.basename(os.path.dirname(os.path.abspath(path)))
     version_command = meta.strings("version_command")
-    _placeholders(meta, "version_command", version_command)
+    check_placeholders(meta, "version_command", version_command)
     fault_args = meta.strings("fault_args", ["--fault", "{fault}"])
-    _placeholders(meta, "fault_args", fault_args, {"fault"})
+    check_placeholders(meta, "fault_args", fault_args, {"fault"})
     roles_node = root.child("roles", required=True)
     roles = {}
     for role_name in roles_node.value:
@@ -151,6 +154,11 @@ def load_profile(path: str) -> Profile:
         roles[role_name] = _role(role_node, role_name)
     if not roles:
         raise roles_node.error("must define at least one role, e.g. [roles.zmtp-server]")
+    for node in root.children("expectation"):
+        role = node.get("role", str)
+        if role is not None and role not in roles:
+            raise node.error(f"role '{role}' is not one of this profile's roles "
+                             f"({', '.join(sorted(roles))})", "role")
     return Profile(name=name, path=path, description=meta.get("description", str, ""),
                    roles=roles, features=meta.strings("features"),
                    version_command=version_command, fault_args=fault_args,

@@ -12,7 +12,7 @@ from . import VERSION, reports, requirements, verdict
 from .candidate import bundled
 from .errors import EXIT_HARNESS, EXIT_INPUT, EXIT_NO_CASE, EXIT_OK, HarnessError, InputError
 from .realm import REPO, cli as realm_cli
-from .run import SPECS, Run, Settings, clean_out, load_cases
+from .run import SPECS, Run, Settings, check_out, clean_out, load_cases
 
 
 class _Parser(argparse.ArgumentParser):
@@ -175,6 +175,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
+    check_out(args.out)
     doc = reports.merge(args.dirs, args.out)
     os.makedirs(args.out, exist_ok=True)
     clean_out(args.out)

@@ -11,6 +11,8 @@ _CRASH = re.compile(
     r"ERROR: (Address|Leak|Thread|Memory)Sanitizer"
     r"|\S+\.(c|cc|cpp|cxx|h):\d+:\d+: runtime error:"
     r"|Assertion [`'].*' failed"
+    # libzmq's zmq_assert: "Assertion failed: rc == 0 (src/gssapi_mechanism_base.cpp:197)"
+    r"|Assertion failed: .* \(\S+:\d+\)"
     r"|terminate called after throwing"
     r"|\*\*\* stack smashing detected"
     r"|double free or corruption|free\(\): invalid|malloc\(\): "

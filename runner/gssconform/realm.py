@@ -19,7 +19,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 REALM_SETUP = os.path.join(REPO, "realm-setup")
 
 
-def _krbrealm():
+def krbrealm_module():
+    """realm-setup/krbrealm.py as a module (HarnessError when it cannot be imported)."""
     if REALM_SETUP not in sys.path:
         sys.path.insert(0, REALM_SETUP)
     try:
@@ -46,7 +47,7 @@ class RunRealm:
             if self.realm is not None or self.error is not None:
                 return
             try:
-                krbrealm = _krbrealm()
+                krbrealm = krbrealm_module()
                 self._tmp = tempfile.mkdtemp(prefix="gssconform-realm-")
                 kwargs = {"principals": self.specs}
                 if self.enctypes:

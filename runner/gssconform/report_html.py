@@ -314,7 +314,8 @@ def write(doc: dict, out: str) -> None:
                     worst = result
             labels = [_label(r) for r in cell]
             label = " ".join(sorted(set(labels), key=labels.index))
-            parts.append(f"<td class='cell' data-verdicts='{esc(' '.join(sorted(set(verdicts), key=verdicts.index)))}' "
+            shown = " ".join(sorted(set(verdicts), key=verdicts.index))
+            parts.append(f"<td class='cell' data-verdicts='{esc(shown)}' "
                          f"style='background:{_background(worst)}' "
                          f"title='{esc(cell[0]['reason'])}'>"
                          f"<a href='{esc(page)}#{esc(name)}-{cell[0].get('repeat', 1)}'>"

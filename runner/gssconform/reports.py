@@ -83,6 +83,7 @@ def merge(dirs: list[str], out: str) -> dict:
     merged: dict = {"format": "gssconform-results/1", "meta": {}, "candidates": [], "cases": {},
                     "results": []}
     shards = []
+    planned = []
     seen = set()
     for folder in dirs:
         path = os.path.join(folder, "results.json")
@@ -91,10 +92,16 @@ def merge(dirs: list[str], out: str) -> dict:
                 doc = json.load(handle)
         except (OSError, ValueError) as err:
             raise InputError(f"cannot read results: {err}", path) from None
-        if doc.get("format") != "gssconform-results/1":
+        if not isinstance(doc, dict) or doc.get("format") != "gssconform-results/1":
             raise InputError("not a gssconform results file", path, None, "format")
+        _check_shape(doc, path)
         if not merged["meta"]:
             merged["meta"] = dict(doc["meta"])
+        elif doc["meta"].get("strict") != merged["meta"].get("strict"):
+            raise InputError("was run with a different --strict setting than "
+                             f"{shards[0]['dir']}: its verdicts do not mix", path, None,
+                             "meta.strict")
+        planned.append(int(doc["meta"].get("planned") or len(doc["results"])))
         shards.append({"dir": folder, "shard": doc["meta"].get("shard"),
                        "started": doc["meta"].get("started"),
                        "interrupted": doc["meta"].get("interrupted", False)})
@@ -111,7 +118,41 @@ def merge(dirs: list[str], out: str) -> dict:
                                    for k, v in result.get("artifacts", {}).items()}
             merged["results"].append(result)
     merged["results"].sort(key=_order)
+    _check_shards(shards)
+    merged["meta"]["planned"] = sum(planned)
     merged["meta"]["shard"] = "merged"
     merged["meta"]["shards"] = shards
     merged["meta"]["interrupted"] = any(s["interrupted"] for s in shards)
     return merged
+
+
+def _check_shape(doc: dict, path: str) -> None:
+    """InputError naming the first part of a results document merge cannot use."""
+    for key, kind in (("meta", dict), ("candidates", list), ("cases", dict), ("results", list)):
+        if not isinstance(doc.get(key), kind):
+            raise InputError(f"'{key}' is missing or not a{'n' if kind is dict else ''} "
+                             f"{'object' if kind is dict else 'array'}", path, None, key)
+    for number, result in enumerate(doc["results"]):
+        missing = [k for k in ("case", "candidate", "role", "verdict", "reason")
+                   if not isinstance(result, dict) or k not in result]
+        if missing:
+            raise InputError(f"lacks {', '.join(missing)}", path, None, f"results[{number}]")
+
+
+def _check_shards(shards: list[dict]) -> None:
+    """InputError unless the sharded folders form whole sets: for every N, shards 1/N to N/N
+    each exactly once (a missing shard would silently drop its results)."""
+    by_count: dict[int, list[int]] = {}
+    for shard in shards:
+        try:
+            index, count = (int(part) for part in str(shard["shard"]).split("/"))
+        except ValueError:
+            continue  # an already merged report
+        by_count.setdefault(count, []).append(index)
+    for count, indexes in by_count.items():
+        if count > 1 and sorted(indexes) != list(range(1, count + 1)):
+            missing = sorted(set(range(1, count + 1)) - set(indexes))
+            twice = sorted({i for i in indexes if indexes.count(i) > 1})
+            problem = (f"missing shard {', '.join(f'{i}/{count}' for i in missing)}" if missing
+                       else f"shard {', '.join(f'{i}/{count}' for i in twice)} given twice")
+            raise InputError(f"incomplete shard set: {problem}", shards[0]["dir"])

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from . import VERSION, reports, verdict
-from .candidate import Profile, load_expectation_file, load_profile, resolve
+from .candidate import Profile, bundled, load_expectation_file, load_profile, resolve
 from .errors import EXIT_HARNESS, EXIT_NO_CASE, InputError
 from .execute import Context, run_case
 from .process import Proc, Registry
 from .progress import Progress
-from .realm import REPO, RunRealm
+from .realm import REPO, RunRealm, krbrealm_module
 from .scenario import Case, load_spec, select
 
 SPECS = ("zmtp-gssapi", "xep0233")
@@ -100,6 +100,55 @@ def load_candidates(settings: Settings) -> list[Profile]:
     return profiles
 
 
+def bundled_profiles(settings: Settings) -> list[Profile]:
+    """The bundled candidates' profiles (those that load), for knowing which roles exist."""
+    out = []
+    for name in bundled(settings.candidates_dir):
+        try:
+            out.append(load_profile(os.path.join(settings.candidates_dir, name, "profile.toml")))
+        except InputError:
+            continue  # only a selected candidate's profile errors are the user's concern
+    return out
+
+
+def check_roles(cases: list[Case], profiles: list[Profile], peer: Profile | None) -> None:
+    """InputError for a case whose candidate role no profile plays (a typo would otherwise SKIP
+    everywhere and exit 0), or whose peer role the reference peer lacks."""
+    known = {role for p in profiles + ([peer] if peer else []) for role in p.roles}
+    for case in cases:
+        if case.candidate.role not in known:
+            raise InputError(f"role '{case.candidate.role}' is played by no candidate profile "
+                             f"(known roles: {', '.join(sorted(known))})", case.file, case.line,
+                             "candidate.role")
+        if case.peer is not None and peer is not None and case.peer.role not in peer.roles:
+            raise InputError(f"the reference peer ({peer.path}) has no role '{case.peer.role}' "
+                             f"(it has: {', '.join(sorted(peer.roles))})", case.file, case.line,
+                             "peer.role")
+
+
+def check_programs(items: list[tuple[Case, Profile, int]], peer: Profile | None) -> None:
+    """InputError naming the profile line of a role whose program does not exist, before
+    anything starts (it would otherwise be an ERROR in every case)."""
+    values = {"gsspeer": gsspeer_path(), "build": build_dir()}
+    wanted = {(profile.path, case.candidate.role): profile for case, profile, _ in items}
+    wanted.update({(peer.path, case.peer.role): peer for case, _, _ in items
+                   if case.peer and peer})
+    for (_, role_name), profile in sorted(wanted.items(), key=lambda item: item[0]):
+        role = profile.roles.get(role_name)
+        if role is None:
+            continue
+        try:
+            program = role.command[0].format_map(dict(values, dir=profile.folder))
+        except KeyError:
+            continue  # needs a per-case value: checked when the case starts
+        found = os.access(program, os.X_OK) if os.sep in program else shutil.which(program)
+        if not found:
+            hint = " (run `make` to build the bundled programs)" if program.startswith(
+                (REPO, values["build"])) else ""
+            raise InputError(f"program {program} does not exist or is not executable{hint}",
+                             profile.path, role.line, f"roles.{role_name}.command")
+
+
 def plan(cases: list[Case], profiles: list[Profile], shard: tuple[int, int],
          repeat: int) -> list[tuple[Case, Profile, int]]:
     """The work items: case x candidate in a fixed order, this shard's share, repeated."""
@@ -111,10 +160,16 @@ def plan(cases: list[Case], profiles: list[Profile], shard: tuple[int, int],
 
 def _principal_specs(cases: list[Case]) -> list[str]:
     specs: dict[str, tuple[str, Case]] = {}
+    krbrealm = krbrealm_module() if any(case.realm and case.principals for case in cases) else None
     for case in cases:
         if not case.realm:
             continue
         for spec in case.principals:
+            try:
+                krbrealm.parse_principal_spec(spec, "REALM.TEST")
+            except ValueError as err:
+                raise InputError(f"principal {spec!r}: {err}", case.file, case.line,
+                                 "principals") from None
             name = spec.split(":", 1)[0]
             if name in specs and specs[name][0] != spec:
                 other = specs[name][1]
@@ -153,6 +208,20 @@ def _tls_files(directory: str) -> dict[str, str]:
     return {"tls_cert": cert, "tls_key": key, "tls_ca": cert}
 
 
+def check_out(out: str) -> None:
+    """InputError unless out can be a report folder: a folder (or nothing yet) whose artifacts/
+    and cases/, if any, an earlier run wrote (clean_out deletes them)."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise InputError("the report folder is an existing file", out, None, "--out")
+    if os.path.isfile(os.path.join(out, "results.json")):
+        return
+    for name in ("artifacts", "cases"):
+        if os.path.exists(os.path.join(out, name)):
+            raise InputError(f"holds {name}/ but no results.json: not a gssconform report "
+                             "folder, and a run would delete it (choose another --out)", out,
+                             None, "--out")
+
+
 def clean_out(out: str) -> None:
     """Remove the reports and artifacts a previous run left in the report folder."""
     for name in ("artifacts", "cases"):
@@ -183,7 +252,10 @@ class Run:
             self.peer = load_profile(peer_path)
         else:
             self.peer_error = f"reference peer profile {peer_path} is missing"
+        check_out(settings.out)
         self.items = plan(self.cases, self.profiles, settings.shard, settings.repeat)
+        check_roles(self.cases, self.profiles + bundled_profiles(settings), self.peer)
+        check_programs(self.items, self.peer)
         self.realm = RunRealm(_principal_specs(self.cases), settings.enctypes)
 
     def _on_signal(self, signum: int, frame) -> None:
@@ -244,7 +316,8 @@ class Run:
             "meta": {"tool": "gssconform", "version": VERSION, "started": started.isoformat(
                 timespec="seconds"), "finished": datetime.now(timezone.utc).isoformat(
                 timespec="seconds"), "host": platform.node(), "python": platform.python_version(),
-                "specs": s.specs, "include": s.include, "skip": s.skip, "jobs": s.jobs,
+                "specs": [spec for spec in s.specs if any(c.spec == spec for c in self.cases)],
+                "include": s.include, "skip": s.skip, "jobs": s.jobs,
                 "shard": f"{s.shard[0]}/{s.shard[1]}", "repeat": s.repeat, "strict": s.strict,
                 "deadline": s.deadline or DEFAULT_DEADLINE, "realm": realm_info,
                 "peer": {"profile": self.peer.path if self.peer else None,

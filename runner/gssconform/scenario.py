@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .candidate import check_placeholders
 from .errors import InputError
 from .tomlsrc import Doc, Node
 
@@ -104,6 +105,8 @@ def _side(node: Node) -> Side:
     for key, value in env.items():
         if not isinstance(value, str):
             raise node.error(f"env value of {key} must be a string", "env")
+    check_placeholders(node, "args", node.strings("args"))
+    check_placeholders(node, "env", list(env.values()))
     return Side(role=node.get("role", str, required=True), args=node.strings("args"),
                 faults=node.strings("faults"), client=node.get("client", str),
                 acceptor=node.get("acceptor", str), env=dict(env))
@@ -174,6 +177,15 @@ def _case(node: Node, spec: str) -> Case:
     deadline = node.get("deadline", float)
     if deadline is not None and not 0 < deadline <= 600:
         raise node.error("must be between 0 and 600 seconds", "deadline")
+    principals = node.strings("principals")
+    declared = {spec.split(":", 1)[0].split("@", 1)[0] for spec in principals}
+    for side_name, side in (("candidate", candidate), ("peer", peer)):
+        for key in ("client", "acceptor"):
+            name = getattr(side, key, None) if side else None
+            if name and node.get("realm", bool, True) and name.split("@", 1)[0] not in declared:
+                raise node.child(side_name).error(
+                    f"principal '{name}' is not declared in the case's principals "
+                    f"({', '.join(principals) or 'none'})", key)
     default_server = "peer" if candidate.role.endswith("client") and peer else "candidate"
     server = node.choice("server", SIDES, default_server)
     if server == "peer" and peer is None:
@@ -182,7 +194,7 @@ def _case(node: Node, spec: str) -> Case:
                 file=node.doc.path, line=node.doc.line_of(node.path), candidate=candidate,
                 peer=peer, checks=checks, refs=[_reference(r) for r in node.children("ref")],
                 description=node.get("description", str, ""), features=node.strings("features"),
-                principals=node.strings("principals"), realm=node.get("realm", bool, True),
+                principals=principals, realm=node.get("realm", bool, True),
                 deadline=float(deadline) if deadline is not None else None,
                 timeouts=node.choice("timeouts", ("verdict", "observe"), "verdict"),
                 domain=node.get("domain", str, "localhost"),

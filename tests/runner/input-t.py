@@ -119,6 +119,91 @@ class MalformedFiles(RunnerCase):
         self.assertEqual(code, 3, err)
         self.assertIn(f"{path}:22: case.ref[0].requirement: unknown requirement id", err)
 
+    def test_case_args_unknown_placeholder(self) -> None:
+        path = self.scenario(GOOD_CASE.replace('role = "fixture-server"\n',
+                                               'role = "fixture-server"\nargs = ["{endpont}"]\n'))
+        code, err = self.run_on()
+        self.assertEqual(code, 3, err)
+        self.assertIn(f"{path}:8: case[0].candidate.args: unknown placeholder {{endpont}}", err)
+
+    def test_case_principal_not_declared(self) -> None:
+        path = self.scenario(GOOD_CASE.replace("realm = false", 'principals = ["alice"]')
+                             .replace('role = "fixture-server"\n',
+                                      'role = "fixture-server"\nclient = "nobody"\n'))
+        code, err = self.run_on()
+        self.assertEqual(code, 3, err)
+        self.assertIn(f"{path}:8: case[0].candidate.client: principal 'nobody' is not declared",
+                      err)
+
+    def test_case_bad_principal_spec(self) -> None:
+        path = self.scenario(GOOD_CASE.replace("realm = false",
+                                               'principals = ["alice:maxlife=zz"]'))
+        code, err = self.run_on()
+        self.assertEqual(code, 3, err)
+        self.assertIn(f"{path}:1: principals: principal 'alice:maxlife=zz':", err)
+        self.assertIn("maxlife", err)
+
+    def test_case_role_nobody_plays(self) -> None:
+        path = self.scenario(GOOD_CASE.replace('"fixture-server"', '"fixture-servr"'))
+        code, err = self.run_on()
+        self.assertEqual(code, 3, msg=f"a typo must not SKIP everywhere and exit 0: {err}")
+        self.assertIn(f"{path}:1: candidate.role: role 'fixture-servr' is played by no", err)
+
+    def test_expectation_unknown_role(self) -> None:
+        self.scenario(GOOD_CASE)
+        profile = os.path.join(self.runner.dir, "profile.toml")
+        shutil.copy(candidate("pass"), profile)
+        with open(profile, "a", encoding="utf-8") as handle:
+            handle.write('\n[[expectation]]\ncase = "fixture/*"\nrole = "fixture-servr"\n'
+                         'xfail = "x"\n')
+        code, err = self.run_on(profile)
+        self.assertEqual(code, 3, err)
+        self.assertRegex(err, rf"{profile}:\d+: expectation\[0\].role: role 'fixture-servr' is "
+                              "not one of this profile's roles")
+
+    def test_missing_candidate_program(self) -> None:
+        self.scenario(GOOD_CASE)
+        profile = os.path.join(self.runner.dir, "profile.toml")
+        with open(profile, "w", encoding="utf-8") as handle:
+            handle.write('[candidate]\nname = "x"\n\n[roles.fixture-server]\n'
+                         'command = ["/nonexistent/shim", "--bind", "{endpoint}"]\n')
+        code, err = self.run_on(profile)
+        self.assertEqual(code, 3, err)
+        self.assertIn(f"{profile}:5: roles.fixture-server.command: program /nonexistent/shim "
+                      "does not exist", err)
+
+    def test_out_not_a_report_folder(self) -> None:
+        self.scenario(GOOD_CASE)
+        afile = os.path.join(self.runner.dir, "afile")
+        open(afile, "w", encoding="utf-8").close()
+        mine = os.path.join(self.runner.dir, "mine")
+        os.makedirs(os.path.join(mine, "artifacts"))
+        for out in (afile, mine):
+            with self.subTest(out=out):
+                code, err = self.run_on(extra=("--out", out))
+                self.assertEqual(code, 3, err)
+                self.assertIn(f"{out}: --out: ", err)
+                self.assertNotIn("Traceback", err)
+        self.assertTrue(os.path.isdir(os.path.join(mine, "artifacts")), "left as it was")
+
+    def test_merge_bad_inputs(self) -> None:
+        self.scenario(GOOD_CASE)
+        shard = os.path.join(self.runner.dir, "shard1")
+        code, err = self.run_on(extra=("--shard", "1/2", "--out", shard))
+        self.assertEqual(code, 0, err)
+        merged = os.path.join(self.runner.dir, "merged")
+        proc = self.runner.gssconform(["merge", shard, "--out", merged])
+        self.assertEqual(proc.returncode, 3, proc.stderr)
+        self.assertIn("incomplete shard set: missing shard 2/2", proc.stderr)
+        broken = os.path.join(self.runner.dir, "broken")
+        os.makedirs(broken)
+        with open(os.path.join(broken, "results.json"), "w", encoding="utf-8") as handle:
+            handle.write('{"format": "gssconform-results/1", "results": []}')
+        proc = self.runner.gssconform(["merge", broken, "--out", merged])
+        self.assertEqual(proc.returncode, 3, proc.stderr)
+        self.assertIn("results.json: meta: 'meta' is missing", proc.stderr)
+        self.assertNotIn("Traceback", proc.stderr)
+
     def test_usage_errors(self) -> None:
         self.scenario(GOOD_CASE)
         for extra in (("--shard", "3/2"), ("-j", "0"), ("--deadline", "x"), ("--bogus",)):

@@ -192,18 +192,23 @@ class Expectations(RunnerCase):
         self.assertEqual(self.runner.verdicts()[("fixture/echo/server", "fix-rude",
                                                  "fixture-server", 1)], "FAIL")
 
-    def test_missing_reference_peer_is_error_not_candidate_fault(self) -> None:
+    def test_broken_reference_peer_is_error_not_candidate_fault(self) -> None:
+        # The program exists (a missing one is an input error, input-t) but cannot be executed.
+        program = os.path.join(self.runner.dir, "not-a-program")
+        with open(program, "w", encoding="utf-8") as handle:
+            handle.write("no interpreter line, no ELF header\n")
+        os.chmod(program, 0o755)
         profile = os.path.join(self.runner.dir, "peer.toml")
         with open(profile, "w", encoding="utf-8") as handle:
-            handle.write('[candidate]\nname = "nopeer"\n[roles.fixture-client]\n'
-                         'command = ["/nonexistent/gsspeer", "{port}"]\n'
-                         '[roles.fixture-server]\ncommand = ["/nonexistent/gsspeer", "{port}"]\n')
+            handle.write(f'[candidate]\nname = "nopeer"\n[roles.fixture-client]\n'
+                         f'command = ["{program}", "{{port}}"]\n'
+                         f'[roles.fixture-server]\ncommand = ["{program}", "{{port}}"]\n')
         args = self.runner.fixture_args(("pass",))
         args[args.index("--peer") + 1] = profile
         proc = self.runner.gssconform(args)
         self.assertEqual(proc.returncode, 2, proc.stderr)
         self.assertEqual(set(self.runner.verdicts().values()), {"ERROR"})
-        self.assertIn("/nonexistent/gsspeer", self.runner.results()["results"][0]["reason"])
+        self.assertIn(program, self.runner.results()["results"][0]["reason"])
 
 
 if __name__ == "__main__":
