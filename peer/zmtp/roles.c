@@ -34,7 +34,7 @@ enum exit_status {
 
 enum {
     DEFAULT_TIMEOUT_MS = 10000,
-    DEFAULT_HANDSHAKE_MS = 5000,
+    DEFAULT_HANDSHAKE_MS = 1500, /* a libzmq peer drops a failed handshake silently */
     DEFAULT_MAX_FRAME = 64 * 1024 * 1024 + 4096,
     AUTHZ_CMD_TIMEOUT_MS = 5000,
     AUTHZ_CMD_POLL_MS = 5,
@@ -181,7 +181,7 @@ static void usage(FILE *out, bool server)
           "  --as-server B            greeting byte 32 to send (default: 1 server, 0 client)\n"
           "  --max-frame-size BYTES   refuse larger frames (default 64 MiB + 4 KiB)\n"
           "  --timeout-ms MS          bound on the whole run (default 10000)\n"
-          "  --handshake-timeout-ms MS  bound on each handshake from connection (default 5000)\n"
+          "  --handshake-timeout-ms MS  bound on each handshake from connection (default 1500)\n"
           "  --transcript FILE        JSON line per frame (docs/peer.md)\n"
           "  --fault NAME[:ARG]       inject a fault (repeatable; see `gsspeer faults`); the\n"
           "                           server then serves one connection\n"

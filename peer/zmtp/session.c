@@ -212,6 +212,18 @@ static enum zmtp_status io_round(struct zmtp_session *s, int64_t deadline, struc
 static enum zmtp_status closed(struct zmtp_session *s, enum zmtp_status status,
                                struct zmtp_error *err, const char *phase)
 {
+    if (status == ZMTP_CLOSED && !s->greeting_done) {
+        size_t got = s->in.len - s->in_off;
+
+        /* libzmq set up with another mechanism (NULL, PLAIN, CURVE) reads our greeting and
+         * closes without an ERROR, before its own mechanism field has been sent. */
+        return zmtp_fail(err, ZMTP_CLOSED,
+                         "peer closed the connection %s after %zu of its 64 greeting octets%s",
+                         phase, got,
+                         got < 32 ? ", before its mechanism field: it refused our greeting (a "
+                                    "libzmq peer with another security mechanism closes this way)"
+                                  : "");
+    }
     if (status == ZMTP_CLOSED)
         return zmtp_fail(err, ZMTP_CLOSED, "peer closed the connection %s (%lu frames received)",
                          phase, s->frames_in);

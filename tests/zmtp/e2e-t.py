@@ -268,6 +268,19 @@ class EndToEnd(zmtplib.RealmCase):
                                         ["--service-principal", "nosuch@localhost"])
         self.check_failure(result, "not found in Kerberos database")
 
+    def test_service_principal_the_server_lacks(self) -> None:
+        """A ticket the KDC issues (for bob) but the server has no key for: a gsspeer server
+        refuses it, a libzmq server says nothing; either way the client's one line comes within
+        PROMPT (libzmq: through the default handshake bound)."""
+        wrong = ["--service-principal", f"bob@{REALM}", "--service-nametype", "krb5"]
+        for name, server in (("gsspeer", zmtplib.gsspeer()), ("libzmq", zmtplib.libzmq_shim())):
+            with self.subTest(server=name):
+                with zmtplib.Endpoint(server, self.fx.env(), []) as srv:
+                    result = zmtplib.run_client(zmtplib.gsspeer(), self.fx.env(), srv.endpoint,
+                                                wrong)
+                self.check_failure(result, "handshake")
+                self.assertEqual(srv.named("delivered"), [])
+
     def test_missing_credentials(self) -> None:
         env = self.fx.env(client=None)
         env["KRB5CCNAME"] = "FILE:" + self.fx.path("no-such-ccache")
@@ -294,6 +307,18 @@ class EndToEnd(zmtplib.RealmCase):
             for conn in conns:
                 conn.close()
         self.check_failure(result, 'mechanism mismatch: greeting mechanism: "NULL" at offset 12')
+
+    def test_mechanism_mismatch_against_libzmq(self) -> None:
+        """A real libzmq server with another mechanism closes on our GSSAPI greeting without
+        sending its own mechanism: the one line says so."""
+        other = os.path.join(os.path.dirname(os.path.abspath(__file__)), "othermech.py")
+        for mechanism in ("NULL", "PLAIN", "CURVE"):
+            with self.subTest(mechanism=mechanism):
+                with zmtplib.Endpoint(other, self.fx.env(), ["--mechanism", mechanism]) as srv:
+                    result = zmtplib.run_client(zmtplib.gsspeer(), self.fx.env(), srv.endpoint,
+                                                SERVICE)
+                self.check_failure(result, "before its mechanism field: it refused our greeting")
+                self.assertEqual(srv.named("delivered"), [])
 
     # ---- greeting behaviour as a server ----
 
