@@ -407,10 +407,10 @@ static int parse_options(int argc, char **argv, bool server, struct options *o)
             o->payload = NULL;
             if (c == OPT_PAYLOAD_HEX ? hex_decode(arg, &o->payload, &o->payload_len) != HEX_OK
                                      : !read_file(arg, &o->payload, &o->payload_len)) {
-                fprintf(stderr, "gsspeer: --%s: %s\n",
-                        c == OPT_PAYLOAD_HEX ? "payload-hex" : "payload-file",
-                        c == OPT_PAYLOAD_HEX ? "not an even number of hex digits"
-                                             : strerror(errno));
+                if (c == OPT_PAYLOAD_HEX)
+                    fprintf(stderr, "gsspeer: --payload-hex: not an even number of hex digits\n");
+                else
+                    fprintf(stderr, "gsspeer: --payload-file: %s: %s\n", arg, strerror(errno));
                 return EXIT_INVALID;
             }
             o->payload_given = true;
