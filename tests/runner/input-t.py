@@ -57,6 +57,19 @@ class MalformedFiles(RunnerCase):
         self.assertEqual(code, 3, err)
         self.assertIn(f"{path}:{line}: {key}:", err)
 
+    def profile_rejected(self, text: str, after_pass: bool = False) -> tuple[str, str]:
+        """Write a profile (TEXT, or the pass fixture's profile followed by TEXT), run on it,
+        assert exit 3; returns (profile path, stderr)."""
+        self.scenario(GOOD_CASE)
+        profile = os.path.join(self.runner.dir, "profile.toml")
+        if after_pass:
+            shutil.copy(candidate("pass"), profile)
+        with open(profile, "a" if after_pass else "w", encoding="utf-8") as handle:
+            handle.write(text)
+        code, err = self.run_on(profile)
+        self.assertEqual(code, 3, err)
+        return profile, err
+
     def test_toml_syntax_error(self) -> None:
         path = self.scenario(GOOD_CASE.replace('title = "one"', 'title = "one'))
         code, err = self.run_on()
@@ -89,24 +102,13 @@ class MalformedFiles(RunnerCase):
                                 "case[0].id")
 
     def test_profile_unknown_placeholder(self) -> None:
-        self.scenario(GOOD_CASE)
-        profile = os.path.join(self.runner.dir, "profile.toml")
-        with open(profile, "w", encoding="utf-8") as handle:
-            handle.write('[candidate]\nname = "x"\n\n[roles.fixture-server]\n'
-                         'command = ["prog", "--bind", "{endpiont}"]\n')
-        code, err = self.run_on(profile)
-        self.assertEqual(code, 3, err)
+        profile, err = self.profile_rejected('[candidate]\nname = "x"\n\n[roles.fixture-server]\n'
+                                             'command = ["prog", "--bind", "{endpiont}"]\n')
         self.assertIn(f"{profile}:5: roles.fixture-server.command: unknown placeholder "
                       "{endpiont}", err)
 
     def test_profile_bad_expectation(self) -> None:
-        self.scenario(GOOD_CASE)
-        profile = os.path.join(self.runner.dir, "profile.toml")
-        shutil.copy(candidate("pass"), profile)
-        with open(profile, "a", encoding="utf-8") as handle:
-            handle.write('\n[[expectation]]\ncase = "fixture/*"\n')
-        code, err = self.run_on(profile)
-        self.assertEqual(code, 3, err)
+        profile, err = self.profile_rejected('\n[[expectation]]\ncase = "fixture/*"\n', True)
         self.assertRegex(err, rf"{profile}:\d+: expectation\[0\]: needs exactly one of")
 
     def test_unknown_requirement_id(self) -> None:
@@ -150,25 +152,15 @@ class MalformedFiles(RunnerCase):
         self.assertIn(f"{path}:1: candidate.role: role 'fixture-servr' is played by no", err)
 
     def test_expectation_unknown_role(self) -> None:
-        self.scenario(GOOD_CASE)
-        profile = os.path.join(self.runner.dir, "profile.toml")
-        shutil.copy(candidate("pass"), profile)
-        with open(profile, "a", encoding="utf-8") as handle:
-            handle.write('\n[[expectation]]\ncase = "fixture/*"\nrole = "fixture-servr"\n'
-                         'xfail = "x"\n')
-        code, err = self.run_on(profile)
-        self.assertEqual(code, 3, err)
+        profile, err = self.profile_rejected('\n[[expectation]]\ncase = "fixture/*"\n'
+                                             'role = "fixture-servr"\nxfail = "x"\n', True)
         self.assertRegex(err, rf"{profile}:\d+: expectation\[0\].role: role 'fixture-servr' is "
                               "not one of this profile's roles")
 
     def test_missing_candidate_program(self) -> None:
-        self.scenario(GOOD_CASE)
-        profile = os.path.join(self.runner.dir, "profile.toml")
-        with open(profile, "w", encoding="utf-8") as handle:
-            handle.write('[candidate]\nname = "x"\n\n[roles.fixture-server]\n'
-                         'command = ["/nonexistent/shim", "--bind", "{endpoint}"]\n')
-        code, err = self.run_on(profile)
-        self.assertEqual(code, 3, err)
+        profile, err = self.profile_rejected(
+            '[candidate]\nname = "x"\n\n[roles.fixture-server]\n'
+            'command = ["/nonexistent/shim", "--bind", "{endpoint}"]\n')
         self.assertIn(f"{profile}:5: roles.fixture-server.command: program /nonexistent/shim "
                       "does not exist", err)
 
