@@ -213,8 +213,8 @@ bool faults_add(struct fault_plan *plan, const char *text, bool server, char *wh
         f.number = (unsigned long long)(hex_digit(arg[0]) * 16 + hex_digit(arg[1]));
         if (spec->id == FAULT_FRAME_RESERVED_FLAGS &&
             (f.number == 0 || (f.number & ~(unsigned long long)ZMTP_FLAG_RESERVED) != 0)) {
-            snprintf(why, why_len, "--fault %s: %s needs HEX with only bits 7-3 set (08-F8)",
-                     text, spec->name);
+            snprintf(why, why_len, "--fault %s: %s needs HEX with only bits 7-3 set (08-F8)", text,
+                     spec->name);
             return false;
         }
         break;
