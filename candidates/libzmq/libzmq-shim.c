@@ -547,11 +547,11 @@ static bool configure(struct run *run)
         return false;
     if (o->plaintext && !set_int(run, ZMQ_GSSAPI_PLAINTEXT, 1, "ZMQ_GSSAPI_PLAINTEXT"))
         return false;
-    if (o->handshake_ivl_ms >= 0 &&
-        !set_int(run, ZMQ_HANDSHAKE_IVL, o->handshake_ivl_ms, "ZMQ_HANDSHAKE_IVL"))
+    if (o->handshake_timeout_ms >= 0 &&
+        !set_int(run, ZMQ_HANDSHAKE_IVL, o->handshake_timeout_ms, "ZMQ_HANDSHAKE_IVL"))
         return false;
-    if (o->max_msg_size >= 0) {
-        int64_t limit = o->max_msg_size;
+    if (o->max_frame_size >= 0) {
+        int64_t limit = o->max_frame_size;
         if (zmq_setsockopt(run->socket, ZMQ_MAXMSGSIZE, &limit, sizeof(limit)) != 0) {
             snprintf(run->reason, sizeof(run->reason), "zmq_setsockopt ZMQ_MAXMSGSIZE: %s",
                      zmq_strerror(errno));
@@ -683,7 +683,7 @@ static void usage(FILE *out)
           "Options: --socket-type T, --service-principal N, --service-nametype K, --principal N,\n"
           "  --nametype K (K: hostbased|user|krb5), --plaintext, --allow PRINCIPAL (repeatable),\n"
           "  --count N, --size S, --parts P, --payload-hex HEX, --subscribe TOPIC,\n"
-          "  --timeout-ms MS, --handshake-ivl-ms MS, --max-msg-size BYTES.\n"
+          "  --timeout-ms MS, --handshake-timeout-ms MS, --max-frame-size BYTES.\n"
           "Exit status: 0 success; 1 exchange failed or timed out; 2 invalid option value;\n"
           "64 usage error or an option this candidate cannot honour.\n",
           out);

@@ -31,8 +31,8 @@ enum {
     OPT_SUBSCRIBE,
     OPT_TIMEOUT_MS,
     OPT_TRANSCRIPT,
-    OPT_HANDSHAKE_IVL_MS,
-    OPT_MAX_MSG_SIZE,
+    OPT_HANDSHAKE_TIMEOUT_MS,
+    OPT_MAX_FRAME_SIZE,
 };
 
 static const struct option long_options[] = {
@@ -52,8 +52,9 @@ static const struct option long_options[] = {
     {"subscribe", required_argument, NULL, OPT_SUBSCRIBE},
     {"timeout-ms", required_argument, NULL, OPT_TIMEOUT_MS},
     {"transcript", required_argument, NULL, OPT_TRANSCRIPT},
-    {"handshake-ivl-ms", required_argument, NULL, OPT_HANDSHAKE_IVL_MS},
-    {"max-msg-size", required_argument, NULL, OPT_MAX_MSG_SIZE},
+    {"handshake-timeout-ms", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT_MS},
+    {"max-frame-size", required_argument, NULL, OPT_MAX_FRAME_SIZE},
+    {"max-msg-size", required_argument, NULL, OPT_MAX_FRAME_SIZE}, /* its libzmq name */
     {NULL, 0, NULL, 0},
 };
 
@@ -148,8 +149,8 @@ enum shim_exit shim_options_parse(int argc, char **argv, struct shim_options *op
     opts->parts = 1;
     opts->subscribe = "";
     opts->timeout_ms = 10000;
-    opts->handshake_ivl_ms = -1;
-    opts->max_msg_size = -1;
+    opts->handshake_timeout_ms = -1;
+    opts->max_frame_size = -1;
     opts->allow = calloc((size_t)argc, sizeof(*opts->allow));
     if (opts->allow == NULL) {
         status = usage_error("memory", "out of memory");
@@ -246,19 +247,20 @@ enum shim_exit shim_options_parse(int argc, char **argv, struct shim_options *op
             }
             opts->timeout_ms = (long)n;
             break;
-        case OPT_HANDSHAKE_IVL_MS:
-            if (!parse_number(optarg, 0, INT_MAX, &n)) {
-                status = invalid("handshake-ivl-ms", optarg, "expected milliseconds >= 0");
+        case OPT_HANDSHAKE_TIMEOUT_MS:
+            /* ZMQ_HANDSHAKE_IVL 0 would mean no deadline at all, which the contract excludes */
+            if (!parse_number(optarg, 1, INT_MAX, &n)) {
+                status = invalid("handshake-timeout-ms", optarg, "expected milliseconds >= 1");
                 goto cleanup;
             }
-            opts->handshake_ivl_ms = (int)n;
+            opts->handshake_timeout_ms = (int)n;
             break;
-        case OPT_MAX_MSG_SIZE:
-            if (!parse_number(optarg, -1, LLONG_MAX, &n)) {
-                status = invalid("max-msg-size", optarg, "expected bytes (-1 = no limit)");
+        case OPT_MAX_FRAME_SIZE:
+            if (!parse_number(optarg, 0, LLONG_MAX, &n)) {
+                status = invalid("max-frame-size", optarg, "expected bytes >= 0");
                 goto cleanup;
             }
-            opts->max_msg_size = n;
+            opts->max_frame_size = n;
             break;
         case OPT_TRANSCRIPT:
             status = usage_error("--transcript", "only gsspeer writes transcripts; libzmq does "

@@ -40,8 +40,9 @@ struct shim_options {
     size_t payload_len;
     const char *subscribe; /* SUB topic ("" = everything) */
     long timeout_ms;
-    int handshake_ivl_ms;   /* -1: libzmq's default */
-    long long max_msg_size; /* -1: no limit (libzmq's default) */
+    int handshake_timeout_ms; /* ZMQ_HANDSHAKE_IVL; -1: libzmq's default (30 s) */
+    long long max_frame_size; /* ZMQ_MAXMSGSIZE, which libzmq applies to each received frame
+                               * body (a wrapped MESSAGE under GSSAPI); -1: no limit */
 };
 
 /*

@@ -104,8 +104,8 @@ class Options:
     payload: bytes | None
     subscribe: bytes
     timeout_ms: int
-    handshake_ivl_ms: int | None
-    max_msg_size: int | None
+    handshake_timeout_ms: int | None  # ZMQ_HANDSHAKE_IVL; None: libzmq's 30 s
+    max_frame_size: int | None  # ZMQ_MAXMSGSIZE, applied to each received frame body
 
 
 def _number(option: str, text: str, minimum: int) -> int:
@@ -170,10 +170,11 @@ def parse_options(command: str, argv: list[str]) -> Options:
         parts=_number("parts", a.parts, 1) if a.parts is not None else 1,
         payload=payload, subscribe=(a.subscribe or "").encode(),
         timeout_ms=_number("timeout-ms", a.timeout_ms, 1) if a.timeout_ms is not None else 10000,
-        handshake_ivl_ms=(_number("handshake-ivl-ms", a.handshake_ivl_ms, 0)
-                          if a.handshake_ivl_ms is not None else None),
-        max_msg_size=(_number("max-msg-size", a.max_msg_size, -1)
-                      if a.max_msg_size is not None else None),
+        # ZMQ_HANDSHAKE_IVL 0 would mean no deadline at all, which the contract excludes
+        handshake_timeout_ms=(_number("handshake-timeout-ms", a.handshake_timeout_ms, 1)
+                              if a.handshake_timeout_ms is not None else None),
+        max_frame_size=(_number("max-frame-size", a.max_frame_size, 0)
+                        if a.max_frame_size is not None else None),
     )
 
 
@@ -181,8 +182,9 @@ def _parser() -> _Parser:
     p = _Parser(add_help=False, allow_abbrev=False)
     for name in ("bind", "connect", "socket-type", "service-principal", "service-nametype",
                  "principal", "nametype", "count", "size", "parts", "payload-hex", "subscribe",
-                 "timeout-ms", "transcript", "handshake-ivl-ms", "max-msg-size"):
+                 "timeout-ms", "transcript", "handshake-timeout-ms", "max-frame-size"):
         p.add_argument(f"--{name}")
+    p.add_argument("--max-msg-size", dest="max_frame_size")  # its libzmq name
     p.add_argument("--allow", action="append")
     p.add_argument("--plaintext", action="store_true")
     return p
@@ -286,10 +288,10 @@ class Run:
             s.setsockopt(zmq.IMMEDIATE, 1)
         if o.plaintext:
             s.setsockopt(zmq.GSSAPI_PLAINTEXT, 1)
-        if o.handshake_ivl_ms is not None:
-            s.setsockopt(zmq.HANDSHAKE_IVL, o.handshake_ivl_ms)
-        if o.max_msg_size is not None:
-            s.setsockopt(zmq.MAXMSGSIZE, o.max_msg_size)
+        if o.handshake_timeout_ms is not None:
+            s.setsockopt(zmq.HANDSHAKE_IVL, o.handshake_timeout_ms)
+        if o.max_frame_size is not None:
+            s.setsockopt(zmq.MAXMSGSIZE, o.max_frame_size)
         if o.socket_type == zmq.SUB:
             s.setsockopt(zmq.SUBSCRIBE, o.subscribe)
         self.monitor = s.get_monitor_socket(zmq.EVENT_ALL)
@@ -477,7 +479,7 @@ The pyzmq candidate of gssconform (shim contract: docs/candidates-bundled.md).
 Options: --socket-type T, --service-principal N, --service-nametype K, --principal N,
   --nametype K (K: hostbased|user|krb5), --plaintext, --allow PRINCIPAL (repeatable),
   --count N, --size S, --parts P, --payload-hex HEX, --subscribe TOPIC,
-  --timeout-ms MS, --handshake-ivl-ms MS, --max-msg-size BYTES.
+  --timeout-ms MS, --handshake-timeout-ms MS, --max-frame-size BYTES.
 Exit status: 0 success; 1 exchange failed or timed out; 2 invalid option value;
 64 usage error or an option this candidate cannot honour.
 """

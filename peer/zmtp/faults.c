@@ -54,6 +54,8 @@ const struct fault_spec fault_catalogue[] = {
      "byte by byte with pauses bounded by MS in total"},
     {FAULT_HELLO_COMMAND, "hello-command", FAULT_ARG_NONE, "", 0, 0, H, BOTH,
      "a HELLO command (same data) instead of our first INITIATE"},
+    {FAULT_WELCOME_COMMAND, "welcome-command", FAULT_ARG_NONE, "", 0, 0, H, BOTH,
+     "a WELCOME command (same data) instead of our first INITIATE"},
     {FAULT_ERROR_COMMAND, "error-command", FAULT_ARG_TEXT, "[REASON]", 0, 0, H, BOTH,
      "an ERROR command with REASON (default \"fault injected\") instead of our first INITIATE"},
     {FAULT_UNKNOWN_COMMAND, "unknown-command", FAULT_ARG_NONE, "", 0, 0, H, BOTH,
@@ -106,6 +108,9 @@ const struct fault_spec fault_catalogue[] = {
      "the data message's inner flags byte is HEX (e.g. 10, 80: unknown bits)"},
     {FAULT_MESSAGE_IN_COMMAND_FRAME, "message-in-command-frame", FAULT_ARG_NONE, "", 0, 0, D, BOTH,
      "the first data MESSAGE in a COMMAND frame (de facto valid)"},
+    {FAULT_FRAME_RESERVED_FLAGS, "frame-reserved-flags", FAULT_ARG_HEX_BYTE, "HEX", 0, 0, D, BOTH,
+     "the first data MESSAGE frame's flags octet has the reserved bits HEX set (08-F8, bits 7-3 "
+     "only; 23/ZMTP: MUST be zero, the receiver's reaction is unspecified)"},
     {FAULT_PING, "ping", FAULT_ARG_NONE, "", 0, 0, D, BOTH,
      "a wrapped PING (ttl 10 s, context \"gssconform-ping\"); a wrapped PONG with the same "
      "context is expected"},
@@ -206,6 +211,12 @@ bool faults_add(struct fault_plan *plan, const char *text, bool server, char *wh
             return false;
         }
         f.number = (unsigned long long)(hex_digit(arg[0]) * 16 + hex_digit(arg[1]));
+        if (spec->id == FAULT_FRAME_RESERVED_FLAGS &&
+            (f.number == 0 || (f.number & ~(unsigned long long)ZMTP_FLAG_RESERVED) != 0)) {
+            snprintf(why, why_len, "--fault %s: %s needs HEX with only bits 7-3 set (08-F8)", text,
+                     spec->name);
+            return false;
+        }
         break;
     case FAULT_ARG_TEXT:
         if (strlen(arg) > 255) {
@@ -545,6 +556,11 @@ static bool initiate_fault(struct fault_plan *plan, struct fault *f, struct zmtp
         applied(plan, f, "HELLO command (%zu bytes of INITIATE data) instead of INITIATE",
                 frame->len - 9);
         break;
+    case FAULT_WELCOME_COMMAND:
+        zmtp_command_encode(&b, "WELCOME", frame->body + 9, frame->len - 9);
+        applied(plan, f, "WELCOME command (%zu bytes of INITIATE data) instead of INITIATE",
+                frame->len - 9);
+        break;
     case FAULT_ERROR_COMMAND: {
         const char *reason = f->arg[0] != '\0' ? f->arg : "fault injected";
 
@@ -687,6 +703,25 @@ static bool data_fault(struct fault_plan *plan, struct fault *f, struct zmtp_mec
         frame->flags |= ZMTP_FLAG_COMMAND;
         applied(plan, f, "data MESSAGE in a command frame");
         break;
+    case FAULT_FRAME_RESERVED_FLAGS: {
+        /* zmtp_frame_encode clears reserved bits, so the frame goes out here (the engine's copy
+         * is dropped) with its own header. */
+        bool long_frame = frame->len > ZMTP_SHORT_MAX;
+        uint8_t flags = (uint8_t)((frame->flags & (ZMTP_FLAG_MORE | ZMTP_FLAG_COMMAND)) |
+                                  (long_frame ? ZMTP_FLAG_LONG : 0) | f->number);
+
+        if (n != 1)
+            break;
+        builder_add_u8(plan->out, flags);
+        if (long_frame)
+            builder_add_u64be(plan->out, frame->len);
+        else
+            builder_add_u8(plan->out, (uint8_t)frame->len);
+        builder_add(plan->out, frame->body, frame->len);
+        applied(plan, f, "data MESSAGE frame with flags %02x (reserved bits %02x set)", flags,
+                (unsigned)f->number);
+        return false;
+    }
     case FAULT_REPLAY_TOKEN:
         if (n != 1)
             break;

@@ -110,7 +110,7 @@ class Files(unittest.TestCase):
 
 
 SENTINEL = "5345435245542d53454e54494e454c2d3432"  # "SECRET-SENTINEL-42"
-GREETING = "ff" + "00" * 8 + "7f03" + "01" + "475353415049" + "00" * 47
+GREETING = "ff" + "00" * 8 + "7f03" + "01" + "475353415049" + "00" * 46  # 64 octets
 
 
 def _wire_checks(case_id: str, transcript: list) -> list[bool]:
@@ -147,6 +147,35 @@ class WireEvidence(unittest.TestCase):
                 self.assertEqual(_wire_checks(case_id, clean), [True, True])
                 leaked = clean + [{"dir": "in", "hex": "0014" + SENTINEL}]
                 self.assertEqual(_wire_checks(case_id, leaked), [True, False])
+
+    def test_reserved_frame_flags_are_judged_on_every_received_frame(self) -> None:
+        ours = [{"dir": "out", "hex": GREETING}, {"dir": "out", "hex": "0880"}]
+        theirs = [{"dir": "in", "hex": GREETING}, {"dir": "in", "hex": "0600000000000000020102"},
+                  {"dir": "in", "hex": "0400"}, {"dir": "in", "hex": "0003aabbcc"}]
+        for case_id in ("zmtp-gssapi/handshake/frames/server",
+                        "zmtp-gssapi/handshake/frames/client"):
+            with self.subTest(case=case_id):
+                checks = _reserved_checks(case_id)
+                self.assertEqual(len(checks), 1, "one transcript check of the reserved bits")
+                self.assertTrue(_judge(checks[0], ours + theirs),
+                                "flags 00-07 pass; the reference's own 08 frame is no evidence")
+                for flags in ("08", "10", "84", "ff"):
+                    self.assertFalse(_judge(checks[0], theirs + [{"dir": "in",
+                                                                  "hex": flags + "00"}]),
+                                     f"a received frame with flags {flags}")
+
+
+def _reserved_checks(case_id: str) -> list:
+    """The transcript checks of a case that cite 23/ZMTP's reserved frame-flag bits."""
+    case = next(c for c in scenario.load_spec(SCENARIOS, "zmtp-gssapi") if c.id == case_id)
+    return [c for c in case.checks if c.requirement == "23/framing/reserved-bits-zero"
+            and c.observe.startswith("peer.transcript")]
+
+
+def _judge(check, transcript: list) -> bool:
+    """One check against a synthetic peer transcript."""
+    obs = {"peer": observe.side(None, False, None, False, transcript), "candidate": {}}
+    return verdict.evaluate(check, obs)[0]
 
 
 @unittest.skipIf(_missing(), _missing() or "")

@@ -37,12 +37,14 @@ WORKERS = 8
 REFUSED_BOTH = [
     "greeting-mechanism:NULL", "greeting-mechanism:PLAIN", "greeting-mechanism:CURVE",
     "greeting-mechanism:gssapi", "greeting-mechanism:GSSAPIX", "greeting-zmtp2",
-    "greeting-zmtp1", "greeting-major:2", "hello-command", "error-command:bye",
+    "greeting-zmtp1", "greeting-major:2", "hello-command", "welcome-command",
+    "error-command:bye",
     "unknown-command", "initiate-garbage", "initiate-empty", "initiate-truncated-length",
     "initiate-trailing:4", "initiate-short", "early-ready", "early-message", "stall",
     "oversize:100000", "tamper-token", "tamper-length", "tamper-name", "replay-token",
     "reorder-tokens", "reflect-token", "integrity-only", "zero-length-wrap",
     "unwrapped-after-ready", "trailing-bytes:3", "unknown-flags:10", "unknown-flags:80",
+    "frame-reserved-flags:08", "frame-reserved-flags:80",
 ]
 # Only a client omits or fills the empty frame; the reference server requires exactly 04 00.
 REFUSED_CLIENT_ONLY = ["skip-empty-frame", "empty-frame-garbage"]

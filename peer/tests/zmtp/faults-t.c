@@ -65,6 +65,14 @@ static void test_parsing(void)
     ok(!faults_add(&p, "greeting-minor:256", false, why, sizeof(why)), "out of range refused");
     ok(!faults_add(&p, "tamper-token:1", false, why, sizeof(why)), "ARG where none is taken");
     ok(!faults_add(&p, "unknown-flags:1", false, why, sizeof(why)), "HEX needs two digits");
+    ok(!faults_add(&p, "frame-reserved-flags:04", false, why, sizeof(why)),
+       "frame-reserved-flags: a defined bit refused");
+    is_string(why,
+              "--fault frame-reserved-flags:04: frame-reserved-flags needs HEX with only bits 7-3 "
+              "set (08-F8)",
+              "the reason names the reserved bits");
+    ok(!faults_add(&p, "frame-reserved-flags:00", false, why, sizeof(why)),
+       "frame-reserved-flags: no bit refused");
     ok(!faults_add(&p, "greeting-mechanism:", false, why, sizeof(why)), "empty NAME refused");
     ok(!faults_add(&p, "greeting-mechanism:ABCDEFGHIJKLMNOPQRSTU", false, why, sizeof(why)),
        "NAME over 20 characters refused");
@@ -185,6 +193,11 @@ static void test_initiate(FILE *events)
     ok(kept && zmtp_command_decode(f.body, f.len, &c, &err) == ZMTP_OK &&
            zmtp_command_is(&c, "HELLO") && c.data_len == 24,
        "HELLO with the INITIATE data");
+    zmtp_mech_frame_free(&f);
+    f = initiate_with("welcome-command", events, &out, &kept);
+    ok(kept && zmtp_command_decode(f.body, f.len, &c, &err) == ZMTP_OK &&
+           zmtp_command_is(&c, "WELCOME") && c.data_len == 24,
+       "WELCOME with the INITIATE data");
     zmtp_mech_frame_free(&f);
     f = initiate_with("error-command:go away", events, &out, &kept);
     ok(zmtp_error_decode(f.body, f.len, &reason, &reason_len, &err) == ZMTP_OK && reason_len == 7 &&
@@ -351,6 +364,14 @@ static void test_data_frames(FILE *events)
     hook("message-in-command-frame", events, &out, &f);
     is_int(f.flags, ZMTP_FLAG_COMMAND, "COMMAND flag set");
     zmtp_mech_frame_free(&f);
+
+    f = data_frame();
+    ok(!hook("frame-reserved-flags:88", events, &out, &f), "frame-reserved-flags drops the frame");
+    ok(out.len == 2 + original.len && out.data[0] == 0x88 && out.data[1] == original.len &&
+           memcmp(out.data + 2, original.body, original.len) == 0,
+       "and writes it with flags 88 itself");
+    zmtp_mech_frame_free(&f);
+    builder_reset(&out);
 
     is_int((long long)out.len, 0, "nothing written aside so far");
     f = data_frame();
