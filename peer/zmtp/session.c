@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { READ_CHUNK = 65536, STOP_CHECK_MS = 100 };
+enum { READ_CHUNK = 65536, STOP_CHECK_MS = 100, DRAIN_CHUNKS = 64, DRAIN_MS = 250 };
 
 int64_t zmtp_now_ms(void)
 {
@@ -148,6 +148,51 @@ static enum zmtp_status process_input(struct zmtp_session *s, struct zmtp_error 
     return collect_output(s, err);
 }
 
+/* One recv (non-blocking socket) and the parsing of what came. A FIN or reset marks the peer
+ * closed. */
+static enum zmtp_status receive(struct zmtp_session *s, struct zmtp_error *err)
+{
+    unsigned char *p = builder_reserve(&s->in, READ_CHUNK);
+    ssize_t r;
+
+    if (p == NULL)
+        return zmtp_fail(err, ZMTP_SYSTEM, "out of memory for input");
+    r = recv(s->fd, p, READ_CHUNK, 0);
+    s->in.len -= READ_CHUNK - (r > 0 ? (size_t)r : 0);
+    if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        s->peer_closed = true;
+        s->peer_reset = r < 0 && errno == ECONNRESET;
+        if (r < 0)
+            return zmtp_fail(err, ZMTP_CLOSED, "connection reset by peer (%s)", strerror(errno));
+    }
+    if (r <= 0)
+        return ZMTP_OK;
+    return process_input(s, err);
+}
+
+/* Asked to stop (the runner's SIGTERM once the other side is done): first take what the peer
+ * sent before it closed, up to its FIN, so messages that were on their way are still delivered
+ * (a PULL server stopped right after its PUSH client exited). Bounded by DRAIN_MS and
+ * DRAIN_CHUNKS reads. */
+static enum zmtp_status drain(struct zmtp_session *s, struct zmtp_error *err)
+{
+    int64_t until = zmtp_now_ms() + DRAIN_MS;
+
+    s->stop_drained = true;
+    for (int i = 0; i < DRAIN_CHUNKS && !s->peer_closed; i++) {
+        struct pollfd pfd = {.fd = s->fd, .events = POLLIN};
+        int64_t left = until - zmtp_now_ms();
+        enum zmtp_status status;
+
+        if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+            return ZMTP_OK;
+        status = receive(s, err);
+        if (status != ZMTP_OK)
+            return status;
+    }
+    return ZMTP_OK;
+}
+
 /* One round of I/O bounded by DEADLINE: write what is pending, read what is there, parse it.
  * Returns ZMTP_OK after any progress. */
 static enum zmtp_status io_round(struct zmtp_session *s, int64_t deadline, struct zmtp_error *err)
@@ -163,7 +208,8 @@ static enum zmtp_status io_round(struct zmtp_session *s, int64_t deadline, struc
     if (s->peer_closed)
         pfd.events &= (short)~POLLIN;
     if (s->cfg.stop != NULL && *s->cfg.stop)
-        return zmtp_fail(err, ZMTP_TIMEOUT, "stopped by a signal");
+        return s->stop_drained ? zmtp_fail(err, ZMTP_TIMEOUT, "stopped by a signal")
+                               : drain(s, err);
     if (left <= 0)
         return zmtp_fail(err, ZMTP_TIMEOUT, "no progress before the deadline");
     /* Short slices so a stop flag set just before poll is seen promptly. */
@@ -187,24 +233,8 @@ static enum zmtp_status io_round(struct zmtp_session *s, int64_t deadline, struc
             builder_reset(&s->out);
         }
     }
-    if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
-        unsigned char *p = builder_reserve(&s->in, READ_CHUNK);
-        ssize_t r;
-
-        if (p == NULL)
-            return zmtp_fail(err, ZMTP_SYSTEM, "out of memory for input");
-        r = recv(s->fd, p, READ_CHUNK, 0);
-        s->in.len -= READ_CHUNK - (r > 0 ? (size_t)r : 0);
-        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-            s->peer_closed = true;
-            s->peer_reset = r < 0 && errno == ECONNRESET;
-            if (r < 0)
-                return zmtp_fail(err, ZMTP_CLOSED, "connection reset by peer (%s)",
-                                 strerror(errno));
-        }
-        if (r > 0)
-            return process_input(s, err);
-    }
+    if (pfd.revents & (POLLIN | POLLHUP | POLLERR))
+        return receive(s, err);
     return ZMTP_OK;
 }
 

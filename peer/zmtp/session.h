@@ -54,7 +54,8 @@ struct zmtp_session {
     size_t out_off;
     bool greeting_done;
     bool peer_closed;
-    bool peer_reset; /* the close was a reset (ECONNRESET), not a FIN */
+    bool peer_reset;   /* the close was a reset (ECONNRESET), not a FIN */
+    bool stop_drained; /* the stop flag was seen and the input already received parsed */
     struct zmtp_greeting peer_greeting;
     unsigned long frames_in, frames_out;
 };

@@ -98,6 +98,21 @@ class EndToEnd(zmtplib.RealmCase):
                 want = hashlib.sha256(zmtplib.payload(9999, 32)).hexdigest()
                 self.assertEqual(delivered[-1]["parts"][0]["sha256"], want)
 
+    def test_pull_stopped_when_its_push_exits_delivers_everything(self) -> None:
+        """What the runner does in a PUSH/PULL case: the PUSH client exits once its messages are
+        written and the PULL server is stopped (SIGTERM) at once; a stop takes what the peer
+        sent up to its FIN first, so none of the messages on their way is lost."""
+        count = 2000
+        for name, client in (("gsspeer", zmtplib.gsspeer()), ("libzmq", zmtplib.libzmq_shim())):
+            with self.subTest(client=name):
+                with zmtplib.Endpoint(zmtplib.gsspeer(), self.fx.env(),
+                                      ["--socket-type", "PULL"]) as srv:
+                    result = zmtplib.run_client(client, self.fx.env(), srv.endpoint,
+                                                SERVICE + ["--socket-type", "PUSH", "--count",
+                                                           str(count), "--size", "1000"])
+                self.assertEqual(result.returncode, 0, result.stderr)
+                self.assertEqual(len(srv.named("delivered")), count, srv.stderr)
+
     def test_payload_file(self) -> None:
         data = bytes(range(256)) * 4 + b"end"
         path = self.fx.path("payload.bin")
