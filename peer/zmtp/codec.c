@@ -431,10 +431,17 @@ void zmtp_property_encode(struct builder *b, const char *name, const void *value
 void zmtp_ready_encode(struct builder *b, const char *socket_type, bool with_identity,
                        const void *identity, size_t identity_len)
 {
+    zmtp_ready_encode_named(b, "Socket-Type", socket_type, with_identity ? "Identity" : NULL,
+                            identity, identity_len);
+}
+
+void zmtp_ready_encode_named(struct builder *b, const char *type_name, const char *socket_type,
+                             const char *identity_name, const void *identity, size_t identity_len)
+{
     zmtp_command_encode(b, "READY", NULL, 0);
-    zmtp_property_encode(b, "Socket-Type", socket_type, strlen(socket_type));
-    if (with_identity)
-        zmtp_property_encode(b, "Identity", identity, identity_len);
+    zmtp_property_encode(b, type_name, socket_type, strlen(socket_type));
+    if (identity_name != NULL)
+        zmtp_property_encode(b, identity_name, identity, identity_len);
 }
 
 /* ---- ERROR ---- */

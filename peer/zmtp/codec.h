@@ -198,6 +198,10 @@ void zmtp_property_encode(struct builder *b, const char *name, const void *value
 void zmtp_ready_encode(struct builder *b, const char *socket_type, bool with_identity,
                        const void *identity, size_t identity_len);
 
+/* The same with the property names spelt TYPE_NAME and IDENTITY_NAME (NULL: no Identity). */
+void zmtp_ready_encode_named(struct builder *b, const char *type_name, const char *socket_type,
+                             const char *identity_name, const void *identity, size_t identity_len);
+
 /* ---- ERROR ---- */
 
 /* Decode "05 ERROR" reason-length(1) reason; *REASON points into BODY. */

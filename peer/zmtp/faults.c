@@ -84,6 +84,12 @@ const struct fault_spec fault_catalogue[] = {
      "4096 of them"},
     {FAULT_EMPTY_FRAME_GARBAGE, "empty-frame-garbage", FAULT_ARG_NONE, "", 0, 0, H, CLIENT,
      "the empty command frame after the context carries 8 bytes (libzmq ignores content)"},
+    {FAULT_READY_NAME_CASE, "ready-name-case", FAULT_ARG_NONE, "", 0, 0, H, BOTH,
+     "our READY spells its property names socket-type and IDENTITY (23/ZMTP: names are "
+     "case-insensitive; valid)"},
+    {FAULT_READY_SOCKET_TYPE, "ready-socket-type", FAULT_ARG_NAME, "TYPE", 0, 0, H, BOTH,
+     "our READY claims Socket-Type TYPE (e.g. PUSH, PULL: incompatible with the peer's) while "
+     "we keep our own role"},
     {FAULT_TAMPER_TOKEN, "tamper-token", FAULT_ARG_NONE, "", 0, 0, D, BOTH,
      "flip one ciphertext bit of the first data wrap token"},
     {FAULT_TAMPER_LENGTH, "tamper-length", FAULT_ARG_NONE, "", 0, 0, D, BOTH,
@@ -132,6 +138,12 @@ const char *fault_phase_name(enum fault_phase phase)
 
 static void frame_in_hook(void *arg, uint8_t flags, const unsigned char *body, size_t len,
                           const struct zmtp_frame_note *note, const struct zmtp_error *err);
+static bool has_fault(const struct fault_plan *plan, enum fault_id id);
+static struct fault *find_fault(struct fault_plan *plan, enum fault_id id);
+
+/* ready-name-case: the canonical names in another letter case. */
+static const char ready_type_name_recased[] = "socket-type";
+static const char ready_identity_name_recased[] = "IDENTITY";
 
 /* ---- parsing ---- */
 
@@ -310,6 +322,7 @@ int faults_configure(struct fault_plan *plan, struct zmtp_session_config *cfg)
 {
     static const char *const types[] = {"ROUTER", "REP", "DEALER", "PULL", "REQ", "PUSH", NULL};
     bool ok = false;
+    struct fault *f;
 
     if (!faults_active(plan))
         return -1;
@@ -332,6 +345,12 @@ int faults_configure(struct fault_plan *plan, struct zmtp_session_config *cfg)
             return EXIT_USAGE;
         }
     }
+    if (has_fault(plan, FAULT_READY_NAME_CASE)) {
+        cfg->mech.ready_type_name = ready_type_name_recased;
+        cfg->mech.ready_identity_name = ready_identity_name_recased;
+    }
+    if ((f = find_fault(plan, FAULT_READY_SOCKET_TYPE)) != NULL)
+        cfg->mech.ready_socket_type = f->arg;
     plan->socket_type = cfg->mech.socket_type;
     plan->hooks.greeting = faults_greeting_hook;
     plan->hooks.frame = faults_frame_hook;
@@ -779,6 +798,16 @@ bool faults_frame_hook(void *arg, struct zmtp_mech_frame *frame)
             set_body(frame, &b);
             builder_free(&b);
             applied(plan, f, "the empty command frame carries 8 bytes \"garbage!\"");
+        } else if ((f->spec->id == FAULT_READY_NAME_CASE ||
+                    f->spec->id == FAULT_READY_SOCKET_TYPE) &&
+                   strcmp(frame->kind, "READY") == 0 && !f->applied) {
+            /* faults_configure had the mechanism build this READY so; it is reported here. */
+            if (f->spec->id == FAULT_READY_NAME_CASE)
+                applied(plan, f, "READY property names \"%s\" and \"%s\"", ready_type_name_recased,
+                        ready_identity_name_recased);
+            else
+                applied(plan, f, "READY claims Socket-Type %s (we are %s)", f->arg,
+                        plan->socket_type);
         } else if (f->spec->phase == FAULT_PHASE_DATA && data) {
             keep = data_fault(plan, f, frame, plan->data_frames);
         }

@@ -315,18 +315,26 @@ static enum zmtp_status client_step(struct zmtp_mech *m, const unsigned char *in
     return ZMTP_OK;
 }
 
-/* Queue our READY: wrapped (00 "05 READY" props) in a command frame, or a plain READY. */
+/* Queue our READY: wrapped (00 "05 READY" props) in a command frame, or a plain READY; the
+ * ready_* fault seams change its names or Socket-Type value. */
 static enum zmtp_status queue_ready(struct zmtp_mech *m, struct zmtp_error *err)
 {
     struct builder b;
     unsigned char *plain;
     size_t plain_len;
     enum zmtp_status status;
+    const struct zmtp_mech_config *c = &m->cfg;
+    const char *type_name = c->ready_type_name != NULL ? c->ready_type_name : "Socket-Type";
+    const char *identity_name =
+        c->ready_identity_name != NULL ? c->ready_identity_name : "Identity";
 
+    if (!zmtp_socket_type_has_identity(c->socket_type))
+        identity_name = NULL;
     builder_init(&b);
     builder_add_u8(&b, 0);
-    zmtp_ready_encode(&b, m->cfg.socket_type, zmtp_socket_type_has_identity(m->cfg.socket_type),
-                      m->cfg.identity, m->cfg.identity_len);
+    zmtp_ready_encode_named(&b, type_name,
+                            c->ready_socket_type != NULL ? c->ready_socket_type : c->socket_type,
+                            identity_name, c->identity, c->identity_len);
     plain = builder_detach(&b, &plain_len);
     if (plain == NULL)
         return zmtp_fail(err, ZMTP_SYSTEM, "out of memory building READY");

@@ -13,7 +13,8 @@
  *
  * Fault seam: every outgoing frame is returned as a struct zmtp_mech_frame carrying its kind and
  * plaintext, so a driver can tamper with, drop, duplicate or reorder frames before they reach
- * the wire; wrap_integrity_only in the config turns confidentiality of outgoing wraps off.
+ * the wire; wrap_integrity_only in the config turns confidentiality of outgoing wraps off, and
+ * the ready_* fields change what our READY says.
  *
  * Ownership: the mechanism borrows the credential, target name and strings of its config for
  * its lifetime; frames and events handed out are owned by the caller (zmtp_mech_frame_free,
@@ -47,6 +48,9 @@ struct zmtp_mech_config {
     zmtp_authorize_fn authorize; /* server; NULL admits every authenticated client */
     void *authorize_arg;
     bool wrap_integrity_only; /* fault seam: gss_wrap with conf_req 0 (the default false = 1) */
+    /* Fault seams for our READY (NULL: the canonical "Socket-Type", "Identity", socket_type):
+     * the two property names as spelt on the wire, and the Socket-Type value claimed. */
+    const char *ready_type_name, *ready_identity_name, *ready_socket_type;
 };
 
 /* One frame to send, with what it is for the transcript and for fault hooks. */

@@ -155,7 +155,7 @@ class WireEvidence(unittest.TestCase):
         for case_id in ("zmtp-gssapi/handshake/frames/server",
                         "zmtp-gssapi/handshake/frames/client"):
             with self.subTest(case=case_id):
-                checks = _reserved_checks(case_id)
+                checks = _transcript_checks(case_id, "23/framing/reserved-bits-zero")
                 self.assertEqual(len(checks), 1, "one transcript check of the reserved bits")
                 self.assertTrue(_judge(checks[0], ours + theirs),
                                 "flags 00-07 pass; the reference's own 08 frame is no evidence")
@@ -164,11 +164,29 @@ class WireEvidence(unittest.TestCase):
                                                                   "hex": flags + "00"}]),
                                      f"a received frame with flags {flags}")
 
+    def test_more_on_commands_is_judged_on_every_received_frame(self) -> None:
+        ours = [{"dir": "out", "hex": GREETING}, {"dir": "out", "hex": "0500"}]
+        theirs = [{"dir": "in", "hex": GREETING}, {"dir": "in", "hex": "0600000000000000020102"},
+                  {"dir": "in", "hex": "0400"}, {"dir": "in", "hex": "0103aabbcc"},
+                  {"dir": "in", "hex": "0300000000000000010a"}, {"dir": "in", "hex": "0003aabbcc"}]
+        for case_id in ("zmtp-gssapi/handshake/frames/server",
+                        "zmtp-gssapi/handshake/frames/client"):
+            with self.subTest(case=case_id):
+                checks = _transcript_checks(case_id, "23/framing/no-more-on-commands")
+                self.assertEqual(len(checks), 1, "one transcript check of MORE on commands")
+                self.assertTrue(_judge(checks[0], ours + theirs),
+                                "MORE on message frames passes; the reference's own 05 frame "
+                                "is no evidence")
+                for flags in ("05", "07", "0d", "ff"):
+                    self.assertFalse(_judge(checks[0], theirs + [{"dir": "in",
+                                                                  "hex": flags + "00"}]),
+                                     f"a received frame with flags {flags}")
 
-def _reserved_checks(case_id: str) -> list:
-    """The transcript checks of a case that cite 23/ZMTP's reserved frame-flag bits."""
+
+def _transcript_checks(case_id: str, requirement: str) -> list:
+    """The transcript checks of a case that cite REQUIREMENT."""
     case = next(c for c in scenario.load_spec(SCENARIOS, "zmtp-gssapi") if c.id == case_id)
-    return [c for c in case.checks if c.requirement == "23/framing/reserved-bits-zero"
+    return [c for c in case.checks if c.requirement == requirement
             and c.observe.startswith("peer.transcript")]
 
 

@@ -305,6 +305,61 @@ static void test_handshake_frames(FILE *events)
     builder_free(&empty);
 }
 
+/* ready-name-case and ready-socket-type: faults_configure has the mechanism build a READY with
+ * other names or another Socket-Type; the hook reports it when that READY goes out. */
+static void test_ready(FILE *events)
+{
+    struct fault_plan p;
+    struct zmtp_session_config cfg;
+    struct builder ready;
+    struct zmtp_mech_frame f;
+    struct zmtp_metadata md;
+    struct zmtp_error err;
+    const struct zmtp_property *type;
+    char why[256];
+
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.mech.socket_type = "DEALER";
+    plan_with(&p, "ready-name-case", false, NULL, events);
+    ok(faults_add(&p, "ready-socket-type:PUSH", false, why, sizeof(why)), "both READY faults");
+    is_int(faults_configure(&p, &cfg), -1, "configured");
+    is_string(cfg.mech.ready_type_name, "socket-type", "Socket-Type spelt in lower case");
+    is_string(cfg.mech.ready_identity_name, "IDENTITY", "Identity spelt in upper case");
+    is_string(cfg.mech.ready_socket_type, "PUSH", "the claimed Socket-Type");
+
+    /* What the mechanism then encodes: a READY the case-insensitive decoder still reads. */
+    builder_init(&ready);
+    zmtp_ready_encode_named(&ready, cfg.mech.ready_type_name, cfg.mech.ready_socket_type,
+                            cfg.mech.ready_identity_name, "", 0);
+    ok(memcmp(ready.data + 6, "\x0bsocket-type\0\0\0\x04PUSH\x08IDENTITY", 29) == 0,
+       "the names go on the wire as given");
+    ok(zmtp_ready_decode(ready.data, ready.len, &md, &err) == ZMTP_OK &&
+           (type = zmtp_metadata_find(&md, "Socket-Type")) != NULL && type->value_len == 4 &&
+           memcmp(type->value, "PUSH", 4) == 0 && zmtp_metadata_find(&md, "identity") != NULL,
+       "and are found whatever the case");
+
+    f = frame_of("INITIATE", ZMTP_FLAG_COMMAND, &ready);
+    ok(faults_frame_hook(&p, &f) && !p.faults[0].applied && !p.faults[1].applied,
+       "not applied before READY");
+    zmtp_mech_frame_free(&f);
+    f = frame_of("READY", ZMTP_FLAG_COMMAND, &ready);
+    ok(faults_frame_hook(&p, &f) && p.faults[0].applied && p.faults[1].applied,
+       "applied (and kept) when the READY goes out");
+    ok(f.len == ready.len && memcmp(f.body, ready.data, ready.len) == 0, "the READY unchanged");
+    zmtp_mech_frame_free(&f);
+    faults_release(&p);
+
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.mech.socket_type = "ROUTER";
+    plan_with(&p, "ready-socket-type:PULL", true, NULL, events);
+    is_int(faults_configure(&p, &cfg), -1, "server: configured");
+    ok(cfg.mech.ready_type_name == NULL && cfg.mech.ready_identity_name == NULL,
+       "ready-socket-type alone keeps the canonical names");
+    is_string(cfg.mech.ready_socket_type, "PULL", "server: the claimed Socket-Type");
+    faults_release(&p);
+    builder_free(&ready);
+}
+
 /* A data MESSAGE frame with a 40-byte token 00 01 02 ... */
 static struct zmtp_mech_frame data_frame(void)
 {
@@ -422,6 +477,7 @@ int main(void)
     test_greeting(events);
     test_initiate(events);
     test_handshake_frames(events);
+    test_ready(events);
     test_data_frames(events);
     test_events(events);
     fclose(events);
