@@ -79,6 +79,7 @@ REASONS = {
     "trailing-bytes": "MESSAGE: 3 trailing bytes",
     "unknown-flags": "wrapped flags: unknown bits",
     "frame-reserved-flags": "frame flags: reserved bits set",
+    "ready-socket-type": "socket type mismatch: READY Socket-Type: peer PUSH cannot talk to our",
 }
 # Only a client omits or fills the empty frame; the reference server requires exactly 04 00.
 REFUSED_CLIENT_ONLY = ["skip-empty-frame", "empty-frame-garbage"]
