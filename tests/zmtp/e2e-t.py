@@ -113,6 +113,21 @@ class EndToEnd(zmtplib.RealmCase):
                 self.assertEqual(result.returncode, 0, result.stderr)
                 self.assertEqual(len(srv.named("delivered")), count, srv.stderr)
 
+    def test_interval_between_messages(self) -> None:
+        """--interval-ms paces the client's messages on one connection; each is still echoed."""
+        g = zmtplib.gsspeer()
+        with zmtplib.Endpoint(g, self.fx.env(), []) as srv:
+            result = zmtplib.run_client(g, self.fx.env(), srv.endpoint,
+                                        SERVICE + ["--count", "3", "--interval-ms", "200"])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.named("done")[0]["verified"], 3)
+        self.assertGreaterEqual(result.elapsed, 0.4, "two pauses of 200 ms were taken")
+        self.assertEqual(len(srv.named("delivered")), 3)
+        bad = zmtplib.run_client(g, self.fx.env(), "tcp://127.0.0.1:1",
+                                 SERVICE + ["--interval-ms", "x"])
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn("--interval-ms", bad.stderr)
+
     def test_payload_file(self) -> None:
         data = bytes(range(256)) * 4 + b"end"
         path = self.fx.path("payload.bin")
