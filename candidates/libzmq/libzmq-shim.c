@@ -154,14 +154,14 @@ cleanup:
     return failed;
 }
 
-/* Wait until the socket has EVENTS (ZMQ_POLLIN / ZMQ_POLLOUT), bounded by the deadline, a
- * signal and (client) a failed handshake. */
-static enum wait_status wait_for(struct run *run, short events)
+/* Wait until the socket has EVENTS (ZMQ_POLLIN / ZMQ_POLLOUT), bounded by END_MS (WAIT_TIMEOUT),
+ * a signal and (client) a failed handshake. */
+static enum wait_status wait_until(struct run *run, short events, int64_t end_ms)
 {
     for (;;) {
         if (terminated)
             return WAIT_TERMINATED;
-        int64_t left = run->deadline_ms - now_ms();
+        int64_t left = end_ms - now_ms();
         if (left <= 0)
             return WAIT_TIMEOUT;
         zmq_pollitem_t items[2] = {
@@ -181,6 +181,11 @@ static enum wait_status wait_for(struct run *run, short events)
         if (items[0].revents & events)
             return WAIT_READY;
     }
+}
+
+static enum wait_status wait_for(struct run *run, short events)
+{
+    return wait_until(run, events, run->deadline_ms);
 }
 
 static void message_clear(struct message *m)
@@ -390,12 +395,34 @@ cleanup:
     return status;
 }
 
+/* --interval-ms between messages, libzmq servicing the connection meanwhile; a message arriving
+ * then is a failure (nothing is owed to us before our next message). */
+static enum wait_status pause_between(struct run *run)
+{
+    int64_t end = now_ms() + run->opts->interval_ms;
+    if (end > run->deadline_ms)
+        end = run->deadline_ms;
+    enum wait_status status = wait_until(run, ZMQ_POLLIN, end);
+    if (status == WAIT_READY) {
+        snprintf(run->reason, sizeof(run->reason), "a message arrived during --interval-ms");
+        return WAIT_FAILED;
+    }
+    return status == WAIT_TIMEOUT && end < run->deadline_ms ? WAIT_READY : status;
+}
+
 /* REQ and DEALER clients: send each message and verify its echo. */
 static enum wait_status request(struct run *run)
 {
     struct message m = {0};
     enum wait_status status = WAIT_READY;
     for (unsigned long k = 0; k < run->opts->count; k++) {
+        if (k > 0 && run->opts->interval_ms > 0) {
+            status = pause_between(run);
+            if (status != WAIT_READY) {
+                explain(run, status, "pausing between messages");
+                goto cleanup;
+            }
+        }
         if (!build_message(run, k, &m)) {
             status = WAIT_FAILED;
             goto cleanup;

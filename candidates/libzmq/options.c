@@ -33,6 +33,7 @@ enum {
     OPT_TRANSCRIPT,
     OPT_HANDSHAKE_TIMEOUT_MS,
     OPT_MAX_FRAME_SIZE,
+    OPT_INTERVAL_MS,
 };
 
 static const struct option long_options[] = {
@@ -55,6 +56,7 @@ static const struct option long_options[] = {
     {"handshake-timeout-ms", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT_MS},
     {"max-frame-size", required_argument, NULL, OPT_MAX_FRAME_SIZE},
     {"max-msg-size", required_argument, NULL, OPT_MAX_FRAME_SIZE}, /* its libzmq name */
+    {"interval-ms", required_argument, NULL, OPT_INTERVAL_MS},
     {NULL, 0, NULL, 0},
 };
 
@@ -254,6 +256,13 @@ enum shim_exit shim_options_parse(int argc, char **argv, struct shim_options *op
                 goto cleanup;
             }
             opts->handshake_timeout_ms = (int)n;
+            break;
+        case OPT_INTERVAL_MS:
+            if (!parse_number(optarg, 0, 600000, &n)) {
+                status = invalid("interval-ms", optarg, "expected milliseconds 0..600000");
+                goto cleanup;
+            }
+            opts->interval_ms = (long)n;
             break;
         case OPT_MAX_FRAME_SIZE:
             if (!parse_number(optarg, 0, LLONG_MAX, &n)) {

@@ -43,6 +43,7 @@ struct shim_options {
     int handshake_timeout_ms; /* ZMQ_HANDSHAKE_IVL; -1: libzmq's default (30 s) */
     long long max_frame_size; /* ZMQ_MAXMSGSIZE, which libzmq applies to each received frame
                                * body (a wrapped MESSAGE under GSSAPI); -1: no limit */
+    long interval_ms;         /* client: pause between messages (0: none) */
 };
 
 /*

@@ -106,6 +106,7 @@ class Options:
     timeout_ms: int
     handshake_timeout_ms: int | None  # ZMQ_HANDSHAKE_IVL; None: libzmq's 30 s
     max_frame_size: int | None  # ZMQ_MAXMSGSIZE, applied to each received frame body
+    interval_ms: int = 0  # client: pause between messages
 
 
 def _number(option: str, text: str, minimum: int) -> int:
@@ -175,6 +176,7 @@ def parse_options(command: str, argv: list[str]) -> Options:
                               if a.handshake_timeout_ms is not None else None),
         max_frame_size=(_number("max-frame-size", a.max_frame_size, 0)
                         if a.max_frame_size is not None else None),
+        interval_ms=_number("interval-ms", a.interval_ms, 0) if a.interval_ms is not None else 0,
     )
 
 
@@ -182,7 +184,8 @@ def _parser() -> _Parser:
     p = _Parser(add_help=False, allow_abbrev=False)
     for name in ("bind", "connect", "socket-type", "service-principal", "service-nametype",
                  "principal", "nametype", "count", "size", "parts", "payload-hex", "subscribe",
-                 "timeout-ms", "transcript", "handshake-timeout-ms", "max-frame-size"):
+                 "timeout-ms", "transcript", "handshake-timeout-ms", "max-frame-size",
+                 "interval-ms"):
         p.add_argument(f"--{name}")
     p.add_argument("--max-msg-size", dest="max_frame_size")  # its libzmq name
     p.add_argument("--allow", action="append")
@@ -324,24 +327,35 @@ class Run:
             raise Failed(f"handshake failed: libzmq reports {HANDSHAKE_FAILURES[event]} "
                          f"(value {value}) after {self.elapsed_ms()} ms")
 
-    def wait_for(self, events: int, doing: str) -> None:
+    def wait_for(self, events: int, doing: str, until: float | None = None) -> bool:
         """Wait for EVENTS on the socket, bounded by the deadline, signals and (client) a
-        failed handshake."""
+        failed handshake; True when they came, False when UNTIL (monotonic, before the
+        deadline) passed first."""
         poller = zmq.Poller()
         poller.register(self.socket, events)
         poller.register(self.monitor, zmq.POLLIN)
+        end = self.deadline if until is None else min(until, self.deadline)
         while True:
             if _terminated.is_set():
                 raise Terminated(f"terminated by a signal while {doing}")
-            left = self.deadline - time.monotonic()
+            left = end - time.monotonic()
             if left <= 0:
+                if end < self.deadline:
+                    return False
                 raise Failed(f"timeout after {self.opts.timeout_ms} ms while {doing} (sent "
                              f"{self.sent}, received {self.received}, verified {self.verified})")
             ready = dict(poller.poll(min(TICK_MS, max(1, int(left * 1000)))))
             if ready.get(self.monitor, 0) & zmq.POLLIN:
                 self._read_monitor()
             if ready.get(self.socket, 0) & events:
-                return
+                return True
+
+    def pause(self) -> None:
+        """--interval-ms between messages, the connection serviced by libzmq meanwhile; a
+        message arriving then is a failure (nothing is owed to us before our next message)."""
+        until = time.monotonic() + self.opts.interval_ms / 1000
+        if self.wait_for(zmq.POLLIN, "pausing between messages", until):
+            raise Failed("a message arrived during --interval-ms")
 
     def receive(self, doing: str) -> list[bytes]:
         """One whole multipart message."""
@@ -399,6 +413,8 @@ class Run:
     def request(self) -> None:
         """REQ and DEALER clients: send each message and verify its echo."""
         for k in range(self.opts.count):
+            if k > 0 and self.opts.interval_ms > 0:
+                self.pause()
             self.send(self.message(k), "sending")
             self.sent += 1
             if self.sent == self.opts.count:
@@ -479,7 +495,7 @@ The pyzmq candidate of gssconform (shim contract: docs/candidates-bundled.md).
 Options: --socket-type T, --service-principal N, --service-nametype K, --principal N,
   --nametype K (K: hostbased|user|krb5), --plaintext, --allow PRINCIPAL (repeatable),
   --count N, --size S, --parts P, --payload-hex HEX, --subscribe TOPIC,
-  --timeout-ms MS, --handshake-timeout-ms MS, --max-frame-size BYTES.
+  --timeout-ms MS, --handshake-timeout-ms MS, --max-frame-size BYTES, --interval-ms MS.
 Exit status: 0 success; 1 exchange failed or timed out; 2 invalid option value;
 64 usage error or an option this candidate cannot honour.
 """

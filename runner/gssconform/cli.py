@@ -102,7 +102,9 @@ def _parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="both specs x every bundled candidate + summary")
     report.add_argument("--out", default="reports", metavar="DIR")
-    report.add_argument("-j", "--jobs", type=_positive(int), default=2, metavar="N")
+    # Cases mostly wait (observation windows, deadlines), so three workers suit two cores.
+    report.add_argument("-j", "--jobs", type=_positive(int), default=3, metavar="N",
+                        help="parallel workers (default 3)")
     report.add_argument("--deadline", type=_positive(float), metavar="S")
 
     realm = sub.add_parser("realm", help="throwaway realm: up|down|env|log|add (realm-setup)")

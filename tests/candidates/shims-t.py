@@ -208,6 +208,15 @@ class Shims(realmlib.SharedRealmCase):
 
     # -- DEALER/ROUTER, encrypted and PLAINTEXT, both directions ----------------------------
 
+    def test_interval_paces_the_client(self) -> None:
+        for server, client in (("pyzmq", "libzmq"), ("libzmq", "pyzmq")):
+            with self.subTest(client=client):
+                start = time.monotonic()
+                ex = self.exchange(server, client, [], ["--service-principal", "zmq@localhost",
+                                                        "--count", "3", "--interval-ms", "200"])
+                self.check_echo(ex, count=3, size=16, parts=1)
+                self.assertGreaterEqual(time.monotonic() - start, 0.4, "two 200 ms pauses")
+
     def test_dealer_router_libzmq_server_pyzmq_client(self) -> None:
         ex = self.exchange("libzmq", "pyzmq", [], ["--service-principal", "zmq@localhost",
                                                     "--count", "3", "--parts", "3",
@@ -408,6 +417,8 @@ class Shims(realmlib.SharedRealmCase):
                     (["zmtp-client", "--connect", "tcp://127.0.0.1:1"], 64, "--service-principal"),
                     (["zmtp-client", "--connect", "tcp://127.0.0.1:1", "--service-principal",
                       "zmq@localhost", "--count", "many"], 2, "--count 'many'"),
+                    (["zmtp-client", "--connect", "tcp://127.0.0.1:1", "--service-principal",
+                      "zmq@localhost", "--interval-ms", "-1"], 2, "--interval-ms '-1'"),
                     (["zmtp-server", "--bind", "tcp://127.0.0.1:0", "--socket-type", "REQ"], 64,
                      "REQ"),
                     (["zmtp-server", "--bind", "tcp://127.0.0.1:0", "--bogus"], 64, "--bogus"),
