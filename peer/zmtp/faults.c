@@ -724,21 +724,17 @@ static bool data_fault(struct fault_plan *plan, struct fault *f, struct zmtp_mec
         break;
     case FAULT_FRAME_RESERVED_FLAGS: {
         /* zmtp_frame_encode clears reserved bits, so the frame goes out here (the engine's copy
-         * is dropped) with its own header. */
-        bool long_frame = frame->len > ZMTP_SHORT_MAX;
-        uint8_t flags = (uint8_t)((frame->flags & (ZMTP_FLAG_MORE | ZMTP_FLAG_COMMAND)) |
-                                  (long_frame ? ZMTP_FLAG_LONG : 0) | f->number);
+         * is dropped) and the bits are set on the flags octet it wrote. */
+        size_t at = plan->out->len;
 
         if (n != 1)
             break;
-        builder_add_u8(plan->out, flags);
-        if (long_frame)
-            builder_add_u64be(plan->out, frame->len);
-        else
-            builder_add_u8(plan->out, (uint8_t)frame->len);
-        builder_add(plan->out, frame->body, frame->len);
-        applied(plan, f, "data MESSAGE frame with flags %02x (reserved bits %02x set)", flags,
-                (unsigned)f->number);
+        zmtp_frame_encode(plan->out, frame->flags, frame->body, frame->len);
+        if (!builder_ok(plan->out))
+            return false;
+        plan->out->data[at] |= (uint8_t)f->number;
+        applied(plan, f, "data MESSAGE frame with flags %02x (reserved bits %02x set)",
+                plan->out->data[at], (unsigned)f->number);
         return false;
     }
     case FAULT_REPLAY_TOKEN:
