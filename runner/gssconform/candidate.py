@@ -116,11 +116,17 @@ def _role(node: Node, name: str) -> Role:
                 env=dict(env), line=node.doc.line_of(node.path + ("command",)))
 
 
-def parse_expectations(root: Node, candidate: str | None) -> list[Expectation]:
-    """The [[expectation]] entries of a profile or expectation file (for this candidate)."""
+def parse_expectations(root: Node, candidate: str | None,
+                       roles: dict[str, Role] | None = None) -> list[Expectation]:
+    """The [[expectation]] entries of a profile or expectation file (for this candidate); a
+    profile passes its ROLES, and an entry naming another role is an input error."""
     out = []
     for node in root.children("expectation"):
         node.keys({"case", "role", "candidate", "disabled", "xfail", "message"}, {"case"})
+        role = node.get("role", str)
+        if roles is not None and role is not None and role not in roles:
+            raise node.error(f"role '{role}' is not one of this profile's roles "
+                             f"({', '.join(sorted(roles))})", "role")
         disabled = node.get("disabled", str)
         xfail = node.get("xfail", str)
         if (disabled is None) == (xfail is None):
@@ -129,7 +135,7 @@ def parse_expectations(root: Node, candidate: str | None) -> list[Expectation]:
         if only is not None and candidate is not None and only != candidate:
             continue
         out.append(Expectation(case=node.get("case", str, required=True),
-                               role=node.get("role", str), disabled=disabled, xfail=xfail,
+                               role=role, disabled=disabled, xfail=xfail,
                                message=node.get("message", str),
                                source=f"{node.doc.path}:{node.doc.line_of(node.path)}"))
     return out
@@ -154,15 +160,10 @@ def load_profile(path: str) -> Profile:
         roles[role_name] = _role(role_node, role_name)
     if not roles:
         raise roles_node.error("must define at least one role, e.g. [roles.zmtp-server]")
-    for node in root.children("expectation"):
-        role = node.get("role", str)
-        if role is not None and role not in roles:
-            raise node.error(f"role '{role}' is not one of this profile's roles "
-                             f"({', '.join(sorted(roles))})", "role")
     return Profile(name=name, path=path, description=meta.get("description", str, ""),
                    roles=roles, features=meta.strings("features"),
                    version_command=version_command, fault_args=fault_args,
-                   expectations=parse_expectations(root, None))
+                   expectations=parse_expectations(root, None, roles))
 
 
 def load_expectation_file(path: str, profile: Profile) -> None:

@@ -9,7 +9,7 @@ import json
 import os
 import shlex
 
-from .verdict import VERDICTS, known_failures
+from .verdict import VERDICTS, counts, known_failures, label as _label
 
 VERDICT_COLOURS = {"PASS": "#8fd18f", "FAIL": "#f08080", "NON-STRICT": "#f5d76e",
                    "INFO": "#b9d7f0", "UNIMPLEMENTED": "#d9c2ec", "CRASH": "#c0392b",
@@ -54,12 +54,6 @@ def _background(result: dict) -> str:
     return f"repeating-linear-gradient(135deg,{other} 0 4px,{colour} 4px 12px)"
 
 
-def _label(result: dict) -> str:
-    """'XFAIL (CRASH)' for an expected failure, else the verdict."""
-    actual = result.get("actual_verdict")
-    return f"{result['verdict']} ({actual})" if actual else result["verdict"]
-
-
 def _label_html(result: dict, label: str | None = None) -> str:
     """The label escaped, on a light backing where the stripes of an XFAIL/XPASS lie under it."""
     text = html.escape(label if label is not None else _label(result))
@@ -72,14 +66,15 @@ def _candidate_summary(results: list[dict], candidates: list[str]) -> str:
     esc = html.escape
     shown = [v for v in VERDICTS if any(r["verdict"] == v for r in results)]
     known = known_failures(results)
+    table = counts(results)
     rows = ["<table id='summary'><tr><th>candidate</th>"
             + "".join(f"<th>{v}</th>" for v in shown)
             + "<th>total</th><th>known failures (xfail), as judged</th></tr>"]
     for name in candidates:
-        own = [r["verdict"] for r in results if r["candidate"] == name]
+        row = table.get(name, {})
         rows.append(f"<tr><td>{esc(name)}</td>"
-                    + "".join(f"<td>{own.count(v) or ''}</td>" for v in shown)
-                    + f"<td>{len(own)}</td><td>"
+                    + "".join(f"<td>{row.get(v) or ''}</td>" for v in shown)
+                    + f"<td>{sum(row.values())}</td><td>"
                     + ", ".join(f"{v} {n}" for v, n in known.get(name, {}).items())
                     + "</td></tr>")
     rows.append("</table>")

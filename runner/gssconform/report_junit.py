@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from .report_tap import test_name
+from .verdict import label
 
 _FAILURE = ("FAIL", "CRASH", "TIMEOUT", "XPASS")
 _SKIPPED = ("SKIP", "UNIMPLEMENTED", "XFAIL")
@@ -44,8 +45,7 @@ def render(doc: dict) -> bytes:
                                  time=f"{elapsed:.3f}")
             counts["tests"] += 1
             verdict = result["verdict"]
-            judged = f" ({result['actual_verdict']})" if result.get("actual_verdict") else ""
-            message = _clean(f"{verdict}{judged}: {result['reason']}")
+            message = _clean(f"{label(result)}: {result['reason']}")
             if verdict in _FAILURE:
                 counts["failures"] += 1
                 node = ET.SubElement(case, "failure", message=message, type=verdict)

@@ -7,7 +7,7 @@ import os
 
 from . import report_html, report_junit, report_requirements, report_tap
 from .errors import InputError
-from .verdict import VERDICTS, known_failures
+from .verdict import VERDICTS, counts, known_failures
 
 FILES = ("results.json", "results.tap", "junit.xml", "index.html", "requirements.html",
          "requirements.json")
@@ -33,15 +33,6 @@ def write_all(doc: dict, out: str, scenarios: str) -> dict[str, str]:
         handle.write(report_requirements.render_html(coverage))
     report_html.write(doc, out)
     return paths
-
-
-def counts(results: list[dict]) -> dict[str, dict[str, int]]:
-    """Per candidate: verdict -> count."""
-    table: dict[str, dict[str, int]] = {}
-    for result in results:
-        row = table.setdefault(result["candidate"], {v: 0 for v in VERDICTS})
-        row[result["verdict"]] += 1
-    return table
 
 
 def summary_line(results: list[dict]) -> str:

@@ -100,12 +100,17 @@ def load_candidates(settings: Settings) -> list[Profile]:
     return profiles
 
 
-def bundled_profiles(settings: Settings) -> list[Profile]:
-    """The bundled candidates' profiles (those that load), for knowing which roles exist."""
+def bundled_profiles(settings: Settings, loaded: list[Profile]) -> list[Profile]:
+    """The bundled candidates' profiles (those that load) beside the LOADED ones, for knowing
+    which roles exist."""
+    have = {os.path.abspath(p.path) for p in loaded}
     out = []
     for name in bundled(settings.candidates_dir):
+        path = os.path.abspath(os.path.join(settings.candidates_dir, name, "profile.toml"))
+        if path in have:
+            continue
         try:
-            out.append(load_profile(os.path.join(settings.candidates_dir, name, "profile.toml")))
+            out.append(load_profile(path))
         except InputError:
             continue  # only a selected candidate's profile errors are the user's concern
     return out
@@ -254,7 +259,8 @@ class Run:
             self.peer_error = f"reference peer profile {peer_path} is missing"
         check_out(settings.out)
         self.items = plan(self.cases, self.profiles, settings.shard, settings.repeat)
-        check_roles(self.cases, self.profiles + bundled_profiles(settings), self.peer)
+        check_roles(self.cases, self.profiles + bundled_profiles(settings, self.profiles),
+                    self.peer)
         check_programs(self.items, self.peer)
         self.realm = RunRealm(_principal_specs(self.cases), settings.enctypes)
 

@@ -178,11 +178,12 @@ def _case(node: Node, spec: str) -> Case:
     if deadline is not None and not 0 < deadline <= 600:
         raise node.error("must be between 0 and 600 seconds", "deadline")
     principals = node.strings("principals")
+    realm = node.get("realm", bool, True)
     declared = {spec.split(":", 1)[0].split("@", 1)[0] for spec in principals}
     for side_name, side in (("candidate", candidate), ("peer", peer)):
         for key in ("client", "acceptor"):
             name = getattr(side, key, None) if side else None
-            if name and node.get("realm", bool, True) and name.split("@", 1)[0] not in declared:
+            if name and realm and name.split("@", 1)[0] not in declared:
                 raise node.child(side_name).error(
                     f"principal '{name}' is not declared in the case's principals "
                     f"({', '.join(principals) or 'none'})", key)
@@ -194,7 +195,7 @@ def _case(node: Node, spec: str) -> Case:
                 file=node.doc.path, line=node.doc.line_of(node.path), candidate=candidate,
                 peer=peer, checks=checks, refs=[_reference(r) for r in node.children("ref")],
                 description=node.get("description", str, ""), features=node.strings("features"),
-                principals=principals, realm=node.get("realm", bool, True),
+                principals=principals, realm=realm,
                 deadline=float(deadline) if deadline is not None else None,
                 timeouts=node.choice("timeouts", ("verdict", "observe"), "verdict"),
                 domain=node.get("domain", str, "localhost"),

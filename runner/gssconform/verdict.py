@@ -149,6 +149,22 @@ def exit_code(verdicts: list[str]) -> int:
     return EXIT_OK
 
 
+def counts(results: list[dict]) -> dict[str, dict[str, int]]:
+    """Per candidate: verdict -> count."""
+    table: dict[str, dict[str, int]] = {}
+    for result in results:
+        row = table.setdefault(result["candidate"], {v: 0 for v in VERDICTS})
+        row[result["verdict"]] += 1
+    return table
+
+
+def label(result: dict) -> str:
+    """'XFAIL (CRASH)' for a result a profile expectation changed (its case judged CRASH), else
+    the verdict."""
+    actual = result.get("actual_verdict")
+    return f"{result['verdict']} ({actual})" if actual else result["verdict"]
+
+
 def known_failures(results: list[dict]) -> dict[str, dict[str, int]]:
     """Per candidate, its XFAIL results counted by the verdict their case judged."""
     known: dict[str, dict[str, int]] = {}

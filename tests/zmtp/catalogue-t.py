@@ -113,12 +113,22 @@ SENTINEL = "5345435245542d53454e54494e454c2d3432"  # "SECRET-SENTINEL-42"
 GREETING = "ff" + "00" * 8 + "7f03" + "01" + "475353415049" + "00" * 46  # 64 octets
 
 
+def _transcript_checks(case_id: str, requirement: str | None = None) -> list:
+    """The transcript checks of a case (only those citing REQUIREMENT, when given)."""
+    case = next(c for c in scenario.load_spec(SCENARIOS, "zmtp-gssapi") if c.id == case_id)
+    return [c for c in case.checks if c.observe.startswith("peer.transcript")
+            and requirement in (None, c.requirement)]
+
+
+def _judge(check, transcript: list) -> bool:
+    """One check against a synthetic peer transcript."""
+    obs = {"peer": observe.side(None, False, None, False, transcript), "candidate": {}}
+    return verdict.evaluate(check, obs)[0]
+
+
 def _wire_checks(case_id: str, transcript: list) -> list[bool]:
     """The outcome of every transcript check of a case against a synthetic peer transcript."""
-    case = next(c for c in scenario.load_spec(SCENARIOS, "zmtp-gssapi") if c.id == case_id)
-    obs = {"peer": observe.side(None, False, None, False, transcript), "candidate": {}}
-    return [verdict.evaluate(check, obs)[0] for check in case.checks
-            if check.observe.startswith("peer.transcript")]
+    return [_judge(check, transcript) for check in _transcript_checks(case_id)]
 
 
 class WireEvidence(unittest.TestCase):
@@ -148,52 +158,35 @@ class WireEvidence(unittest.TestCase):
                 leaked = clean + [{"dir": "in", "hex": "0014" + SENTINEL}]
                 self.assertEqual(_wire_checks(case_id, leaked), [True, False])
 
-    def test_reserved_frame_flags_are_judged_on_every_received_frame(self) -> None:
-        ours = [{"dir": "out", "hex": GREETING}, {"dir": "out", "hex": "0880"}]
+    def judged_on_every_received_frame(self, requirement: str, own: str, valid: list[str],
+                                       bad_flags: list[str]) -> None:
+        """The handshake/frames cases' one transcript check of REQUIREMENT passes the received
+        VALID frames (hex) beside the reference's own frame OWN, and fails on any received
+        frame with one of BAD_FLAGS."""
+        ours = [{"dir": "out", "hex": GREETING}, {"dir": "out", "hex": own}]
         theirs = [{"dir": "in", "hex": GREETING}, {"dir": "in", "hex": "0600000000000000020102"},
-                  {"dir": "in", "hex": "0400"}, {"dir": "in", "hex": "0003aabbcc"}]
+                  {"dir": "in", "hex": "0400"}]
+        theirs += [{"dir": "in", "hex": frame} for frame in valid]
         for case_id in ("zmtp-gssapi/handshake/frames/server",
                         "zmtp-gssapi/handshake/frames/client"):
             with self.subTest(case=case_id):
-                checks = _transcript_checks(case_id, "23/framing/reserved-bits-zero")
-                self.assertEqual(len(checks), 1, "one transcript check of the reserved bits")
+                checks = _transcript_checks(case_id, requirement)
+                self.assertEqual(len(checks), 1, f"one transcript check of {requirement}")
                 self.assertTrue(_judge(checks[0], ours + theirs),
-                                "flags 00-07 pass; the reference's own 08 frame is no evidence")
-                for flags in ("08", "10", "84", "ff"):
+                                f"valid frames pass; the reference's own {own} is no evidence")
+                for flags in bad_flags:
                     self.assertFalse(_judge(checks[0], theirs + [{"dir": "in",
                                                                   "hex": flags + "00"}]),
                                      f"a received frame with flags {flags}")
+
+    def test_reserved_frame_flags_are_judged_on_every_received_frame(self) -> None:
+        self.judged_on_every_received_frame("23/framing/reserved-bits-zero", "0880",
+                                            ["0003aabbcc"], ["08", "10", "84", "ff"])
 
     def test_more_on_commands_is_judged_on_every_received_frame(self) -> None:
-        ours = [{"dir": "out", "hex": GREETING}, {"dir": "out", "hex": "0500"}]
-        theirs = [{"dir": "in", "hex": GREETING}, {"dir": "in", "hex": "0600000000000000020102"},
-                  {"dir": "in", "hex": "0400"}, {"dir": "in", "hex": "0103aabbcc"},
-                  {"dir": "in", "hex": "0300000000000000010a"}, {"dir": "in", "hex": "0003aabbcc"}]
-        for case_id in ("zmtp-gssapi/handshake/frames/server",
-                        "zmtp-gssapi/handshake/frames/client"):
-            with self.subTest(case=case_id):
-                checks = _transcript_checks(case_id, "23/framing/no-more-on-commands")
-                self.assertEqual(len(checks), 1, "one transcript check of MORE on commands")
-                self.assertTrue(_judge(checks[0], ours + theirs),
-                                "MORE on message frames passes; the reference's own 05 frame "
-                                "is no evidence")
-                for flags in ("05", "07", "0d", "ff"):
-                    self.assertFalse(_judge(checks[0], theirs + [{"dir": "in",
-                                                                  "hex": flags + "00"}]),
-                                     f"a received frame with flags {flags}")
-
-
-def _transcript_checks(case_id: str, requirement: str) -> list:
-    """The transcript checks of a case that cite REQUIREMENT."""
-    case = next(c for c in scenario.load_spec(SCENARIOS, "zmtp-gssapi") if c.id == case_id)
-    return [c for c in case.checks if c.requirement == requirement
-            and c.observe.startswith("peer.transcript")]
-
-
-def _judge(check, transcript: list) -> bool:
-    """One check against a synthetic peer transcript."""
-    obs = {"peer": observe.side(None, False, None, False, transcript), "candidate": {}}
-    return verdict.evaluate(check, obs)[0]
+        self.judged_on_every_received_frame(
+            "23/framing/no-more-on-commands", "0500",
+            ["0103aabbcc", "0300000000000000010a", "0003aabbcc"], ["05", "07", "0d", "ff"])
 
 
 @unittest.skipIf(_missing(), _missing() or "")
