@@ -147,7 +147,18 @@ enum sasl_status sasl_step(struct sasl *sasl, const unsigned char *in, size_t le
 
 /* The one-line reason of the last failure ("" when none). */
 const char *sasl_error(const struct sasl *sasl);
-/* Server: the RFC 6120 condition that goes with the failure. */
+/* Server: the RFC 6120 condition that goes with the failure (SASL_COND_NONE when none):
+ *   not-authorized          a GSS call failed (accept_sec_context, inquire_context, wrap,
+ *                           unwrap); the error text carries the GSS major/minor text
+ *   malformed-request       a layer reply that breaks an RFC 4752 §3.3 rule, one wrapped with
+ *                           confidentiality, or a non-empty response where an empty one was due
+ *   invalid-authzid         the reply's authzid is not UTF-8 or holds a NUL
+ *   mechanism-too-weak      the context lacks integrity (RFC 4752 §3.1), or the configured
+ *                           layers need confidentiality the context lacks
+ *   temporary-auth-failure  out of memory, or a context name that cannot be displayed
+ *   aborted                 misuse: a call after the end, NULL with a length
+ * Whether the authzid is authorized is the driver's decision, not the engine's. The client's
+ * condition is informative only (a client sends none). */
 enum sasl_condition sasl_condition(const struct sasl *sasl);
 /* What was established so far (fields stay NULL/0 until known). */
 const struct sasl_outcome *sasl_outcome(const struct sasl *sasl);
