@@ -36,7 +36,7 @@ KNOWN = NONE | INTEGRITY | CONFIDENTIALITY
 # --------------------------------------------------------------------------- layer flags
 
 LAYER_NOTES: dict[str, str] = {
-    "BadLength": "RFC 4752 §3.1/§3.3 (paraphrase): the server's layer message is exactly 4 "
+    "BadLength": "RFC 4752 §3.1 (paraphrase): the server's layer message is exactly 4 "
                  "octets (bit-mask, 3-octet maximum size); the client's reply is at least 4 "
                  "octets, the authorization identity following.",
     "NoLayer": "RFC 4752 §3.3 (paraphrase): the first octet is a bit-mask of security layers; "
@@ -46,15 +46,15 @@ LAYER_NOTES: dict[str, str] = {
     "UnknownBits": "RFC 4752 §3.3 defines bits 1, 2 and 4 only. A client selecting another bit "
                    "selects nothing the server offered; a server message with no defined bit "
                    "offers nothing a client can select.",
-    "UnknownBitsIgnored": "Policy (RFC 4752 §3.3 defines bits 1, 2 and 4 only; RFC 2222 §7.2.3, "
-                          "which RFC 4752 replaces, had undefined bits negotiated off): bits a "
-                          "client does not know, offered beside a defined bit, are ignored and "
-                          "never selected; a strict reader may refuse the message.",
+    "UnknownBitsIgnored": "Policy (RFC 4752 §3.3, paraphrase: bits that are not understood "
+                          "are negotiated off): bits a client does not know, offered beside a "
+                          "defined bit, are ignored and never selected; a strict reader may "
+                          "refuse the message.",
     "SeveralLayers": "RFC 4752 §3.1 (paraphrase): the client's first octet is the bit-mask of "
                      "the ONE selected security layer; several bits select nothing.",
     "NotOffered": "RFC 4752 §3.1 (paraphrase): the server verifies that the client selected a "
                   "security layer it offered.",
-    "MaxSizeWithNone": "RFC 4752 §3.3 (paraphrase): with no security layer (only bit 1 offered "
+    "MaxSizeWithNone": "RFC 4752 §3.1 (paraphrase): with no security layer (only bit 1 offered "
                        "by the server, bit 1 selected by the client) the maximum size is 0.",
     "MaxSizeWithLayer": "RFC 4752 §3.3: with an integrity or confidentiality layer the 3 octets "
                         "are the maximum size of a protected message the sender can receive, "
@@ -73,8 +73,8 @@ LAYER_NOTES: dict[str, str] = {
                       "surrogates, stray continuation octets) make the reply invalid "
                       "(RFC 6120 §6.5.6 invalid-authzid).",
     "AuthzidNul": "Policy: a NUL octet in the authorization identity is refused (RFC 4752 "
-                  "§3.1 gives no terminator; a NUL would truncate the name for C readers, "
-                  "RFC 6120 §6.5.6 invalid-authzid).",
+                  "§3.1, paraphrase: the identity is not NUL-terminated; a NUL would "
+                  "truncate the name for C readers; RFC 6120 §6.5.6 invalid-authzid).",
 }
 
 # --------------------------------------------------------------------------- layer rules

@@ -113,8 +113,7 @@ static gss_name_t new_name(const char *text)
     return (gss_name_t)n;
 }
 
-static OM_uint32 f_display_name(OM_uint32 *minor, gss_name_t name, gss_buffer_t out,
-                                gss_OID *type)
+static OM_uint32 f_display_name(OM_uint32 *minor, gss_name_t name, gss_buffer_t out, gss_OID *type)
 {
     struct fake_name *n = (struct fake_name *)name;
 
@@ -153,11 +152,10 @@ static OM_uint32 f_release_buffer(OM_uint32 *minor, gss_buffer_t buf)
     return GSS_S_COMPLETE;
 }
 
-static OM_uint32 f_init(OM_uint32 *minor, gss_cred_id_t cred, gss_ctx_id_t *ctx,
-                        gss_name_t target, gss_OID mech, OM_uint32 req_flags, OM_uint32 time_req,
-                        gss_channel_bindings_t bindings, gss_buffer_t input,
-                        gss_OID *actual_mech, gss_buffer_t output, OM_uint32 *ret_flags,
-                        OM_uint32 *time_rec)
+static OM_uint32 f_init(OM_uint32 *minor, gss_cred_id_t cred, gss_ctx_id_t *ctx, gss_name_t target,
+                        gss_OID mech, OM_uint32 req_flags, OM_uint32 time_req,
+                        gss_channel_bindings_t bindings, gss_buffer_t input, gss_OID *actual_mech,
+                        gss_buffer_t output, OM_uint32 *ret_flags, OM_uint32 *time_rec)
 {
     *minor = 0;
     output->length = 0;
@@ -249,9 +247,9 @@ static OM_uint32 f_accept(OM_uint32 *minor, gss_ctx_id_t *ctx, gss_cred_id_t cre
 static const char TARGET[] = "xmpp/host.example.com/example.com@FAKE.TEST";
 static const char INITIATOR[] = "alice@FAKE.TEST";
 
-static OM_uint32 f_inquire(OM_uint32 *minor, gss_ctx_id_t ctx, gss_name_t *src,
-                           gss_name_t *targ, OM_uint32 *lifetime, gss_OID *mech,
-                           OM_uint32 *flags, int *local, int *open)
+static OM_uint32 f_inquire(OM_uint32 *minor, gss_ctx_id_t ctx, gss_name_t *src, gss_name_t *targ,
+                           OM_uint32 *lifetime, gss_OID *mech, OM_uint32 *flags, int *local,
+                           int *open)
 {
     (void)ctx;
     *minor = 0;
@@ -465,8 +463,8 @@ static bool one_line(const char *text)
  * read it). False (with diagnostics) when the exchange goes otherwise. */
 static bool to_layer_message(struct peer *c, struct peer *s)
 {
-    if (start(c) != SASL_CONTINUE || pass(c, s) != SASL_CONTINUE ||
-        pass(s, c) != SASL_CONTINUE || pass(c, s) != SASL_CONTINUE) {
+    if (start(c) != SASL_CONTINUE || pass(c, s) != SASL_CONTINUE || pass(s, c) != SASL_CONTINUE ||
+        pass(c, s) != SASL_CONTINUE) {
         diag("exchange to the layer message: client '%s', server '%s'", sasl_error(c->sasl),
              sasl_error(s->sasl));
         return false;
@@ -561,8 +559,8 @@ static void check_layers(uint8_t acceptable, uint32_t client_max, uint8_t offere
                sasl_outcome(s.sasl)->layer == want_layer &&
                sasl_outcome(s.sasl)->client_max_size == want_max;
         if (!good)
-            diag("client '%s', server '%s', offered %02x, layer %02x, max %u",
-                 sasl_error(c.sasl), sasl_error(s.sasl), sasl_outcome(s.sasl)->layers_offered,
+            diag("client '%s', server '%s', offered %02x, layer %02x, max %u", sasl_error(c.sasl),
+                 sasl_error(s.sasl), sasl_outcome(s.sasl)->layers_offered,
                  sasl_outcome(s.sasl)->layer, (unsigned)sasl_outcome(s.sasl)->client_max_size);
     } else if (good) {
         good = pass(&s, &c) == SASL_FAILED &&
@@ -581,8 +579,8 @@ static void check_layers(uint8_t acceptable, uint32_t client_max, uint8_t offere
 
 static void test_layer_choice(void)
 {
-    const OM_uint32 all = GSS_C_MUTUAL_FLAG | GSS_C_SEQUENCE_FLAG | GSS_C_INTEG_FLAG |
-                          GSS_C_CONF_FLAG;
+    const OM_uint32 all =
+        GSS_C_MUTUAL_FLAG | GSS_C_SEQUENCE_FLAG | GSS_C_INTEG_FLAG | GSS_C_CONF_FLAG;
     const OM_uint32 no_conf = all & ~(OM_uint32)GSS_C_CONF_FLAG;
     struct sasl_config ccfg;
     struct peer c;
@@ -939,8 +937,10 @@ static void test_client_faults(void)
     static const struct {
         uint8_t byte;
         const char *status;
-    } bytes[] = {{0x00, "SASL_LAYER_NO_BIT"},     {0x03, "SASL_LAYER_SEVERAL_BITS"},
-                 {0x02, "SASL_LAYER_NOT_OFFERED"}, {0x08, "SASL_LAYER_UNKNOWN_BITS"},
+    } bytes[] = {{0x00, "SASL_LAYER_NO_BIT"},
+                 {0x03, "SASL_LAYER_SEVERAL_BITS"},
+                 {0x02, "SASL_LAYER_NOT_OFFERED"},
+                 {0x08, "SASL_LAYER_UNKNOWN_BITS"},
                  {0x07, "SASL_LAYER_SEVERAL_BITS"}};
 
     for (size_t i = 0; i < sizeof(bytes) / sizeof(bytes[0]); i++) {
@@ -1137,9 +1137,9 @@ static void test_conditions(void)
     bool round_trip = true;
 
     for (int cnd = SASL_COND_ABORTED; cnd <= SASL_COND_TEMPORARY_AUTH_FAILURE; cnd++)
-        round_trip &= sasl_condition_parse(sasl_condition_name((enum sasl_condition)cnd),
-                                           &parsed) &&
-                      parsed == (enum sasl_condition)cnd;
+        round_trip &=
+            sasl_condition_parse(sasl_condition_name((enum sasl_condition)cnd), &parsed) &&
+            parsed == (enum sasl_condition)cnd;
     ok(round_trip, "every RFC 6120 §6.5 condition name parses back");
     is_string(sasl_condition_name(SASL_COND_NOT_AUTHORIZED), "not-authorized", "not-authorized");
     is_string(sasl_condition_name(SASL_COND_NONE), "", "SASL_COND_NONE has no name");
@@ -1155,11 +1155,10 @@ static void test_layer_statuses(void)
     bool named = true;
 
     for (int st = SASL_LAYER_OK; st <= SASL_LAYER_BAD_AUTHZID; st++)
-        named &= strncmp(sasl_layer_status_name((enum sasl_layer_status)st), "SASL_LAYER_", 11) ==
-                     0 &&
-                 (st == SASL_LAYER_OK ||
-                  strstr(sasl_layer_status_reason((enum sasl_layer_status)st), "RFC 4752 §3.") !=
-                      NULL);
+        named &=
+            strncmp(sasl_layer_status_name((enum sasl_layer_status)st), "SASL_LAYER_", 11) == 0 &&
+            (st == SASL_LAYER_OK ||
+             strstr(sasl_layer_status_reason((enum sasl_layer_status)st), "RFC 4752 §3.") != NULL);
     ok(named, "every layer status has a name and a reason citing RFC 4752");
     is_string(sasl_layer_status_name((enum sasl_layer_status)99), "SASL_LAYER_UNKNOWN_STATUS",
               "an unknown status");
@@ -1231,8 +1230,8 @@ static bool vector_through_client(const unsigned char *msg, size_t len, bool wan
         diag("client engine error '%s'", sasl_error(c.sasl));
         good = false;
     }
-    if (want_ok && (c.out_len < 6 || (c.out[2] & ~msg[0] & 7) != 0 ||
-                    (c.out[2] & (c.out[2] - 1)) != 0)) {
+    if (want_ok &&
+        (c.out_len < 6 || (c.out[2] & ~msg[0] & 7) != 0 || (c.out[2] & (c.out[2] - 1)) != 0)) {
         diag("client engine chose a layer not offered");
         good = false;
     }
@@ -1261,8 +1260,8 @@ static bool run_layer_vector(const struct json_value *group, const struct json_v
         return false;
     }
     server = strcmp(type, "server-layers") == 0;
-    if (!server && (strcmp(type, "client-layers") != 0 ||
-                    !json_integer(json_get(t, "offered"), &offered))) {
+    if (!server &&
+        (strcmp(type, "client-layers") != 0 || !json_integer(json_get(t, "offered"), &offered))) {
         diag("group type '%s' or offered", type);
         free(bytes);
         return false;
