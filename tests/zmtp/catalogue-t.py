@@ -11,15 +11,11 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import taptest  # noqa: E402
-
-sys.path.insert(0, os.path.join(taptest.REPO, "runner"))
-from gssconform import observe, requirements, scenario, verdict  # noqa: E402
+from gssconform import observe, requirements, scenario, verdict
+import taptest
 
 GSSCONFORM = os.path.join(taptest.REPO, "gssconform")
 SCENARIOS = os.path.join(taptest.REPO, "scenarios")
