@@ -6,7 +6,7 @@ deadline, ...) and nothing about where it was declared (file and line numbers le
 Two trees, or one tree before and after a rewrite of its files, declare the same cases exactly
 when their dumps are equal:
 
-    tests/runner/casedump.py [--scenarios DIR] [--spec SPEC] > cases.json
+    PYTHONPATH=runner tests/runner/casedump.py [--scenarios DIR] [--spec SPEC] > cases.json
 """
 
 from __future__ import annotations
