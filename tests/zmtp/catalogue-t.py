@@ -76,6 +76,7 @@ class Files(unittest.TestCase):
         with tempfile.TemporaryDirectory(prefix="catalogue-t-") as tmp:
             shutil.copytree(os.path.join(SCENARIOS, "requirements"),
                             os.path.join(tmp, "requirements"))
+            shutil.copy(os.path.join(SCENARIOS, "checks.toml"), tmp)
             for name in names:
                 spec = os.path.join(tmp, "zmtp-gssapi")
                 shutil.rmtree(spec, ignore_errors=True)
