@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Case templates ([case.as-server]/[case.as-client]), named check sets (scenarios/checks.toml)
-and references filled from the requirement catalogue: what a declaration expands into, and the
-file:line:key error of each mistake, which names the declaration that caused it."""
+"""Case templates ([case.as-server]/[case.as-client], here with the XMPP roles), named check
+sets (scenarios/checks.toml) and references filled from the requirement catalogue: what a
+declaration expands into, and the file:line:key error of each mistake, which names the
+declaration that caused it."""
 
 from __future__ import annotations
 
@@ -95,14 +96,14 @@ level = "INFO"
 [case.as-server]
 title = "Candidate server refuses"
 deadline = 3.0
-candidate = { role = "x-server", acceptor = "svc/localhost" }
-peer = { role = "x-client", client = "alice", args = ["--service", "svc@localhost"] }
+candidate = { role = "xmpp-server", acceptor = "svc/localhost" }
+peer = { role = "xmpp-client", client = "alice", args = ["--service", "svc@localhost"] }
 
 [case.as-client]
 title = "Candidate client refuses"
 timeouts = "observe"
-candidate = { role = "x-client", client = "alice", args = ["--service", "svc@localhost"] }
-peer = { role = "x-server", acceptor = "svc/localhost" }
+candidate = { role = "xmpp-client", client = "alice", args = ["--service", "svc@localhost"] }
+peer = { role = "xmpp-server", acceptor = "svc/localhost" }
 '''
 
 
@@ -146,8 +147,8 @@ class Expansion(unittest.TestCase):
         server, client = self.cases["fixture/t/rule/server"], self.cases["fixture/t/rule/client"]
         self.assertEqual((server.title, client.title),
                          ("Candidate server refuses", "Candidate client refuses"))
-        self.assertEqual((server.candidate.role, server.peer.role), ("x-server", "x-client"))
-        self.assertEqual((client.candidate.role, client.peer.role), ("x-client", "x-server"))
+        self.assertEqual((server.candidate.role, server.peer.role), ("xmpp-server", "xmpp-client"))
+        self.assertEqual((client.candidate.role, client.peer.role), ("xmpp-client", "xmpp-server"))
         self.assertEqual((server.server, client.server), ("candidate", "peer"))
 
     def test_template_keys_shared_direction_keys_own(self) -> None:
@@ -200,8 +201,8 @@ class Expansion(unittest.TestCase):
             id = "fixture/t/plain/client"
             title = "plain"
             realm = false
-            candidate = { role = "x-client" }
-            peer = { role = "x-server" }
+            candidate = { role = "xmpp-client" }
+            peer = { role = "xmpp-server" }
 
             [[case.expect]]
             set = "refused"
@@ -237,16 +238,16 @@ class Errors(unittest.TestCase):
                           f"also given in the [[case]] (line {line_of(text, 'features')})")
 
     def test_side_key_in_template_and_direction(self) -> None:
-        text = TEMPLATE.replace('faults = ["drop"]', 'faults = ["drop"]\nrole = "x-client"')
-        self.assert_error(text, line_of(text, 'peer = { role = "x-client"'),
+        text = TEMPLATE.replace('faults = ["drop"]', 'faults = ["drop"]\nrole = "xmpp-client"')
+        self.assert_error(text, line_of(text, 'peer = { role = "xmpp-client"'),
                           "case[0].as-server.peer.role", "also given in [case.peer]")
 
     def test_principal_error_names_the_direction(self) -> None:
         text = TEMPLATE.replace('client = "alice", args = ["--service", "svc@localhost"] }\n'
-                                'peer = { role = "x-server"',
+                                'peer = { role = "xmpp-server"',
                                 'client = "bob", args = ["--service", "svc@localhost"] }\n'
-                                'peer = { role = "x-server"')
-        self.assert_error(text, line_of(text, 'candidate = { role = "x-client"'),
+                                'peer = { role = "xmpp-server"')
+        self.assert_error(text, line_of(text, 'candidate = { role = "xmpp-client"'),
                           "case[0].as-client.candidate.client", "principal 'bob' is not declared")
 
     def test_unknown_check_set(self) -> None:
@@ -272,7 +273,7 @@ class Errors(unittest.TestCase):
 
     def test_only_outside_a_template(self) -> None:
         text = ('[[case]]\nid = "fixture/t/p/server"\ntitle = "p"\nrealm = false\n'
-                'candidate = { role = "x-server" }\n\n[[case.expect]]\nonly = "as-server"\n'
+                'candidate = { role = "xmpp-server" }\n\n[[case.expect]]\nonly = "as-server"\n'
                 'observe = "candidate.exit"\nequals = 0\nlevel = "MUST"\n')
         self.assert_error(text, 8, "case[0].expect[0].only", "only applies to a template case")
 
@@ -302,7 +303,7 @@ class Errors(unittest.TestCase):
 
     def test_duplicate_id_from_a_template(self) -> None:
         text = TEMPLATE + ('\n[[case]]\nid = "fixture/t/rule/client"\ntitle = "p"\nrealm = false\n'
-                           'candidate = { role = "x-client" }\n\n[[case.expect]]\n'
+                           'candidate = { role = "xmpp-client" }\n\n[[case.expect]]\n'
                            'observe = "candidate.exit"\nequals = 0\nlevel = "MUST"\n')
         self.assert_error(text, line_of(text, "[[case]]", 2), "id", "duplicate case id")
 
