@@ -80,9 +80,10 @@ def load(scenarios: str) -> dict[str, CheckSet]:
         node.get("description", str)
         params = node.get("params", dict, {})
         for key, value in params.items():
-            if not _PARAM.fullmatch("{" + key + "}") or key == "set":
-                raise node.error("a parameter name is lower-case letters, digits and _ "
-                                 "(and not 'set')", "params")
+            if not _PARAM.fullmatch("{" + key + "}") or key in ("set", "only"):
+                raise Node(doc, node.path + ("params",), params).error(
+                    "a parameter name is lower-case letters, digits and _ (and neither 'set' "
+                    "nor 'only')", key)
             if not isinstance(value, (str, int, float, bool)):
                 raise Node(doc, node.path + ("params",), params).error(
                     "a default must be a string, number or boolean", key)

@@ -231,8 +231,6 @@ def _case(node: Node, spec: str, catalogue: dict) -> Case:
                 hostname=node.get("hostname", str, "localhost"), server=server)
 
 
-_SCALARS = ("title", "description", "features", "principals", "realm", "deadline", "timeouts",
-            "domain", "hostname", "server")
 _LISTS = ("ref", "expect")
 
 
@@ -370,6 +368,11 @@ def _assemble(node: Node, own: Node | None, direction: str, spec: str,
         refs.append(ref.value)
     if refs:
         merged["ref"] = refs
+    if own is not None:
+        for key in ("title", "candidate"):
+            if key not in merged:
+                raise node.error(f"missing required key '{key}' of the {direction} case (give "
+                                 f"it in the [[case]] or in [case.{direction}])")
     if "expect" in node.value:
         merged["expect"] = _expand_expects(view, node.path + ("expect",),
                                            _for_direction(node, "expect", own is not None,

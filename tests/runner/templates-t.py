@@ -307,6 +307,16 @@ class Errors(unittest.TestCase):
                            'observe = "candidate.exit"\nequals = 0\nlevel = "MUST"\n')
         self.assert_error(text, line_of(text, "[[case]]", 2), "id", "duplicate case id")
 
+    def test_direction_without_title(self) -> None:
+        text = TEMPLATE.replace('title = "Candidate client refuses"\n', '')
+        self.assert_error(text, 1, "case[0]", "missing required key 'title' of the as-client "
+                          "case (give it in the [[case]] or in [case.as-client])")
+
+    def test_set_parameter_named_only(self) -> None:
+        checks = CHECKS.replace('requirement = ""\n', 'requirement = ""\nonly = "x"\n', 1)
+        self.assert_error(TEMPLATE, line_of(checks, 'only = "x"'), "set[0].params.only",
+                          "neither 'set' nor 'only'", checks)
+
     def test_set_with_unknown_placeholder(self) -> None:
         checks = CHECKS.replace('message = "applied"', 'message = "applied {whom}"')
         self.assert_error(TEMPLATE, line_of(checks, "[[set.expect]]"), "set[0].expect[0]",
