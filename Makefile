@@ -69,8 +69,13 @@ report: deps
 	@$(MAKE) --no-print-directory all
 	./gssconform report --out reports
 
+# The Python tests import the runner, their helpers in tests/ and realm-setup/'s krbrealm through
+# this one PYTHONPATH (one test by hand: PYTHONPATH=runner:tests:realm-setup prove tests/x-t.py).
+TEST_PYTHONPATH = $(CURDIR)/runner:$(CURDIR)/tests:$(CURDIR)/realm-setup
+
 test: all $(TEST_PROGS)
-	GSSCONFORM_BUILD=$(abspath $(BUILD)) prove $(if $(V),-v) $(C_TESTS) $(PY_TESTS)
+	PYTHONPATH=$(TEST_PYTHONPATH) GSSCONFORM_BUILD=$(abspath $(BUILD)) \
+	    prove $(if $(V),-v) $(C_TESTS) $(PY_TESTS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)

@@ -16,16 +16,11 @@ starting it fails.
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 import unittest
 from typing import Any, ClassVar
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import taptest  # noqa: E402
-
-sys.path.insert(0, os.path.join(taptest.REPO, "realm-setup"))
-import krbrealm  # noqa: E402
+import krbrealm
 
 
 def kerberos_free_environ() -> dict[str, str]:

@@ -20,13 +20,13 @@ REALM_SETUP = os.path.join(REPO, "realm-setup")
 
 
 def krbrealm_module():
-    """realm-setup/krbrealm.py as a module (HarnessError when it cannot be imported)."""
-    if REALM_SETUP not in sys.path:
-        sys.path.insert(0, REALM_SETUP)
+    """realm-setup/krbrealm.py as a module (HarnessError when it cannot be imported); the
+    gssconform launcher and `make test` put realm-setup/ on the import path."""
     try:
         import krbrealm  # noqa: PLC0415 (lives outside the package, found at run time)
     except ImportError as err:
-        raise HarnessError(f"cannot import realm-setup/krbrealm.py: {err}") from None
+        raise HarnessError(f"cannot import realm-setup/krbrealm.py: {err} (is realm-setup/ on "
+                           "PYTHONPATH?)") from None
     return krbrealm
 
 

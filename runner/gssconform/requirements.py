@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .errors import InputError
-from .scenario import Case
 from .tomlsrc import Doc
+
+if TYPE_CHECKING:
+    from .scenario import Case
 
 LEVELS = ("MUST", "MUST NOT", "SHOULD", "SHOULD NOT", "statement")
 
@@ -72,7 +75,19 @@ def load(scenarios: str) -> list[Document]:
     return docs
 
 
-def check_references(cases: list[Case], docs: list[Document]) -> None:
+def index(docs: list[Document]) -> dict[str, tuple[Document, Requirement]]:
+    """Every requirement of the catalogue by id, with its document."""
+    return {r.id: (d, r) for d in docs for r in d.requirements}
+
+
+def case_level(level: str) -> str | None:
+    """The case level a catalogue level stands for (MUST NOT is judged as MUST, SHOULD NOT as
+    SHOULD); None for a statement, whose level a case must give itself."""
+    return {"MUST": "MUST", "MUST NOT": "MUST", "SHOULD": "SHOULD",
+            "SHOULD NOT": "SHOULD"}.get(level)
+
+
+def check_references(cases: "list[Case]", docs: list[Document]) -> None:
     """Every requirement id a case cites must exist in the catalogue (when there is one)."""
     if not docs:
         return

@@ -8,15 +8,19 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import checksets, requirements
 from .candidate import check_placeholders
 from .errors import InputError
-from .tomlsrc import Doc, Node
+from .tomlsrc import Doc, Node, View
 
 KNOWN_SPECS = ("zmtp-gssapi", "xep0233")
 LEVELS = ("MUST", "SHOULD", "MAY", "de-facto", "security", "INFO")
 OPERATORS = ("equals", "not_equals", "one_of", "contains", "not_contains", "matches",
              "at_least", "at_most", "length", "present")
 SIDES = ("candidate", "peer")
+# A [[case]] with these tables is a template: each table makes one case, the candidate in that
+# role, whose id is the template's id plus the suffix.
+DIRECTIONS = {"as-server": "server", "as-client": "client"}
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)+$")
 _OBSERVE = re.compile(r"^(candidate|peer|kdc|case)(\.[A-Za-z0-9_-]+)+$")
 
@@ -143,13 +147,38 @@ def _check(node: Node) -> Check:
                  line=node.doc.line_of(node.path))
 
 
-def _reference(node: Node) -> Reference:
-    node.keys({"doc", "revision", "section", "quote", "level", "requirement"},
-              {"doc", "section", "quote", "level"})
+_REF_FILLED = ("doc", "revision", "section", "quote")
+
+
+def _reference(node: Node, catalogue: dict) -> Reference:
+    """A reference; with a catalogue id, what it leaves out comes from the catalogue and what it
+    gives must agree with it (its level may differ: the case's own reading of it)."""
+    node.keys({"doc", "revision", "section", "quote", "level", "requirement"})
+    req_id = node.get("requirement", str, "")
+    if req_id and req_id in catalogue:
+        document, req = catalogue[req_id]
+        known = {"doc": document.id, "revision": document.revision, "section": req.section,
+                 "quote": req.quote}
+        for key in _REF_FILLED:
+            given = node.get(key, str)
+            if given is not None and given != known[key]:
+                raise node.error(f"disagrees with the catalogue entry {req_id!r} "
+                                 f"({known[key]!r}): leave it out to take the catalogue's", key)
+        level = node.choice("level", LEVELS, requirements.case_level(req.level))
+        if level is None:
+            raise node.error(f"missing required key 'level' (the catalogue entry {req_id!r} is a "
+                             "statement, which has no level of its own)")
+        return Reference(doc=known["doc"], revision=known["revision"], section=known["section"],
+                         quote=known["quote"], level=level, requirement=req_id,
+                         line=node.doc.line_of(node.path + ("requirement",)))
+    for key in ("doc", "section", "quote", "level"):
+        if key not in node.value:
+            why = (f"(requirement {req_id!r} is not in the catalogue, scenarios/requirements/)"
+                   if req_id else "(or a catalogue id in 'requirement')")
+            raise node.error(f"missing required key '{key}' {why}")
     return Reference(doc=node.get("doc", str), revision=node.get("revision", str, ""),
                      section=node.get("section", str), quote=node.get("quote", str),
-                     level=node.choice("level", LEVELS),
-                     requirement=node.get("requirement", str, ""),
+                     level=node.choice("level", LEVELS), requirement=req_id,
                      line=node.doc.line_of(node.path + ("requirement",)))
 
 
@@ -157,7 +186,7 @@ _CASE_KEYS = {"id", "title", "description", "features", "principals", "realm", "
               "timeouts", "domain", "hostname", "server", "ref", "candidate", "peer", "expect"}
 
 
-def _case(node: Node, spec: str) -> Case:
+def _case(node: Node, spec: str, catalogue: dict) -> Case:
     node.keys(_CASE_KEYS, {"id", "title", "candidate", "expect"})
     case_id = node.get("id", str, required=True)
     if not _ID.match(case_id):
@@ -193,7 +222,7 @@ def _case(node: Node, spec: str) -> Case:
         raise node.error("is 'peer' but the case has no [case.peer]", "server")
     return Case(id=case_id, spec=spec, title=node.get("title", str, required=True),
                 file=node.doc.path, line=node.doc.line_of(node.path), candidate=candidate,
-                peer=peer, checks=checks, refs=[_reference(r) for r in node.children("ref")],
+                peer=peer, checks=checks, refs=[_reference(r, catalogue) for r in node.children("ref")],
                 description=node.get("description", str, ""), features=node.strings("features"),
                 principals=principals, realm=realm,
                 deadline=float(deadline) if deadline is not None else None,
@@ -202,12 +231,182 @@ def _case(node: Node, spec: str) -> Case:
                 hostname=node.get("hostname", str, "localhost"), server=server)
 
 
-def load_file(path: str, spec: str) -> list[Case]:
-    """Load every [[case]] of one scenario file; InputError names file, line and key."""
+_LISTS = ("ref", "expect")
+
+
+def _merge_side(view: View, case: Node, direction: Node, side: str) -> dict | None:
+    """One side's table of an expanded case: the direction's table and the template's, args
+    and faults concatenated (the direction's first), any other key given once."""
+    common, own = case.child(side), direction.child(side)
+    if common is None or own is None:
+        source = common or own
+        if source is None:
+            return None
+        view.origin(case.path + (side,), source.path)
+        return dict(source.value)
+    view.origin(case.path + (side,), own.path)
+    merged: dict = {}
+    for key in sorted(set(common.value) | set(own.value)):
+        if key in ("args", "faults"):
+            merged[key] = own.strings(key) + common.strings(key)
+            source = own if key in own.value else common
+        elif key == "env" and key in own.value and key in common.value:
+            env = dict(common.get("env", dict))
+            for name, value in own.get("env", dict).items():
+                if name in env:
+                    raise own.child("env").error(f"also set in [case.{side}].env; set it in one "
+                                                 "place", name)
+                env[name] = value
+            merged[key] = env
+            source = own
+        elif key in own.value and key in common.value:
+            raise own.error(f"also given in [case.{side}] (line "
+                            f"{case.doc.line_of(common.path + (key,))}); give it in one place",
+                            key)
+        else:
+            source = own if key in own.value else common
+            merged[key] = source.value[key]
+        view.origin(case.path + (side, key), source.path + (key,))
+    return merged
+
+
+def _expand_expects(view: View, path: tuple, entries: list[Node], direction: str,
+                    sets: dict) -> list[dict]:
+    """The checks of a case in DIRECTION: plain entries as they are, each `set = NAME` entry
+    replaced by the set's checks (their errors point at the entry)."""
+    out: list[dict] = []
+    for entry in entries:
+        if "set" not in entry.value:
+            view.origin(path + (len(out),), entry.path)
+            out.append(entry.value)
+            continue
+        name = entry.get("set", str)
+        if name not in sets:
+            raise entry.error(f"unknown check set {name!r} (scenarios/{checksets.FILE} has: "
+                              f"{', '.join(sorted(sets)) or 'none'})", "set")
+        chosen = sets[name]
+        values = {}
+        for key, value in entry.value.items():
+            if key == "set":
+                continue
+            if key not in chosen.params:
+                raise entry.error(f"not a parameter of check set {name!r} (it has: "
+                                  f"{', '.join(sorted(chosen.params)) or 'none'})", key)
+            default = chosen.params[key]
+            kinds = (int, float) if type(default) in (int, float) else (type(default),)
+            entry.get(key, kinds)
+            values[key] = value
+        for _source, check in chosen.instantiate(values, direction):
+            view.origin(path + (len(out),), entry.path, whole=True)
+            try:
+                _check(Node(view, path + (len(out),), check))
+            except InputError as err:
+                raise InputError(f"check set {name!r}: {err.problem}", err.path, err.line,
+                                 err.key) from None
+            out.append(check)
+    return out
+
+
+def _for_direction(node: Node, key: str, template: bool, direction: str) -> list[Node]:
+    """The entries of the array KEY that belong to DIRECTION ('only' left out of them)."""
+    out = []
+    for entry in node.children(key):
+        only = entry.choice("only", tuple(DIRECTIONS))
+        if only is not None and not template:
+            raise entry.error("only applies to a template case (one with [case.as-server] or "
+                              "[case.as-client])", "only")
+        if only in (None, direction):
+            out.append(Node(entry.doc, entry.path,
+                            {k: v for k, v in entry.value.items() if k != "only"}))
+    return out
+
+
+def _expand(node: Node, spec: str, context: "_Context") -> list[Case]:
+    """The cases of one [[case]]: itself, or one per direction table of a template."""
+    node.keys(_CASE_KEYS | set(DIRECTIONS), {"id"})
+    directions = [d for d in DIRECTIONS if d in node.value]
+    if not directions:
+        role = (node.value.get("candidate") or {}).get("role")
+        direction = "as-client" if isinstance(role, str) and role.endswith("client") else \
+            "as-server"
+        return [_assemble(node, None, direction, spec, context)]
+    node.get("id", str, required=True)
+    return [_assemble(node, node.child(d), d, spec, context) for d in directions]
+
+
+def _assemble(node: Node, own: Node | None, direction: str, spec: str,
+              context: "_Context") -> Case:
+    """One case from a [[case]] and, for a template, one of its direction tables."""
+    view = View(node.doc)
+    merged: dict = {}
+    for key, value in node.value.items():
+        if key not in DIRECTIONS and key not in SIDES and key not in _LISTS:
+            merged[key] = value
+    if own is not None:
+        own.keys(set(_CASE_KEYS) - {"id", *_LISTS})
+        merged["id"] = f"{node.value['id']}/{DIRECTIONS[direction]}"
+        for key, value in own.value.items():
+            if key in SIDES or key in _LISTS:
+                continue
+            if key in node.value:
+                raise own.error(f"also given in the [[case]] (line "
+                                f"{node.doc.line_of(node.path + (key,))}); give it in one place",
+                                key)
+            merged[key] = value
+            view.origin(node.path + (key,), own.path + (key,))
+        for side in SIDES:
+            table = _merge_side(view, node, own, side)
+            if table is not None:
+                merged[side] = table
+    else:
+        for side in SIDES:
+            if side in node.value:
+                merged[side] = node.value[side]
+    refs: list = []
+    for ref in _for_direction(node, "ref", own is not None, direction):
+        view.origin(node.path + ("ref", len(refs)), ref.path)
+        refs.append(ref.value)
+    if refs:
+        merged["ref"] = refs
+    if own is not None:
+        for key in ("title", "candidate"):
+            if key not in merged:
+                raise node.error(f"missing required key '{key}' of the {direction} case (give "
+                                 f"it in the [[case]] or in [case.{direction}])")
+    if "expect" in node.value:
+        merged["expect"] = _expand_expects(view, node.path + ("expect",),
+                                           _for_direction(node, "expect", own is not None,
+                                                          direction), direction, context.sets)
+    return _case(Node(view, node.path, merged), spec, context.catalogue)
+
+
+@dataclass
+class _Context:
+    """What a scenario file may refer to: the requirement catalogue and the check sets."""
+    catalogue: dict = field(default_factory=dict)
+    sets: dict = field(default_factory=dict)
+
+
+def context(scenarios: str) -> _Context:
+    """The catalogue and check sets of a scenario tree (InputError when one is malformed); the
+    sets' checks are validated here, with their default parameters."""
+    ctx = _Context(catalogue=requirements.index(requirements.load(scenarios)),
+                   sets=checksets.load(scenarios))
+    for chosen in ctx.sets.values():
+        for path, check in chosen.instantiate({}, "as-server") + chosen.instantiate(
+                {}, "as-client"):
+            _check(Node(chosen.doc, path, check))
+    return ctx
+
+
+def load_file(path: str, spec: str, ctx: _Context | None = None) -> list[Case]:
+    """Load every [[case]] of one scenario file (a template gives one case per direction);
+    InputError names file, line and key."""
     doc = Doc.load(path)
     root = doc.root()
     root.keys({"case"}, {"case"})
-    return [_case(node, spec) for node in root.children("case")]
+    ctx = ctx or _Context()
+    return [case for node in root.children("case") for case in _expand(node, spec, ctx)]
 
 
 def spec_dir(scenarios: str, spec: str) -> str:
@@ -224,12 +423,13 @@ def load_spec(scenarios: str, spec: str) -> list[Case]:
         raise InputError(f"no scenario folder for spec '{spec}'", folder)
     cases: list[Case] = []
     seen: dict[str, Case] = {}
+    ctx = context(scenarios)
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames.sort()
         for name in sorted(filenames):
             if not name.endswith(".toml"):
                 continue
-            for case in load_file(os.path.join(dirpath, name), spec):
+            for case in load_file(os.path.join(dirpath, name), spec, ctx):
                 if case.id in seen:
                     other = seen[case.id]
                     raise InputError(f"duplicate case id (first defined at {other.file}:"

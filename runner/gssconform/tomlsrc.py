@@ -109,9 +109,46 @@ class Doc:
             path = path[:-1]
         return None
 
+    def keyname(self, path: tuple) -> str:
+        """The key path as error messages spell it (case[3].expect[1].level)."""
+        return _keyname(path)
+
     def root(self) -> "Node":
         """The top-level table."""
         return Node(self, (), self.data)
+
+
+class View:
+    """A value assembled from several places of one Doc (a scenario template expanded into a
+    case): each path of the assembled value is mapped back to where it was declared, so that
+    Node errors and line numbers name the declaration, not the assembled value."""
+
+    def __init__(self, doc: Doc) -> None:
+        self.doc = doc
+        self.path = doc.path
+        self._origins: dict[tuple, tuple[tuple, bool]] = {}
+
+    def origin(self, path: tuple, source: tuple, whole: bool = False) -> None:
+        """Declare that PATH (and everything under it) comes from SOURCE in the Doc; with
+        whole, keys under PATH all map to SOURCE itself (a check set's checks all come from the
+        one entry that names the set)."""
+        self._origins[path] = (source, whole)
+
+    def source(self, path: tuple) -> tuple:
+        """Where PATH of the assembled value was declared (the longest declared prefix wins)."""
+        for size in range(len(path), -1, -1):
+            if path[:size] in self._origins:
+                source, whole = self._origins[path[:size]]
+                return source if whole else source + path[size:]
+        return path
+
+    def line_of(self, path: tuple) -> int | None:
+        """The line of the declaration of PATH."""
+        return self.doc.line_of(self.source(path))
+
+    def keyname(self, path: tuple) -> str:
+        """The key of the declaration of PATH, as error messages spell it."""
+        return _keyname(self.source(path))
 
 
 def _keyname(path: tuple) -> str:
@@ -128,7 +165,7 @@ _TYPES = {str: "a string", int: "an integer", float: "a number", bool: "a boolea
 class Node:
     """A value inside a Doc with typed accessors that report errors at the right line."""
 
-    def __init__(self, doc: Doc, path: tuple, value: Any) -> None:
+    def __init__(self, doc: "Doc | View", path: tuple, value: Any) -> None:
         self.doc = doc
         self.path = path
         self.value = value
@@ -136,7 +173,8 @@ class Node:
     def error(self, message: str, key: str | int | None = None) -> InputError:
         """An InputError at this node (or at its child key)."""
         path = self.path + ((key,) if key is not None else ())
-        return InputError(message, self.doc.path, self.doc.line_of(path), _keyname(path) or None)
+        return InputError(message, self.doc.path, self.doc.line_of(path),
+                          self.doc.keyname(path) or None)
 
     def keys(self, allowed: set[str], required: set[str] = frozenset()) -> None:
         """Reject unknown keys and report missing required ones."""

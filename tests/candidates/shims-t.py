@@ -19,15 +19,12 @@ import os
 import selectors
 import signal
 import subprocess
-import sys
 import time
 import unittest
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import realmlib  # noqa: E402
-import taptest  # noqa: E402
+import realmlib
+import taptest
 
 REALM = "GSSCONFORM.TEST"
 MULTI = "zmq/svc/localhost"  # a multi-component service principal

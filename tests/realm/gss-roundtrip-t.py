@@ -11,15 +11,10 @@ reason.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import realmlib  # noqa: E402
-import taptest  # noqa: E402
+import realmlib
+import taptest
 
 REALM = "GSSCONFORM.TEST"
 ROUNDTRIP_TIMEOUT = 30  # seconds; one in-process handshake against a loopback KDC

@@ -23,12 +23,9 @@ import threading
 import unittest
 from pathlib import Path
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import realmlib  # noqa: E402
-import taptest  # noqa: E402
-
-sys.path.insert(0, os.path.join(taptest.REPO, "realm-setup"))
-import krbrealm  # noqa: E402
+import krbrealm
+import realmlib
+import taptest
 
 CLI = os.path.join(taptest.REPO, "realm-setup", "krbrealm")
 SYSTEM_PYTHON = "/usr/bin/python3"

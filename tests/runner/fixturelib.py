@@ -12,8 +12,7 @@ import tempfile
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
-import taptest  # noqa: E402
+import taptest
 
 REPO = taptest.REPO
 GSSCONFORM = os.path.join(REPO, "gssconform")

@@ -6,16 +6,12 @@ was on the wire, never the decrypted `plain` field."""
 from __future__ import annotations
 
 import os
-import sys
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
-import taptest  # noqa: E402
-
-sys.path.insert(0, os.path.join(taptest.REPO, "runner"))
-from gssconform import observe, verdict  # noqa: E402
-from gssconform.scenario import Check  # noqa: E402
+from gssconform import observe, verdict
+from gssconform.scenario import Check
+import taptest
 
 TRANSCRIPT = [
     {"dir": "out", "kind": "greeting", "hex": "FF00000000000000017F03"},

@@ -6,15 +6,11 @@ from __future__ import annotations
 
 import io
 import os
-import sys
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
-import taptest  # noqa: E402
-
-sys.path.insert(0, os.path.join(taptest.REPO, "runner"))
-from gssconform.progress import Progress  # noqa: E402
+from gssconform.progress import Progress
+import taptest
 
 PASSED = {"case": "spec/a/one", "candidate": "c", "role": "zmtp-server", "verdict": "PASS",
           "reason": "all checks passed"}

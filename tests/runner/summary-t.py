@@ -5,16 +5,12 @@ candidate's row adds up to its number of results (INFO used to be left out)."""
 from __future__ import annotations
 
 import os
-import sys
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
-import taptest  # noqa: E402
-
-sys.path.insert(0, os.path.join(taptest.REPO, "runner"))
-from gssconform import reports  # noqa: E402
-from gssconform.verdict import VERDICTS  # noqa: E402
+from gssconform import reports
+from gssconform.verdict import VERDICTS
+import taptest
 
 
 def _results(candidate: str, verdicts: list[str]) -> list[dict]:

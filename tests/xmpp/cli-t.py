@@ -12,14 +12,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import unittest
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import taptest  # noqa: E402
+import taptest
 
 REPO = Path(taptest.REPO)
 VECTORS = REPO / "vectors"

@@ -16,9 +16,7 @@ import unittest
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import taptest  # noqa: E402
+import taptest
 
 VECTORS = Path(taptest.REPO) / "vectors"
 FILES = ("xep0233-principals.json", "xep0233-features.json")

@@ -12,13 +12,11 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import unittest
 from typing import Any
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import taptest  # noqa: E402
+import taptest
 
 TOOL = os.path.join(taptest.REPO, "vectors", "capture", "zmtp-capture.py")
 STORED = os.path.join(taptest.REPO, "vectors", "capture", "libzmq-4.3.4.json")

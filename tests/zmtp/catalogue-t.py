@@ -11,15 +11,11 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import taptest  # noqa: E402
-
-sys.path.insert(0, os.path.join(taptest.REPO, "runner"))
-from gssconform import observe, requirements, scenario, verdict  # noqa: E402
+from gssconform import observe, requirements, scenario, verdict
+import taptest
 
 GSSCONFORM = os.path.join(taptest.REPO, "gssconform")
 SCENARIOS = os.path.join(taptest.REPO, "scenarios")
@@ -80,6 +76,7 @@ class Files(unittest.TestCase):
         with tempfile.TemporaryDirectory(prefix="catalogue-t-") as tmp:
             shutil.copytree(os.path.join(SCENARIOS, "requirements"),
                             os.path.join(tmp, "requirements"))
+            shutil.copy(os.path.join(SCENARIOS, "checks.toml"), tmp)
             for name in names:
                 spec = os.path.join(tmp, "zmtp-gssapi")
                 shutil.rmtree(spec, ignore_errors=True)

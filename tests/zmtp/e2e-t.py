@@ -10,17 +10,13 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
-import sys
 import threading
 import time
 from typing import Any
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import zmtplib  # noqa: E402
-from zmtplib import MULTI, REALM  # noqa: E402
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import taptest  # noqa: E402
+import taptest
+import zmtplib
+from zmtplib import MULTI, REALM
 
 SERVICE = ["--service-principal", "zmq@localhost"]
 PROMPT = 2.0  # seconds: the bound for failures and denials

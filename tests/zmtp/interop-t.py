@@ -9,14 +9,8 @@ what the server's application saw (one "delivered" event per message, with the r
 
 from __future__ import annotations
 
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import zmtplib  # noqa: E402
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import taptest  # noqa: E402
+import taptest
+import zmtplib
 
 COUNT = 3
 SIZE = 100

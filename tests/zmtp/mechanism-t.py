@@ -5,16 +5,11 @@ client keytab and zmq/localhost's acceptor keytab in one process."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import zmtplib  # noqa: E402
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import taptest  # noqa: E402
+import taptest
+import zmtplib
 
 
 

@@ -19,8 +19,7 @@ import sys
 import unittest
 from typing import Any, Callable
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import taptest  # noqa: E402
+import taptest
 
 VECTORS = os.path.join(taptest.REPO, "vectors", "zmtp-gssapi.json")
 GENERATOR = os.path.join(taptest.REPO, "vectors", "gen-zmtp-gssapi.py")

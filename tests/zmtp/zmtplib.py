@@ -6,8 +6,8 @@ shim contract, and their JSON events.
         with Endpoint(fx.gsspeer, "zmtp-server", env) as server:
             result = run_client(fx.libzmq_shim, env, server.endpoint, ["--count", "3"])
 
-Every process is bounded in time and stopped (SIGTERM, then SIGKILL) on the way out, even when
-a test fails.
+Every process is bounded in time and stopped on the way out, even when a test fails: servers
+by the runner's own process control (gssconform.process), clients by a subprocess timeout.
 """
 
 from __future__ import annotations
@@ -15,19 +15,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import queue
 import shutil
 import subprocess
-import sys
-import threading
 import time
 import unittest
 from typing import Any
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import taptest  # noqa: E402
-
-import realmlib  # noqa: E402
+import realmlib
+import taptest
+from gssconform.process import Proc, Registry
 
 REALM = "GSSCONFORM.TEST"
 MULTI = "svc/a.example.com/example.com"
@@ -106,101 +102,83 @@ def _command(prog: str) -> list[str]:
 
 
 class Endpoint:
-    """A server process (context manager) whose stdout events are collected as they come."""
+    """A server process (context manager) run by the runner's process control
+    (gssconform.process.Proc: own session and group, capped output read as it comes, stdout JSON
+    lines as events, SIGTERM-grace-SIGKILL of the whole group and a sweep of escaped
+    descendants at the end)."""
 
     def __init__(self, prog: str, env: dict[str, str], args: list[str],
                  bind: str = "tcp://127.0.0.1:0", timeout_ms: int = 20000) -> None:
         self.argv = _command(prog) + ["zmtp-server", "--bind", bind, "--timeout-ms",
                                       str(timeout_ms)] + args
         self.env = env
-        self.events: list[dict[str, Any]] = []
-        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
-        self.proc: subprocess.Popen[str] | None = None
+        self.proc = Proc("endpoint", self.argv, env, os.getcwd(), Registry())
         self.endpoint = ""
         self.stderr = ""
         self.returncode: int | None = None
-        self._eof = False
+        self._stopped = False
 
     def __enter__(self) -> "Endpoint":
-        self.proc = subprocess.Popen(self.argv, env=self.env, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     start_new_session=True)
-        threading.Thread(target=self._read, daemon=True).start()
+        self.proc.start()
         try:
-            event = self.wait_for("listening", START_TIMEOUT)
+            if not self.proc.wait_ready("listening", 0, time.monotonic() + START_TIMEOUT):
+                raise AssertionError(f"{self.argv[:2]} printed no listening event within "
+                                     f"{START_TIMEOUT} s")
+            self.endpoint = self.wait_for("listening", 0)["endpoint"]
         except BaseException:
             self.stop()
             raise
-        self.endpoint = event["endpoint"]
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _read(self) -> None:
-        assert self.proc is not None and self.proc.stdout is not None
-        for line in self.proc.stdout:
-            try:
-                self._queue.put(json.loads(line))
-            except json.JSONDecodeError:
-                self._queue.put({"event": "unparsable", "line": line})
-        self._queue.put(None)
+    @property
+    def pid(self) -> int:
+        """The process id (also its process group id)."""
+        assert self.proc.popen is not None
+        return self.proc.popen.pid
 
-    def _drain(self, timeout: float) -> bool:
-        """Move queued events into self.events, waiting up to TIMEOUT for one; False at EOF."""
-        if self._eof:
-            return False
-        try:
-            item = self._queue.get(timeout=max(timeout, 0.0))
-        except queue.Empty:
-            return True
-        if item is None:
-            self._eof = True
-            return False
-        self.events.append(item)
-        return True
-
-    def wait_for(self, name: str, timeout: float, count: int = 1) -> dict[str, Any]:
-        """The COUNT-th event called NAME, waiting up to TIMEOUT seconds for it."""
-        deadline = time.monotonic() + timeout
-        while True:
-            found = [e for e in self.events if e.get("event") == name]
-            if len(found) >= count:
-                return found[count - 1]
-            left = deadline - time.monotonic()
-            if left <= 0 or not self._drain(left):
-                raise AssertionError(f"no {name!r} event #{count} from {self.argv[:2]} within "
-                                     f"{timeout} s; events {self.events}; stderr {self.stderr!r}")
-
-    def stop(self) -> None:
-        """SIGTERM the process group (SIGKILL after a bound) and collect the rest."""
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, 15)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, 9)
-                self.proc.wait(STOP_TIMEOUT)
-        self.returncode = self.proc.returncode
-        assert self.proc.stderr is not None
-        self.stderr = self.proc.stderr.read()
-        self.proc.stderr.close()
-        while self._drain(1.0):
-            pass
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-        self.proc = None
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """Every JSON event line of stdout so far."""
+        return list(self.proc.stdout.events)
 
     def named(self, name: str) -> list[dict[str, Any]]:
-        """Every event called NAME collected so far."""
-        while not self._queue.empty() and self._drain(0):
-            pass
+        """Every event called NAME so far."""
         return [e for e in self.events if e.get("event") == name]
+
+    def wait(self, timeout: float) -> bool:
+        """Wait up to TIMEOUT seconds for the process to exit; whether it did."""
+        return self.proc.wait_exit(time.monotonic() + timeout)
+
+    def wait_for(self, name: str, timeout: float, count: int = 1) -> dict[str, Any]:
+        """The COUNT-th event called NAME, waiting up to TIMEOUT seconds for it (AssertionError
+        naming what came instead when it does not)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.named(name)
+            if len(found) >= count:
+                return found[count - 1]
+            if self.proc.exited and not self._stopped:
+                self.stop()  # the output read to its end
+                continue
+            if self._stopped or time.monotonic() >= deadline:
+                raise AssertionError(f"no {name!r} event #{count} from {self.argv[:2]} within "
+                                     f"{timeout} s; events {self.events}; stderr "
+                                     f"{self.proc.stderr.text()!r}")
+            # woken at once by an exit; a new event is looked for every 10 ms
+            self.proc.wait_exit(min(deadline, time.monotonic() + 0.01))
+
+    def stop(self) -> None:
+        """End the process (Proc.stop: SIGTERM to its group, grace, SIGKILL, sweep) and keep its
+        exit status and stderr."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self.proc.stop(grace=STOP_TIMEOUT)
+        self.returncode = self.proc.returncode
+        self.stderr = self.proc.stderr.text()
 
 
 @dataclasses.dataclass
