@@ -494,6 +494,7 @@ class Realm:
         self._principals: dict[str, Principal] = {}
         self._proc: subprocess.Popen[bytes] | None = None
         self._port_lock: socket.socket | None = None  # held until the KDC holds it too
+        self._keytab_lock = threading.Lock()  # keytab_for from concurrent workers
         self._created = False
         self._handlers = False
         for spec in self._specs:  # fail early on a malformed spec
@@ -707,12 +708,14 @@ class Realm:
 
     # -- environment and log -------------------------------------------------------------------
 
-    def env(self, client: str | None = None, acceptor: str | None = None) -> dict[str, str]:
+    def env(self, client: str | None = None, acceptor: str | None = None,
+            also_accept: Iterable[str] = ()) -> dict[str, str]:
         """The variables a process of this realm needs (add them to os.environ).
 
         Always KRB5_CONFIG, KRB5_KDC_PROFILE and KRB5RCACHEDIR; with client=NAME also
         KRB5_CLIENT_KTNAME and KRB5CCNAME (FILE:) of that principal, with acceptor=NAME
-        KRB5_KTNAME. The client and acceptor dicts never share a key, so they can be merged.
+        KRB5_KTNAME (a keytab that also holds the keys of also_accept, see keytab_for). The
+        client and acceptor dicts never share a key, so they can be merged.
         """
         env = {
             "KRB5_CONFIG": str(self.krb5_conf),
@@ -724,8 +727,26 @@ class Realm:
             env["KRB5_CLIENT_KTNAME"] = str(p.keytab)
             env["KRB5CCNAME"] = f"FILE:{p.ccache}"
         if acceptor is not None:
-            env["KRB5_KTNAME"] = str(self.principal(acceptor).keytab)
+            env["KRB5_KTNAME"] = str(self.keytab_for([acceptor, *also_accept]))
         return env
+
+    def keytab_for(self, names: Iterable[str]) -> Path:
+        """The keytab holding the keys of every principal in names: the principal's own keytab
+        for one name, else a keytab made once (kadmin.local ktadd -norandkey, so the keys stay
+        the KDC's) under keytabs/ and reused. KeyError for an unknown principal."""
+        members = [self.principal(n) for n in dict.fromkeys(names)]
+        if len(members) == 1:
+            return members[0].keytab
+        stem = "+".join(_file_stem(p.name, self.realm) for p in members)
+        path = self.directory / "keytabs" / f"{stem}.keytab"
+        with self._keytab_lock:
+            if not path.is_file():
+                lines = [f"ktadd -norandkey -k {path} {p.name}" for p in members]
+                self._run_tool([find_binary("kadmin.local"), "-r", self.realm], "kadmin.local",
+                               "\n".join(lines) + "\n")
+                if not path.is_file() or path.stat().st_size == 0:
+                    raise RealmError(f"kadmin.local wrote no keytab {path}")
+        return path
 
     def kdc_log(self) -> list[KdcRequest]:
         """Every AS_REQ / TGS_REQ line of the KDC log so far, parsed, oldest first."""

@@ -61,9 +61,13 @@ def _values(ctx: Context, case: Case, side: Side, port: int, workdir: str, name:
             values["principal"] = principal.name
             values["client_keytab"] = str(principal.keytab)
         if side.acceptor:
-            principal = realm.principal(side.acceptor)
-            values["service_principal"] = principal.name
-            values["keytab"] = str(principal.keytab)
+            values["service_principal"] = realm.principal(side.acceptor).name
+            try:
+                values["keytab"] = str(realm.keytab_for([side.acceptor, *side.also_accept]))
+            except KeyError:
+                raise
+            except Exception as err:  # RealmError from kadmin.local
+                raise HarnessError(f"realm: no acceptor keytab for {name}: {err}") from None
     return values
 
 
@@ -72,7 +76,8 @@ def _env(ctx: Context, case: Case, side: Side, role: Role, values: dict[str, str
     env = dict(os.environ)
     env.pop("KRB5_TRACE", None)
     if case.realm:
-        env.update(ctx.realm.get().env(client=side.client, acceptor=side.acceptor))
+        env.update(ctx.realm.get().env(client=side.client, acceptor=side.acceptor,
+                                       also_accept=side.also_accept))
         env["KRB5CCNAME"] = values["ccache"]
         env["KRB5_TRACE"] = os.path.join(workdir, f"{name}.krb5trace")
     env.update({k: v.format_map(values) for k, v in role.env.items()})
@@ -243,7 +248,7 @@ def _collect(ctx: Context, case: Case, procs: dict[str, Proc], ready: dict, time
         lines = realm.kdc_log()[kdc_mark:]
         # Other cases may run concurrently: keep the requests that involve this case's principals.
         names = {realm.principal(n).name for side in (case.candidate, case.peer) if side
-                 for n in (side.client, side.acceptor) if n}
+                 for n in (side.client, side.acceptor, *side.also_accept) if n}
         requests = [{"time": r.time, "kind": r.kind, "client": r.client, "server": r.server,
                      "outcome": r.outcome, "line": r.line} for r in lines
                     if not names or r.client in names or r.server in names]

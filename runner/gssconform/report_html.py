@@ -32,6 +32,8 @@ td.cell a{color:#000;text-decoration:none;display:block}
 #filters label{margin-right:.6em;white-space:nowrap}
 """
 ARTIFACT_CAP = 64 << 10
+# A check's outcome: None when its `when` guard did not hold.
+_OUTCOME = {True: "passed", False: "<b>failed</b>", None: "not applicable"}
 
 
 def page_name(case_id: str, role: str) -> str:
@@ -168,7 +170,7 @@ def _case_page(doc: dict, case_id: str, role: str, results: list[dict], out: str
             for check in result["checks"]:
                 parts.append(f"<tr><td>{esc(check['message'])}</td><td>{esc(check['level'])}"
                              f"</td><td><code>{esc(check['seen'])}</code></td><td>"
-                             f"{'passed' if check['passed'] else '<b>failed</b>'}</td></tr>")
+                             f"{_OUTCOME[check['passed']]}</td></tr>")
             parts.append("</table>")
         obs = result.get("observations", {})
         for side in ("candidate", "peer"):

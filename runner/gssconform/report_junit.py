@@ -50,7 +50,7 @@ def render(doc: dict) -> bytes:
                 counts["failures"] += 1
                 node = ET.SubElement(case, "failure", message=message, type=verdict)
                 node.text = "\n".join(_clean(c["message"] + " (" + c["seen"] + ")")
-                                      for c in result.get("checks", []) if not c["passed"])
+                                      for c in result.get("checks", []) if c["passed"] is False)
             elif verdict == "ERROR":
                 counts["errors"] += 1
                 ET.SubElement(case, "error", message=message, type=verdict)

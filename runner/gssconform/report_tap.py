@@ -63,7 +63,7 @@ def render(doc: dict) -> str:
                 "refs": [{k: r[k] for k in ("doc", "section", "level", "quote") if r.get(k)}
                          for r in case.get("refs", [])],
                 "failed_checks": [c["message"] + " (" + c["seen"] + ")"
-                                  for c in result.get("checks", []) if not c["passed"]],
+                                  for c in result.get("checks", []) if c["passed"] is False],
                 "artifacts": result.get("artifacts", {})}
         lines.append("  ---")
         lines += _yaml(diag, 2)

@@ -15,6 +15,9 @@ from .tomlsrc import Doc, Node, View
 
 KNOWN_SPECS = ("zmtp-gssapi", "xep0233")
 LEVELS = ("MUST", "SHOULD", "MAY", "de-facto", "security", "INFO")
+# A failing check of level UNIMPLEMENTED marks an optional feature of the spec the candidate
+# lacks (e.g. a client that ignores XEP-0233's <hostname/>): verdict UNIMPLEMENTED, not FAIL.
+CHECK_LEVELS = LEVELS + ("UNIMPLEMENTED",)
 OPERATORS = ("equals", "not_equals", "one_of", "contains", "not_contains", "matches",
              "at_least", "at_most", "length", "present")
 SIDES = ("candidate", "peer")
@@ -47,6 +50,8 @@ class Check:
     message: str
     requirement: str = ""
     line: int | None = None
+    # Evaluated only when this guard check passes (else recorded as not applicable).
+    when: "Check | None" = None
 
 
 @dataclass
@@ -57,6 +62,9 @@ class Side:
     faults: list[str] = field(default_factory=list)
     client: str | None = None
     acceptor: str | None = None
+    # Further principals whose keys join the acceptor's keytab (KRB5_KTNAME), e.g. a reference
+    # XMPP server that must accept both the XEP-0233 and the host-based name and record which.
+    also_accept: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
 
 
@@ -97,14 +105,16 @@ class Case:
             "features": self.features,
             "refs": [{k: v for k, v in vars(r).items() if k != "line"} for r in self.refs],
             "checks": [{"observe": c.observe, c.operator: c.operand, "level": c.level,
-                        "message": c.message, "requirement": c.requirement}
+                        "message": c.message, "requirement": c.requirement,
+                        **({"when": {"observe": c.when.observe, c.when.operator: c.when.operand}}
+                           if c.when else {})}
                        for c in self.checks],
             "requirements": self.requirement_ids(),
         }
 
 
 def _side(node: Node) -> Side:
-    node.keys({"role", "args", "faults", "client", "acceptor", "env"}, {"role"})
+    node.keys({"role", "args", "faults", "client", "acceptor", "also_accept", "env"}, {"role"})
     env = node.get("env", dict, {})
     for key, value in env.items():
         if not isinstance(value, str):
@@ -113,11 +123,12 @@ def _side(node: Node) -> Side:
     check_placeholders(node, "env", list(env.values()))
     return Side(role=node.get("role", str, required=True), args=node.strings("args"),
                 faults=node.strings("faults"), client=node.get("client", str),
-                acceptor=node.get("acceptor", str), env=dict(env))
+                acceptor=node.get("acceptor", str), also_accept=node.strings("also_accept"),
+                env=dict(env))
 
 
-def _check(node: Node) -> Check:
-    node.keys({"observe", "level", "message", "requirement", *OPERATORS}, {"observe", "level"})
+def _condition(node: Node) -> tuple[str, str, Any]:
+    """The observation path, operator and operand of a check or of its `when` guard."""
     observe = node.get("observe", str, required=True)
     if not _OBSERVE.match(observe):
         raise node.error("must be a dotted observation path starting with candidate., peer., "
@@ -140,11 +151,25 @@ def _check(node: Node) -> Check:
         node.get(op, list)
     elif op == "present":
         node.get(op, bool)
+    return observe, op, operand
+
+
+def _check(node: Node) -> Check:
+    node.keys({"observe", "level", "message", "requirement", "when", *OPERATORS},
+              {"observe", "level"})
+    observe, op, operand = _condition(node)
+    when = None
+    guard = node.child("when")
+    if guard is not None:
+        guard.keys({"observe", *OPERATORS}, {"observe"})
+        g_observe, g_op, g_operand = _condition(guard)
+        when = Check(observe=g_observe, operator=g_op, operand=g_operand, level="INFO",
+                     message=f"{g_observe} {g_op} {g_operand!r}")
     return Check(observe=observe, operator=op, operand=operand,
-                 level=node.choice("level", LEVELS, required=True),
+                 level=node.choice("level", CHECK_LEVELS, required=True),
                  message=node.get("message", str, f"{observe} {op} {operand!r}"),
                  requirement=node.get("requirement", str, ""),
-                 line=node.doc.line_of(node.path))
+                 line=node.doc.line_of(node.path), when=when)
 
 
 _REF_FILLED = ("doc", "revision", "section", "quote")
@@ -210,12 +235,15 @@ def _case(node: Node, spec: str, catalogue: dict) -> Case:
     realm = node.get("realm", bool, True)
     declared = {spec.split(":", 1)[0].split("@", 1)[0] for spec in principals}
     for side_name, side in (("candidate", candidate), ("peer", peer)):
-        for key in ("client", "acceptor"):
-            name = getattr(side, key, None) if side else None
-            if name and realm and name.split("@", 1)[0] not in declared:
-                raise node.child(side_name).error(
-                    f"principal '{name}' is not declared in the case's principals "
-                    f"({', '.join(principals) or 'none'})", key)
+        for key in ("client", "acceptor", "also_accept"):
+            value = getattr(side, key, None) if side else None
+            for name in value if isinstance(value, list) else [value]:
+                if name and realm and name.split("@", 1)[0] not in declared:
+                    raise node.child(side_name).error(
+                        f"principal '{name}' is not declared in the case's principals "
+                        f"({', '.join(principals) or 'none'})", key)
+        if side and side.also_accept and not side.acceptor:
+            raise node.child(side_name).error("needs an acceptor to add keys to", "also_accept")
     default_server = "peer" if candidate.role.endswith("client") and peer else "candidate"
     server = node.choice("server", SIDES, default_server)
     if server == "peer" and peer is None:

@@ -76,6 +76,8 @@ def evaluate(check: Check, observations: dict) -> tuple[bool, str]:
 
 
 def _level_verdict(level: str, strict: bool) -> str:
+    if level == "UNIMPLEMENTED":
+        return "UNIMPLEMENTED"
     if level in ("MUST", "security"):
         return "FAIL"
     if level in ("SHOULD", "de-facto"):
@@ -110,8 +112,15 @@ def judge(case: Case, obs: dict, strict: bool) -> tuple[str, str, list[dict]]:
                                "peer was still waiting)"), []
     outcomes = []
     worst = None
-    order = ("FAIL", "NON-STRICT", "INFO")
+    order = ("FAIL", "NON-STRICT", "UNIMPLEMENTED", "INFO")
     for check in case.checks:
+        if check.when is not None:
+            applies, guard_seen = evaluate(check.when, obs)
+            if not applies:
+                outcomes.append({"observe": check.observe, "level": check.level, "passed": None,
+                                 "seen": f"not applicable: {guard_seen}",
+                                 "message": check.message})
+                continue
         ok, seen = evaluate(check, obs)
         outcomes.append({"observe": check.observe, "level": check.level, "passed": ok,
                          "seen": seen, "message": check.message})
