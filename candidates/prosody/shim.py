@@ -11,7 +11,10 @@ It writes a Prosody configuration into the case's working directory (subfolder p
 runs `prosody -F --config FILE` in the foreground as a child and follows the XMPP shim
 contract of docs/candidates.md: a `listening` event once the port accepts a connection (a
 bounded connect probe), one `login` event per SASL outcome parsed from Prosody's log, and a
-clean stop on SIGTERM (forwarded to Prosody, which is then waited for). Everything Prosody
+clean stop on SIGTERM (forwarded to Prosody, which is then waited for). A `login` event's
+client and target come from the acceptor's own MIT krb5 trace (KRB5_TRACE; the shim sets
+prosody/krb5.trace when the runner gave none); the RFC 4752 layer, max size and authzid are
+not visible outside Cyrus and are listed in the event's "not_observed". Everything Prosody
 writes goes to prosody/prosody.log (debug level); its info and higher lines also to stderr.
 
 Prosody listens for c2s on the one --bind address only: s2s, HTTP, components and the
@@ -209,20 +212,69 @@ def write_config(opts: Options, base: str) -> str:
     return path
 
 
+class TraceReader:
+    """Reads what libkrb5 inside Prosody appended to its KRB5_TRACE file since the last call,
+    and finds the acceptor's view of the AP-REQ there: on success MIT krb5 1.20 logs
+    "AP-REQ ticket: CLIENT -> SERVER, session key ...", on a refused ticket "Failed to
+    decrypt AP-REQ ticket: CODE/Request ticket server SERVER ...". Those are the names the
+    ticket carried, whatever Cyrus or Prosody report."""
+
+    TICKET = re.compile(r"AP-REQ ticket: (\S+) -> (\S+), session key")
+    REFUSED = re.compile(r"Failed to decrypt AP-REQ ticket: (-?\d+)/(.*)$")
+    SERVER = re.compile(r"[Rr]equest ticket server (\S+)")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.offset = 0
+
+    def since_last(self) -> dict[str, Any]:
+        """Fields for a `login` event from the new trace lines: client and target when
+        exactly one AP-REQ was seen, else a note saying why they are left out."""
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                text = f.read().decode("utf-8", "replace")
+        except OSError as e:
+            return {"trace_note": f"KRB5_TRACE unreadable: {e.strerror}"}
+        end = text.rfind("\n") + 1
+        self.offset += len(text[:end].encode("utf-8"))
+        seen: list[dict[str, Any]] = []
+        for line in text[:end].splitlines():
+            ok = self.TICKET.search(line)
+            if ok:
+                seen.append({"client": ok.group(1), "target": ok.group(2)})
+                continue
+            bad = self.REFUSED.search(line)
+            if bad:
+                server = self.SERVER.search(bad.group(2))
+                entry = {"acceptor_error": bad.group(2).strip()}
+                if server:
+                    entry["target"] = server.group(1)
+                seen.append(entry)
+        if len(seen) == 1:
+            return seen[0]
+        if not seen:
+            return {"trace_note": "no AP-REQ in the acceptor's KRB5_TRACE since the previous "
+                                  "login"}
+        return {"trace_note": f"{len(seen)} AP-REQs in the acceptor's KRB5_TRACE since the "
+                              f"previous login: not attributed"}
+
+
 # Prosody's console log lines: "SOURCE<spaces>LEVEL<tab>MESSAGE".
 LOG_LINE = re.compile(r"^(\S+)\s+(debug|info|warn|error)\t(.*)$")
 AUTH_OK = re.compile(r"^gssconform-auth success user=(\S+) authid=(\S+)$")
 AUTH_FAIL = re.compile(r"^gssconform-auth failure condition=(\S+) authid=(\S+) detail=(.*)$")
-NOT_OBSERVED = ["target", "layer", "max_size", "authzid"]
+NOT_OBSERVED = ["layer", "max_size", "authzid"]
 
 
 class LogReader(threading.Thread):
     """Copies Prosody's output to prosody.log (all) and stderr (info and higher) and turns
     the gssconform-auth lines of mod_gssconform_auth into `login` events."""
 
-    def __init__(self, stream, log_path: str) -> None:
+    def __init__(self, stream, log_path: str, trace: TraceReader) -> None:
         super().__init__(name="prosody-log", daemon=True)
         self.stream = stream
+        self.trace = trace
         self.log = open(log_path, "w", encoding="utf-8", errors="replace")
 
     def run(self) -> None:
@@ -237,19 +289,20 @@ class LogReader(threading.Thread):
                 if m is not None:
                     self.judge(m.group(1), m.group(3))
 
-    @staticmethod
-    def judge(source: str, message: str) -> None:
+    def judge(self, source: str, message: str) -> None:
         ok, bad = AUTH_OK.match(message), AUTH_FAIL.match(message)
         if ok is None and bad is None:
             return
+        fields: dict[str, Any] = self.trace.since_last()
         authid = (ok or bad).group(2)
-        fields: dict[str, Any] = {} if authid == "-" else {"client": authid}
+        if authid != "-" and "client" not in fields:
+            fields["client"] = authid
         if ok is not None:
             fields.update(user=ok.group(1), outcome="success")
         else:
             fields.update(outcome="failure", condition=bad.group(1),
                           reason=bad.group(3).strip())
-        unknown = NOT_OBSERVED if "client" in fields else ["client", *NOT_OBSERVED]
+        unknown = [k for k in ("client", "target") if k not in fields] + NOT_OBSERVED
         emit("login", **fields, session=source, not_observed=unknown)
 
 
@@ -284,13 +337,16 @@ def serve(opts: Options) -> int:
     if not os.environ.get("KRB5_KTNAME"):
         say("KRB5_KTNAME is not set: Cyrus GSSAPI uses the default keytab")
     env = {**os.environ, "SASL_CONF_PATH": os.path.join(base, "sasl")}
+    trace = env.get("KRB5_TRACE", "").removeprefix("FILE:")
+    if not trace:
+        trace = env["KRB5_TRACE"] = os.path.join(base, "krb5.trace")
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     proc = subprocess.Popen([PROSODY, "-F", "--config", config], stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
                             cwd=base)
-    reader = LogReader(proc.stdout, os.path.join(base, "prosody.log"))
+    reader = LogReader(proc.stdout, os.path.join(base, "prosody.log"), TraceReader(trace))
     reader.start()
     status = EXIT_OK
     try:
