@@ -10,7 +10,8 @@ or xmpp/example.com), which none of the candidate clients can be told to use. Th
 does STARTTLS (the CA file verifies the certificate for D), SASL GSSAPI (RFC 4752: mutual
 and integrity requested, the final message says "no security layer", max size 0 and no
 authzid), the stream restart and resource binding, and prints one JSON line per step:
-{"step":"features","mechanisms":[...],"hostname":H or null} (the SASL features),
+{"step":"features","tls":false|true,"mechanisms":[...],"hostname":H,...} (before and after
+TLS),
 {"step":"sasl","outcome":"success"|"failure","condition":...}, {"step":"bound","jid":J}.
 Exit 0 after binding, 1 on a refusal or any failure (reason on stderr). It is a test helper,
 not a reference peer: it checks nothing the catalogue judges. Debian's gssapi module imports
@@ -77,6 +78,22 @@ class Stream:
         return self.ready.pop(0)
 
 
+def report_features(features: ET.Element, tls: bool) -> None:
+    """Print the features step: SASL mechanisms (null without <mechanisms/>), the local
+    names of <mechanisms/>'s children in order, the <hostname/> inside <mechanisms/> and one
+    directly inside <stream:features/>."""
+    mechanisms = features.find(f"{{{NS_SASL}}}mechanisms")
+    names = None if mechanisms is None else [
+        m.text or "" for m in mechanisms.findall(f"{{{NS_SASL}}}mechanism")]
+    inside = None if mechanisms is None else mechanisms.find(f"{{{NS_DBN}}}hostname")
+    outside = features.find(f"{{{NS_DBN}}}hostname")
+    order = None if mechanisms is None else [c.tag.rpartition("}")[2] for c in mechanisms]
+    print(json.dumps({"step": "features", "tls": tls, "mechanisms": names, "children": order,
+                      "hostname": None if inside is None else inside.text,
+                      "hostname_in_features": None if outside is None else outside.text}),
+          flush=True)
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--connect", required=True)
@@ -92,6 +109,7 @@ def main() -> int:
     stream = Stream(raw, a.domain, deadline)
     stream.open()
     features = stream.next()
+    report_features(features, tls=False)
     if features.find(f"{{{NS_TLS}}}starttls") is None:
         raise RuntimeError("no STARTTLS offered")
     stream.send(f"<starttls xmlns='{NS_TLS}'/>")
@@ -100,13 +118,7 @@ def main() -> int:
     context = ssl.create_default_context(cafile=a.tls_ca)
     stream.sock = context.wrap_socket(raw, server_hostname=a.domain)
     stream.open()
-    features = stream.next()
-    mechanisms = features.find(f"{{{NS_SASL}}}mechanisms")
-    names = [] if mechanisms is None else [
-        m.text for m in mechanisms.findall(f"{{{NS_SASL}}}mechanism")]
-    hostname = None if mechanisms is None else mechanisms.find(f"{{{NS_DBN}}}hostname")
-    print(json.dumps({"step": "features", "mechanisms": [n for n in names if n],
-                      "hostname": None if hostname is None else hostname.text}), flush=True)
+    report_features(stream.next(), tls=True)
     target = gssapi.Name(a.target, gssapi.NameType.kerberos_principal)
     flags = gssapi.RequirementFlag.mutual_authentication | gssapi.RequirementFlag.integrity
     ctx = gssapi.SecurityContext(name=target, usage="initiate", flags=flags)
