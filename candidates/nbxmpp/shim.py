@@ -11,8 +11,9 @@ It follows the XMPP shim contract of docs/candidates.md: one login on a GLib mai
 display needed), exit 0 after <success/>, the stream restart and resource binding. Events:
 `tls`, `features` (from the features nbxmpp hands to its SASL code), `principal` (the name
 nbxmpp itself passes to gssapi.Name, and the flags it passes to gssapi.SecurityContext,
-recorded by a thin wrapper around python3-gssapi: the name is never rebuilt here), `sasl`,
-`bound`, `done`, `error`.
+recorded by a thin wrapper around python3-gssapi: the name is never rebuilt here),
+`security_layer` (the RFC 4752 layer octets the server offered and nbxmpp's reply, recorded
+at gss_unwrap/gss_wrap; not in the contract), `sasl`, `bound`, `done`, `error`.
 
 What nbxmpp 4.2.2 does, and how the shim maps the contract onto it:
 - Address: nbxmpp's "custom host" (--connect, STARTTLS), so it does no SRV lookup and no
@@ -162,7 +163,39 @@ class RecordingGssapi:
                 self.fields["flags"] = names
             emit("principal", **self.fields)
             self.fields = {}
-        return self._real.SecurityContext(*args, **kw)
+        return RecordingContext(self._real.SecurityContext(*args, **kw))
+
+
+class RecordingContext:
+    """A real gssapi.SecurityContext that also reports the RFC 4752 security layer
+    negotiation as one `security_layer` event: what the server's wrapped challenge offered
+    (as unwrapped by GSS-API) and the plaintext nbxmpp wraps as its reply."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+        self._offer: bytes | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def unwrap(self, message: bytes) -> Any:
+        result = self._real.unwrap(message)
+        self._offer = bytes(result.message)
+        return result
+
+    def wrap(self, message: bytes, encrypt: bool) -> Any:
+        fields: dict[str, Any] = {}
+        if self._offer is not None and len(self._offer) >= 4:
+            fields["offered"] = {"layers": self._offer[0],
+                                 "max_size": int.from_bytes(self._offer[1:4], "big"),
+                                 "extra_octets": len(self._offer) - 4}
+        if len(message) >= 4:
+            fields["reply"] = {"layer": message[0],
+                               "max_size": int.from_bytes(message[1:4], "big"),
+                               "authzid": message[4:].decode("utf-8", "replace") or None,
+                               "confidential": bool(encrypt)}
+        emit("security_layer", **fields)
+        return self._real.wrap(message, encrypt)
 
 
 def tls_fields(version: Any) -> dict[str, str]:

@@ -12,7 +12,9 @@ and integrity requested, the final message says "no security layer", max size 0 
 authzid), the stream restart and resource binding, and prints one JSON line per step:
 {"step":"features","tls":false|true,"mechanisms":[...],"hostname":H,...} (before and after
 TLS),
-{"step":"sasl","outcome":"success"|"failure","condition":...}, {"step":"bound","jid":J}.
+{"step":"offer","layers":N,"max_size":N,"extra_octets":N} (the server's unwrapped layer
+message), {"step":"sasl","outcome":"success","data":TEXT} or {"step":"sasl","outcome":
+"failure","condition":C}, {"step":"bound","jid":J}.
 Exit 0 after binding, 1 on a refusal or any failure (reason on stderr). It is a test helper,
 not a reference peer: it checks nothing the catalogue judges. Debian's gssapi module imports
 only under /usr/bin/python3.
@@ -136,6 +138,7 @@ def main() -> int:
             print(f"xmpp-probe: SASL failure {condition}", file=sys.stderr)
             return 1
         if kind == "success":
+            success_data = reply.text or ""
             break
         if kind != "challenge":
             raise RuntimeError(f"unexpected <{kind}/> during SASL")
@@ -144,12 +147,15 @@ def main() -> int:
             out = ctx.step(data) or b""
         else:
             offer = ctx.unwrap(data).message
+            print(json.dumps({"step": "offer", "layers": offer[0] if offer else None,
+                              "max_size": int.from_bytes(offer[1:4], "big"),
+                              "extra_octets": max(0, len(offer) - 4)}), flush=True)
             if len(offer) != 4 or not offer[0] & 1:
                 raise RuntimeError(f"server layer message {offer.hex()}: no 'none' offered")
             out = ctx.wrap(b"\x01\x00\x00\x00", False).message
         stream.send(f"<response xmlns='{NS_SASL}'>{base64.b64encode(out).decode()}"
                     f"</response>" if out else f"<response xmlns='{NS_SASL}'/>")
-    print(json.dumps({"step": "sasl", "outcome": "success"}), flush=True)
+    print(json.dumps({"step": "sasl", "outcome": "success", "data": success_data}), flush=True)
     stream.open()
     stream.next()  # the post-authentication features
     stream.send(f"<iq type='set' id='b1'><bind xmlns='{NS_BIND}'/></iq>")
