@@ -443,6 +443,25 @@ class XmppApps(realmlib.SharedRealmCase):
         self.assertEqual((login["outcome"], login["target"]),
                          ("failure", f"{DOMAIN_NAME}@{REALM}"))
 
+    def test_a_server_without_starttls_under_tls_required(self) -> None:
+        """--tls required against Prosody with TLS off: nbxmpp refuses (tls-not-supported);
+        slixmpp logs in without TLS (its force_starttls is never read), and the shim does
+        not hide that."""
+        with self.server("--tls", "off", "--acceptor-fqdn", DOMAIN,
+                         keytab=self.realm.principal(DOMAIN_NAME).keytab) as srv:
+            nbx = self.client([NBXMPP, "xmpp-client"], srv.connect, "--tls", "required")
+            slix = self.client([SLIXMPP, "xmpp-client"], srv.connect, "--tls", "required")
+            server = srv.stop()
+            self.assert_stopped(srv, server)
+        self.assertEqual(nbx.returncode, 1, nbx.stderr[-3000:])
+        self.assertEqual([e["event"] for e in nbx.events], ["error"])
+        self.assertIn("tls-not-supported", nbx.events[0]["reason"])
+        self.assertEqual(slix.returncode, 0, slix.stderr[-3000:])
+        self.assertEqual([e["event"] for e in slix.events],
+                         ["features", "principal", "sasl", "bound", "done"])
+        self.assertIn("left to slixmpp", slix.stderr)
+        self.assertEqual([e["outcome"] for e in self.login_events(server)], ["success"])
+
 
 if __name__ == "__main__":
     taptest.main()
