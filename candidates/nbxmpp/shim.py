@@ -11,7 +11,8 @@ It follows the XMPP shim contract of docs/candidates.md: one login on a GLib mai
 display needed), exit 0 after <success/>, the stream restart and resource binding. Events:
 `tls`, `features` (from the features nbxmpp hands to its SASL code), `principal` (the name
 nbxmpp itself passes to gssapi.Name, and the flags it passes to gssapi.SecurityContext,
-recorded by a thin wrapper around python3-gssapi: the name is never rebuilt here),
+recorded by a thin wrapper around python3-gssapi: the name is never rebuilt here;
+`krb5_name` is the principal MIT krb5 makes of it, gss_canonicalize_name on that very name),
 `security_layer` (the RFC 4752 layer octets the server offered and nbxmpp's reply, recorded
 at gss_unwrap/gss_wrap; not in the contract), `sasl`, `bound`, `done`, `error`.
 
@@ -152,7 +153,12 @@ class RecordingGssapi:
         self.fields = {"target": text,
                        "form": "hostbased" if kind == "hostbased_service" else "other",
                        "name_type": kind}
-        return self._real.Name(base, name_type, *args, **kw)
+        name = self._real.Name(base, name_type, *args, **kw)
+        try:
+            self.fields["krb5_name"] = str(name.canonicalize(self._real.MechType.kerberos))
+        except Exception:  # any failure: the field is left out, never guessed
+            pass
+        return name
 
     def SecurityContext(self, *args: Any, **kw: Any) -> Any:  # noqa: N802
         flags = kw.get("flags")

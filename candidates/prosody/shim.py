@@ -78,8 +78,11 @@ class UsageError(Exception):
 
 
 def _lua_string(text: str) -> str:
-    """TEXT as a Lua string literal (the JSON escapes are valid Lua 5.4 escapes)."""
-    return json.dumps(text, ensure_ascii=True)
+    """TEXT as a Lua string literal; UsageError (exit 2) for control characters."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise UsageError(f"{text!r}: control characters cannot go into Prosody's "
+                         f"configuration", EXIT_INVALID)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 class Options:
@@ -306,14 +309,15 @@ class LogReader(threading.Thread):
         emit("login", **fields, session=source, not_observed=unknown)
 
 
-def wait_listening(proc: subprocess.Popen, host: str, port: int) -> bool:
-    """Probe HOST:PORT with connects until one succeeds (True), Prosody exits or START_S
-    passes (False). The probe connection is closed at once."""
+def wait_listening(proc: subprocess.Popen, host: str, port: int,
+                   stop: threading.Event) -> bool:
+    """Probe HOST:PORT with connects until one succeeds (True), Prosody exits, a signal
+    came or START_S passes (False). The probe connection is closed at once."""
     deadline = time.monotonic() + START_S
     pause = PROBE_S
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
+        if proc.poll() is not None or stop.is_set():
             return False
         with socket.socket(family, socket.SOCK_STREAM) as s:
             s.settimeout(0.5)
@@ -327,13 +331,35 @@ def wait_listening(proc: subprocess.Popen, host: str, port: int) -> bool:
     return False
 
 
+CRASH_SIGNALS = (signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS, signal.SIGILL, signal.SIGFPE)
+
+
+def exit_text(returncode: int) -> str:
+    """How Prosody ended, for a reason line."""
+    if returncode < 0:
+        return f"was killed by {signal.Signals(-returncode).name}"
+    return f"exited with status {returncode}"
+
+
+def exit_status(returncode: int) -> int:
+    """The shim's exit status for Prosody's unexpected end: 128+N for a crash signal (the
+    contract's way for a wrapper to report its child's crash), else 1."""
+    if returncode < 0 and -returncode in CRASH_SIGNALS:
+        return 128 - returncode
+    return EXIT_FAIL
+
+
 def serve(opts: Options) -> int:
     """Run Prosody until SIGTERM/SIGINT or --timeout-ms; returns the exit status."""
     workdir = os.environ.get("GSSCONFORM_WORKDIR") or os.getcwd()
     base = os.path.join(os.path.abspath(workdir), "prosody")
     if opts.port == 0:
         opts.port = free_port(opts.host)
-    config = write_config(opts, base)
+    try:
+        config = write_config(opts, base)
+    except UsageError as e:
+        say(str(e))
+        return e.status
     if not os.environ.get("KRB5_KTNAME"):
         say("KRB5_KTNAME is not set: Cyrus GSSAPI uses the default keytab")
     env = {**os.environ, "SASL_CONF_PATH": os.path.join(base, "sasl")}
@@ -350,22 +376,28 @@ def serve(opts: Options) -> int:
     reader.start()
     status = EXIT_OK
     try:
-        if not wait_listening(proc, opts.host, opts.port):
-            reason = (f"Prosody exited with status {proc.returncode} before listening"
-                      if proc.poll() is not None else
-                      f"Prosody did not accept on {opts.host}:{opts.port} within {START_S} s")
+        if not wait_listening(proc, opts.host, opts.port, stop):
+            if proc.poll() is not None:
+                reason = f"Prosody {exit_text(proc.returncode)} before listening"
+                status = exit_status(proc.returncode)
+            elif stop.is_set():
+                reason, status = "terminated by a signal before Prosody listened", EXIT_FAIL
+            else:
+                reason = f"Prosody did not accept on {opts.host}:{opts.port} within {START_S} s"
+                status = EXIT_FAIL
             say(f"{reason} (see prosody/prosody.log)")
             emit("error", reason=reason)
-            return EXIT_FAIL
+            return status
         shown = f"[{opts.host}]" if ":" in opts.host else opts.host
         emit("listening", endpoint=f"{shown}:{opts.port}")
         deadline = time.monotonic() + opts.timeout_ms / 1000
         while not stop.is_set():
             if proc.poll() is not None:
-                reason = f"Prosody exited with status {proc.returncode} while serving"
+                reason = f"Prosody {exit_text(proc.returncode)} while serving"
                 say(reason)
                 emit("error", reason=reason)
-                return EXIT_FAIL
+                status = exit_status(proc.returncode)
+                return status
             if time.monotonic() >= deadline:
                 reason = f"timeout after {opts.timeout_ms} ms while serving"
                 say(reason)

@@ -11,7 +11,8 @@ It follows the XMPP shim contract of docs/candidates.md: one login, then exit 0 
 <success/>, the stream restart and resource binding. Events: `tls`, `features` (read from the
 <stream:features/> slixmpp received), `principal` (the argument slixmpp itself passes to
 kerberos.authGSSClientInit, recorded by a wrapper around that function: the name is never
-rebuilt here), `sasl`, `bound`, `done`, `error`.
+rebuilt here; `krb5_name` is the principal MIT krb5 makes of it, by gss_canonicalize_name in
+this process), `sasl`, `bound`, `done`, `error`.
 
 What slixmpp 1.8.3 does, and how the shim maps the contract onto it:
 - No DNS: the shim answers slixmpp's own DNS step (get_dns_records) with the --connect
@@ -150,6 +151,18 @@ class Outcome:
             emit("error", reason=reason)
 
 
+def krb5_name(name: str) -> str | None:
+    """The Kerberos principal MIT krb5 makes of the host-based NAME in this process
+    (gss_canonicalize_name with the same KRB5_CONFIG: no DNS, [domain_realm] or the empty
+    referral realm), or None when it cannot."""
+    try:
+        import gssapi
+        host_based = gssapi.Name(name, gssapi.NameType.hostbased_service)
+        return str(host_based.canonicalize(gssapi.MechType.kerberos))
+    except Exception:  # any failure: the field is left out, never guessed
+        return None
+
+
 def features_event(xml: ET.Element) -> dict[str, Any]:
     """What a <stream:features/> element offers: its SASL mechanisms (None without a
     <mechanisms/> element), the XEP-0233 <hostname/> text inside <mechanisms/> (None when
@@ -177,6 +190,9 @@ def run(opts: Options) -> int:
         form = "hostbased" if "@" in service and "/" not in service else "other"
         fields: dict[str, Any] = {"target": service, "form": form,
                                   "name_type": "hostbased_service"}
+        canonical = krb5_name(service)
+        if canonical is not None:
+            fields["krb5_name"] = canonical
         if service != f"xmpp@{opts.domain}":
             fields["note"] = f"not xmpp@{opts.domain}"
         emit("principal", **fields)
@@ -211,7 +227,7 @@ def run(opts: Options) -> int:
             version = getattr(xmpp.socket, "version", None)
             emit("tls", **({"version": version()} if callable(version) else {}))
 
-        asyncio.get_event_loop().call_soon(report)
+        xmpp.loop.call_soon(report)
 
     def on_success(_stanza: Any) -> None:
         emit("sasl", outcome="success")
@@ -253,7 +269,7 @@ def run(opts: Options) -> int:
     xmpp.add_event_handler("connection_failed", on_connection_failed)
     xmpp.add_event_handler("ssl_invalid_chain", on_invalid_cert)
 
-    loop = asyncio.get_event_loop()
+    loop = xmpp.loop
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, lambda: (outcome.finish(EXIT_FAIL, "terminated by a "
                                                               "signal"), xmpp.abort()))

@@ -307,6 +307,16 @@ class XmppApps(realmlib.SharedRealmCase):
         self.assertEqual(Path(srv.workdir, "prosody", "sasl", "prosody.conf").read_text(),
                          "mech_list: GSSAPI\n")
 
+    def test_prosody_killed_by_sigsegv_is_reported_as_a_crash(self) -> None:
+        """The shim reports its child's crash the contract's way (exit 128+N)."""
+        with self.server() as srv:
+            os.kill(srv.prosody_pids[0], signal.SIGSEGV)
+            rest, _ = srv.proc.communicate(timeout=STOP_S)
+        self.assertEqual(srv.proc.returncode, 128 + signal.SIGSEGV)
+        events = parse_events((srv.out + rest).decode(), "server")
+        self.assertEqual([e["event"] for e in events], ["listening", "error"])
+        self.assertIn("killed by SIGSEGV", events[1]["reason"])
+
     def test_hostname_inside_mechanisms_after_tls_only(self) -> None:
         with self.server() as srv:
             probe = self.client([PROBE], srv.connect, "--target", HOST_NAME)
@@ -374,6 +384,7 @@ class XmppApps(realmlib.SharedRealmCase):
         self.assertEqual(client.of("sasl")[0], {"event": "sasl", "outcome": "success"})
         self.assertTrue(client.of("bound")[0]["jid"].startswith(f"alice@{DOMAIN}/"))
         self.assertEqual(tgs, [(f"{target}@{REALM}", "ISSUE")])
+        self.assertEqual(client.of("principal")[0]["krb5_name"], f"{target}@{REALM}")
         (login,) = self.login_events(server)
         self.assertEqual((login["outcome"], login["client"], login["target"]),
                          ("success", f"alice@{REALM}", f"{target}@{REALM}"))
@@ -389,7 +400,8 @@ class XmppApps(realmlib.SharedRealmCase):
                          {"event": "features", "mechanisms": ["GSSAPI"], "hostname": HOST})
         self.assertEqual(run.of("principal")[0],
                          {"event": "principal", "target": f"xmpp@{DOMAIN}",
-                          "form": "hostbased", "name_type": "hostbased_service"})
+                          "form": "hostbased", "name_type": "hostbased_service",
+                          "krb5_name": f"{DOMAIN_NAME}@{REALM}"})
 
     def test_nbxmpp_logs_in_with_the_host_based_name_of_the_domain(self) -> None:
         with self.domain_acceptor() as srv:
@@ -404,7 +416,7 @@ class XmppApps(realmlib.SharedRealmCase):
         self.assertEqual(run.of("principal")[0],
                          {"event": "principal", "target": f"xmpp@{DOMAIN}",
                           "form": "hostbased", "name_type": "hostbased_service",
-                          "flags": ["integrity"]})
+                          "krb5_name": f"{DOMAIN_NAME}@{REALM}", "flags": ["integrity"]})
         # Observed, not judged here: Cyrus offers only "no security layer" with max size
         # 0, nbxmpp answers with layer octet 0 (no bit set) and its Kerberos name as the
         # authzid, and Prosody still logs alice in.
