@@ -265,6 +265,7 @@ class TraceReader:
 
 # Prosody's console log lines: "SOURCE<spaces>LEVEL<tab>MESSAGE".
 LOG_LINE = re.compile(r"^(\S+)\s+(debug|info|warn|error)\t(.*)$")
+TLS_DONE = re.compile(r"^Stream encrypted \((TLSv[0-9.]+) with ")
 AUTH_OK = re.compile(r"^gssconform-auth success user=(\S+) authid=(\S+)$")
 AUTH_FAIL = re.compile(r"^gssconform-auth failure condition=(\S+) authid=(\S+) detail=(.*)$")
 NOT_OBSERVED = ["layer", "max_size", "authzid"]
@@ -272,7 +273,8 @@ NOT_OBSERVED = ["layer", "max_size", "authzid"]
 
 class LogReader(threading.Thread):
     """Copies Prosody's output to prosody.log (all) and stderr (info and higher) and turns
-    the gssconform-auth lines of mod_gssconform_auth into `login` events."""
+    Prosody's "Stream encrypted (VERSION with ...)" lines into `tls` events and the
+    gssconform-auth lines of mod_gssconform_auth into `login` events."""
 
     def __init__(self, stream, log_path: str, trace: TraceReader) -> None:
         super().__init__(name="prosody-log", daemon=True)
@@ -293,6 +295,10 @@ class LogReader(threading.Thread):
                     self.judge(m.group(1), m.group(3))
 
     def judge(self, source: str, message: str) -> None:
+        tls = TLS_DONE.match(message)
+        if tls is not None:
+            emit("tls", version=tls.group(1), session=source)
+            return
         ok, bad = AUTH_OK.match(message), AUTH_FAIL.match(message)
         if ok is None and bad is None:
             return

@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -388,6 +387,9 @@ class XmppApps(realmlib.SharedRealmCase):
         (login,) = self.login_events(server)
         self.assertEqual((login["outcome"], login["client"], login["target"]),
                          ("success", f"alice@{REALM}", f"{target}@{REALM}"))
+        (tls,) = server.of("tls")
+        self.assertEqual((tls["version"], tls["session"]),
+                         (client.of("tls")[0]["version"], login["session"]))
 
     def test_slixmpp_logs_in_with_the_host_based_name_of_the_domain(self) -> None:
         with self.domain_acceptor() as srv:
