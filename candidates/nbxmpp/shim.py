@@ -247,7 +247,8 @@ def run(opts: Options) -> int:
     client.set_username(opts.username)
     client.set_mechs({"GSSAPI"})
     con_type = ConnectionType.START_TLS if opts.tls == "required" else ConnectionType.PLAIN
-    client.set_custom_host(f"{opts.host}:{opts.port}", ConnectionProtocol.TCP, con_type)
+    shown = f"[{opts.host}]" if ":" in opts.host else opts.host
+    client.set_custom_host(f"{shown}:{opts.port}", ConnectionProtocol.TCP, con_type)
     if opts.tls_ca is not None:
         client.set_accepted_certificates([Gio.TlsCertificate.new_from_file(opts.tls_ca)])
 

@@ -328,6 +328,17 @@ class XmppApps(realmlib.SharedRealmCase):
                           after["hostname"], after["hostname_in_features"]),
                          (True, ["GSSAPI"], ["mechanism", "hostname"], HOST, None))
 
+    def test_tls_optional_offers_gssapi_before_tls_without_hostname(self) -> None:
+        with self.server("--tls", "optional") as srv:
+            probe = self.client([PROBE], srv.connect, "--target", HOST_NAME)
+            self.assert_stopped(srv, srv.stop())
+        self.assertEqual(probe.returncode, 0, probe.stderr)
+        before, after = probe.of("features", "step")
+        self.assertEqual((before["tls"], before["mechanisms"], before["children"]),
+                         (False, ["GSSAPI"], ["mechanism"]))
+        self.assertEqual((after["tls"], after["children"], after["hostname"]),
+                         (True, ["mechanism", "hostname"], HOST))
+
     def test_plain_prosody_advertises_no_hostname(self) -> None:
         with self.server("--xep0233", "off") as srv:
             probe = self.client([PROBE], srv.connect, "--target", HOST_NAME)

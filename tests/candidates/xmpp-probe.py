@@ -106,6 +106,7 @@ def main() -> int:
     p.add_argument("--jid", help="accepted for a shim-like command line; unused")
     a = p.parse_args()
     host, _, port = a.connect.rpartition(":")
+    host = host.strip("[]")
     deadline = time.monotonic() + a.timeout_ms / 1000
     raw = socket.create_connection((host, int(port)), timeout=a.timeout_ms / 1000)
     stream = Stream(raw, a.domain, deadline)
