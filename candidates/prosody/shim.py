@@ -236,13 +236,13 @@ class TraceReader:
         try:
             with open(self.path, "rb") as f:
                 f.seek(self.offset)
-                text = f.read().decode("utf-8", "replace")
+                data = f.read()
         except OSError as e:
             return {"trace_note": f"KRB5_TRACE unreadable: {e.strerror}"}
-        end = text.rfind("\n") + 1
-        self.offset += len(text[:end].encode("utf-8"))
+        end = data.rfind(b"\n") + 1  # whole lines only; a partial one waits
+        self.offset += end
         seen: list[dict[str, Any]] = []
-        for line in text[:end].splitlines():
+        for line in data[:end].decode("utf-8", "replace").splitlines():
             ok = self.TICKET.search(line)
             if ok:
                 seen.append({"client": ok.group(1), "target": ok.group(2)})
