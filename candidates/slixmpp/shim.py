@@ -193,8 +193,6 @@ def run(opts: Options) -> int:
         canonical = krb5_name(service)
         if canonical is not None:
             fields["krb5_name"] = canonical
-        if service != f"xmpp@{opts.domain}":
-            fields["note"] = f"not xmpp@{opts.domain}"
         emit("principal", **fields)
         state["principal"] = True
         return real_init(service, *args, **kwargs)
