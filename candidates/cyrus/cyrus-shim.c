@@ -49,6 +49,21 @@ enum line_status {
 
 static const char *const VALIDATE_PROMPT = "Validate GSS-API user? (y/n) ";
 
+/*
+ * LeakSanitizer (SANITIZE=1 builds) reads this. Every client exchange of libsasl2 2.1.28's
+ * GSSAPI plugin leaves one GSS-API credential (32 bytes from gss_acquire_cred_from, with about
+ * 17 KiB of libkrb5 state under it) unfreed after sasl_dispose; this shim makes no GSS-API call
+ * of its own, so the leak is the candidate's (docs/candidates-bundled.md). The system libraries
+ * are stripped of frame pointers, so only their modules can be named. sasl_client_done and
+ * sasl_server_done are not called for the same reason: they unload the plugins, after which a
+ * leak's frames name no module at all; the process ends right after the exchange anyway.
+ */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+    return "leak:libgssapi_krb5.so\nleak:libkrb5.so\n";
+}
+
 struct options {
     enum role role;
     const char *mechanism;
@@ -358,7 +373,6 @@ cleanup:
     line_free(&line);
     if (conn != NULL)
         sasl_dispose(&conn);
-    sasl_client_done();
     return status;
 }
 
@@ -427,7 +441,6 @@ cleanup:
     line_free(&line);
     if (conn != NULL)
         sasl_dispose(&conn);
-    sasl_server_done();
     return status;
 }
 

@@ -38,7 +38,8 @@ XEP_NAME = f"xmpp/{HOST}/{DOMAIN}"
 FRONT = os.path.join(taptest.REPO, "candidates", "xmppfront", "xmppfront.py")
 LINE_CLIENT = os.path.join(taptest.REPO, "tests", "candidates", "gss-line-client.py")
 SERVER_TIMEOUT_MS = 60000  # the server's own bound; the test stops it long before
-CLIENT_TIMEOUT_MS = 20000  # a login takes well under a second on an idle machine
+CLIENT_TIMEOUT_MS = 20000  # generous: with load 12 on the 2-core build machine one login took
+                           # up to 15 s of wall time (Python's start alone took 2 s)
 STARTUP_S = 10.0  # bound on a server printing its `listening` event
 STOP_S = 10.0  # bound on a server exiting after SIGTERM
 
@@ -51,6 +52,44 @@ def sasl_program(lib: str, role: str) -> list[str]:
                 "--service", "xmpp"]
     return [os.path.join(taptest.build_dir(), "candidates", "cyrus", "cyrus-shim"), f"--{role}",
             "--mechanism", "GSSAPI", "--service", "xmpp"]
+
+
+def run_group(argv: list[str], env: dict[str, str] | None, timeout: float
+              ) -> subprocess.CompletedProcess:
+    """Run ARGV in its own session, bounded by TIMEOUT seconds; its whole process group (the
+    front and the SASL program it started) is killed when it does not end in time."""
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        raise AssertionError(f"{argv[0]} did not end within {timeout} s: {err}") from None
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # anything it left behind
+        except ProcessLookupError:
+            pass
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+
+
+def wait_listening(server: subprocess.Popen) -> tuple[str, bytes]:
+    """Read the server front's stdout until its `listening` event (bounded by STARTUP_S);
+    its endpoint and everything read."""
+    out = b""
+    deadline = time.monotonic() + STARTUP_S
+    with selectors.DefaultSelector() as sel:
+        sel.register(server.stdout, selectors.EVENT_READ)
+        while b"\n" not in out:
+            left = deadline - time.monotonic()
+            if left <= 0 or not sel.select(left):
+                raise AssertionError("the server front printed no `listening` event")
+            chunk = os.read(server.stdout.fileno(), 4096)
+            if not chunk:
+                raise AssertionError("the server front ended at its start")
+            out += chunk
+    return json.loads(out.split(b"\n", 1)[0])["endpoint"], out
 
 
 def parse_events(stdout: str, who: str) -> list[dict]:
@@ -155,27 +194,14 @@ class SaslLibsTest(realmlib.SharedRealmCase):
             server = subprocess.Popen(argv, env=server_env, stdout=subprocess.PIPE, stderr=err,
                                       start_new_session=True)
             try:
-                out = b""
-                deadline = time.monotonic() + STARTUP_S
-                with selectors.DefaultSelector() as sel:
-                    sel.register(server.stdout, selectors.EVENT_READ)
-                    while b"\n" not in out:
-                        left = deadline - time.monotonic()
-                        if left <= 0 or not sel.select(left):
-                            self.fail("the server front printed no `listening` event")
-                        chunk = os.read(server.stdout.fileno(), 4096)
-                        if not chunk:
-                            self.fail(f"the server front ended at start: {err_path}")
-                        out += chunk
-                endpoint = json.loads(out.split(b"\n", 1)[0])["endpoint"]
-                client = subprocess.run(
+                endpoint, out = wait_listening(server)
+                client = run_group(
                     [FRONT, "xmpp-client", "--connect", endpoint, "--domain", DOMAIN, "--jid",
                      f"alice@{DOMAIN}", "--tls-ca", self.tls_cert, "--timeout-ms",
                      str(CLIENT_TIMEOUT_MS), *client_args, "--", *client_prog],
-                    env=client_env, capture_output=True, text=True,
-                    timeout=CLIENT_TIMEOUT_MS / 1000 + 5, start_new_session=True)
+                    client_env, CLIENT_TIMEOUT_MS / 1000 + 5)
                 server.send_signal(signal.SIGTERM)
-                rest, _ = server.communicate(timeout=STOP_S)
+                rest, _ = server.communicate(timeout=STOP_S)  # killed below on expiry
                 self.assertEqual(server.returncode, 0, "the server front after SIGTERM")
             finally:
                 if server.poll() is None:
@@ -293,10 +319,9 @@ class SaslLibsTest(realmlib.SharedRealmCase):
                 self.assertEqual(login.tgs(), [(f"xmpp/{HOST}@{REALM}", "ISSUE")])
 
     def test_principal_form_domain_cannot_be_honoured(self) -> None:
-        proc = subprocess.run([FRONT, "xmpp-client", "--connect", "127.0.0.1:9", "--domain",
-                               DOMAIN, "--jid", f"alice@{DOMAIN}", "--tls-ca", self.tls_cert,
-                               "--principal-form", "domain", "--", "gsasl", "--client"],
-                              capture_output=True, text=True, timeout=30)
+        proc = run_group([FRONT, "xmpp-client", "--connect", "127.0.0.1:9", "--domain",
+                          DOMAIN, "--jid", f"alice@{DOMAIN}", "--tls-ca", self.tls_cert,
+                          "--principal-form", "domain", "--", "gsasl", "--client"], None, 30)
         self.assertEqual(proc.returncode, 64)
         self.assertIn("host-based", proc.stderr)
         self.assertEqual(proc.stdout, "")
@@ -349,11 +374,10 @@ class FrontFramingTest(unittest.TestCase):
         server = subprocess.Popen([FRONT, "xmpp-server", "--bind", "127.0.0.1:0", "--domain",
                                    DOMAIN, "--hostname", HOST, "--tls", "off", "--timeout-ms",
                                    "20000", "--", "false"],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   start_new_session=True)
         self.addCleanup(self.stop, server)
-        line = server.stdout.readline()  # bounded by the front's own --timeout-ms
-        return server, json.loads(line)["endpoint"]
+        return server, wait_listening(server)[0]
 
     def stop(self, server: subprocess.Popen) -> None:
         if server.poll() is None:
@@ -409,7 +433,7 @@ class FrontFramingTest(unittest.TestCase):
         self.assertNotIn(b"<stream:features", got)
         server.send_signal(signal.SIGTERM)
         _, err = server.communicate(timeout=STOP_S)
-        self.assertIn("document type declaration", err)
+        self.assertIn(b"document type declaration", err)
 
 
 if __name__ == "__main__":
