@@ -423,6 +423,8 @@ def parse_options(argv: list[str]) -> Options:
         raise FrontError(f"{role}: a server binds (--bind), a client connects (--connect)",
                          EXIT_USAGE)
     host, _, port_text = address.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]  # an IPv6 address: [::1]:PORT
     if not host or not port_text.isdigit() or int(port_text) > 65535:
         raise FrontError(f"--{'bind' if server else 'connect'} {address!r}: expected HOST:PORT",
                          EXIT_INVALID)
@@ -686,11 +688,13 @@ def run_server(opts: Options) -> int:
         except (OSError, ssl.SSLError) as err:
             raise FrontError(f"--tls-cert/--tls-key: {err}", EXIT_INVALID) from None
     try:
-        listener = socket.create_server((opts.host, opts.port))
+        listener = socket.create_server((opts.host, opts.port), family=(
+            socket.AF_INET6 if ":" in opts.host else socket.AF_INET))
     except OSError as err:
         raise FrontError(f"--bind {opts.host}:{opts.port}: {err}") from None
     listener.settimeout(0.1)
-    emit("listening", endpoint=f"{opts.host}:{listener.getsockname()[1]}")
+    shown = f"[{opts.host}]" if ":" in opts.host else opts.host
+    emit("listening", endpoint=f"{shown}:{listener.getsockname()[1]}")
     try:
         return accept_loop(opts, listener, deadline, terminated, tls_context)
     finally:
