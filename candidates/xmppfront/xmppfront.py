@@ -8,10 +8,12 @@ SASL command line tool (`gsasl --client|--server`): the front carries every payl
 one per line, between the XMPP elements and the program's stdin/stdout, and never looks inside
 a payload. The library decides; the front only frames.
 
-    xmppfront.py xmpp-server --bind 127.0.0.1:PORT --domain D --hostname H [options] -- PROGRAM...
-    xmppfront.py xmpp-client --connect 127.0.0.1:PORT --domain D --jid J [options] -- PROGRAM...
+    xmppfront.py xmpp-server --sasl-program CMD --bind 127.0.0.1:PORT --domain D --hostname H [...]
+    xmppfront.py xmpp-client --sasl-program CMD --connect 127.0.0.1:PORT --domain D --jid J [...]
 
-PROGRAM gets `--hostname=HOST` appended (the host part of the GSS-API host-based service name
+CMD is the SASL program with its arguments, one string split like a shell command line (so
+that a case's arguments, which the runner appends to the command, stay the front's). It gets
+`--hostname=HOST` appended (the host part of the GSS-API host-based service name
 the library builds, see --sasl-host) and, for a client with --authzid, `--authorization-id=J`.
 
 The line protocol (as `gsasl` 2.2 speaks it; candidates/cyrus/cyrus-shim speaks the same):
@@ -44,6 +46,7 @@ import binascii
 import json
 import os
 import secrets
+import shlex
 import selectors
 import signal
 import socket
@@ -386,19 +389,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parse_options(argv: list[str]) -> Options:
-    """The contract's options, then `--` and the SASL program; FrontError(64) on bad usage."""
+    """The contract's options and --sasl-program; FrontError(64) on bad usage."""
     if not argv or argv[0] not in ("xmpp-server", "xmpp-client"):
-        raise FrontError("usage: xmppfront.py xmpp-server|xmpp-client [options] -- PROGRAM "
-                         "[ARGS...]", EXIT_USAGE)
+        raise FrontError("usage: xmppfront.py xmpp-server|xmpp-client --sasl-program CMD "
+                         "[options]", EXIT_USAGE)
     role, rest = argv[0], argv[1:]
-    if "--" not in rest:
-        raise FrontError(f"{role}: `-- PROGRAM [ARGS...]` (the SASL program) is required",
-                         EXIT_USAGE)
-    cut = rest.index("--")
-    rest, program = rest[:cut], rest[cut + 1:]
-    if not program:
-        raise FrontError(f"{role}: no SASL program after `--`", EXIT_USAGE)
     p = _Parser(prog=f"xmppfront.py {role}", add_help=False)
+    p.add_argument("--sasl-program", required=True)
     p.add_argument("--bind")
     p.add_argument("--connect")
     p.add_argument("--domain", required=True)
@@ -414,6 +411,12 @@ def parse_options(argv: list[str]) -> Options:
     p.add_argument("--sasl-host", choices=("hostname", "domain", "advertised"))
     p.add_argument("--timeout-ms", default="10000")
     a = p.parse_args(rest)
+    try:
+        program = shlex.split(a.sasl_program)
+    except ValueError as err:
+        raise FrontError(f"--sasl-program {a.sasl_program!r}: {err}", EXIT_INVALID) from None
+    if not program:
+        raise FrontError("--sasl-program: empty", EXIT_INVALID)
     server = role == "xmpp-server"
     address = a.bind if server else a.connect
     if address is None:

@@ -19,6 +19,7 @@ import json
 import os
 import re
 import selectors
+import shlex
 import signal
 import subprocess
 import sys
@@ -189,7 +190,8 @@ class SaslLibsTest(realmlib.SharedRealmCase):
         err_path = os.path.join(self.tmp.name, f"server-{time.monotonic_ns()}.stderr")
         argv = [FRONT, "xmpp-server", "--bind", "127.0.0.1:0", "--domain", DOMAIN,
                 "--hostname", HOST, "--tls-cert", self.tls_cert, "--tls-key", self.tls_key,
-                "--timeout-ms", str(SERVER_TIMEOUT_MS), *server_args, "--", *server_prog]
+                "--timeout-ms", str(SERVER_TIMEOUT_MS), "--sasl-program",
+                shlex.join(server_prog), *server_args]
         with open(err_path, "w+b") as err:
             server = subprocess.Popen(argv, env=server_env, stdout=subprocess.PIPE, stderr=err,
                                       start_new_session=True)
@@ -198,7 +200,8 @@ class SaslLibsTest(realmlib.SharedRealmCase):
                 client = run_group(
                     [FRONT, "xmpp-client", "--connect", endpoint, "--domain", DOMAIN, "--jid",
                      f"alice@{DOMAIN}", "--tls-ca", self.tls_cert, "--timeout-ms",
-                     str(CLIENT_TIMEOUT_MS), *client_args, "--", *client_prog],
+                     str(CLIENT_TIMEOUT_MS), "--sasl-program", shlex.join(client_prog),
+                     *client_args],
                     client_env, CLIENT_TIMEOUT_MS / 1000 + 5)
                 server.send_signal(signal.SIGTERM)
                 rest, _ = server.communicate(timeout=STOP_S)  # killed below on expiry
@@ -321,7 +324,8 @@ class SaslLibsTest(realmlib.SharedRealmCase):
     def test_principal_form_domain_cannot_be_honoured(self) -> None:
         proc = run_group([FRONT, "xmpp-client", "--connect", "127.0.0.1:9", "--domain",
                           DOMAIN, "--jid", f"alice@{DOMAIN}", "--tls-ca", self.tls_cert,
-                          "--principal-form", "domain", "--", "gsasl", "--client"], None, 30)
+                          "--principal-form", "domain", "--sasl-program", "gsasl --client"],
+                         None, 30)
         self.assertEqual(proc.returncode, 64)
         self.assertIn("host-based", proc.stderr)
         self.assertEqual(proc.stdout, "")
@@ -373,7 +377,7 @@ class FrontFramingTest(unittest.TestCase):
     def serve(self) -> tuple[subprocess.Popen, str]:
         server = subprocess.Popen([FRONT, "xmpp-server", "--bind", "127.0.0.1:0", "--domain",
                                    DOMAIN, "--hostname", HOST, "--tls", "off", "--timeout-ms",
-                                   "20000", "--", "false"],
+                                   "20000", "--sasl-program", "false"],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   start_new_session=True)
         self.addCleanup(self.stop, server)
