@@ -502,10 +502,15 @@ class ServerConnection:
                 required = "<required/>" if self.opts.tls == "required" else ""
                 features.append(f"<starttls xmlns='{NS_TLS}'>{required}</starttls>")
             if self.secure or self.opts.tls != "required":
+                # <hostname/> only where an attacker cannot have altered it: on the TLS
+                # stream, or with --tls off, where no other stream will come
+                hostname = ""
+                if self.secure or self.opts.tls == "off":
+                    hostname = (f"<hostname xmlns='{NS_HOSTNAME}'>"
+                                f"{escape(self.opts.hostname or '')}</hostname>")
                 features.append(
                     f"<mechanisms xmlns='{NS_SASL}'><mechanism>{MECHANISM}</mechanism>"
-                    f"<hostname xmlns='{NS_HOSTNAME}'>{escape(self.opts.hostname or '')}"
-                    f"</hostname></mechanisms>")
+                    f"{hostname}</mechanisms>")
         self.stream.send(f"<stream:features>{''.join(features)}</stream:features>")
 
     def run(self) -> None:
