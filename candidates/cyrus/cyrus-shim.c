@@ -173,9 +173,9 @@ static int on_user(void *context, int id, const char **result, unsigned *len)
  * the answer "y" (allowed) or anything else (refused). libsasl2 hands over the authorization
  * identity it settled on: the authentication identity itself when the client sent none.
  */
-static int on_authorize(sasl_conn_t *conn, void *context, const char *requested_user,
-                        unsigned rlen, const char *auth_identity, unsigned alen,
-                        const char *def_realm, unsigned urlen, struct propctx *propctx)
+static int on_authorize(sasl_conn_t *conn, void *context, const char *requested_user, unsigned rlen,
+                        const char *auth_identity, unsigned alen, const char *def_realm,
+                        unsigned urlen, struct propctx *propctx)
 {
     char *answer = NULL;
     size_t cap = 0;
@@ -202,6 +202,7 @@ static int on_authorize(sasl_conn_t *conn, void *context, const char *requested_
     return result;
 }
 
+/* A usage error: REASON and the usage line on stderr. */
 static void usage_error(const char *reason)
 {
     fprintf(stderr, "cyrus-shim: %s\n", reason);
@@ -231,18 +232,34 @@ static enum exit_status parse_options(int argc, char **argv, struct options *opt
     opterr = 0;
     while ((c = getopt_long(argc, argv, "csm:z:dqV", longopts, NULL)) != -1) {
         switch (c) {
-        case 'c': opts->role = ROLE_CLIENT; break;
-        case 's': opts->role = ROLE_SERVER; break;
-        case 'm': opts->mechanism = optarg; break;
-        case 'S': opts->service = optarg; break;
-        case 'H': opts->hostname = optarg; break;
-        case 'z': opts->authzid = optarg; break;
-        case 'd': break; /* gsasl's switch for application data: there is none here */
-        case 'q': opts->quiet = true; break;
-        case 'V': *version = true; return EXIT_OK;
+        case 'c':
+            opts->role = ROLE_CLIENT;
+            break;
+        case 's':
+            opts->role = ROLE_SERVER;
+            break;
+        case 'm':
+            opts->mechanism = optarg;
+            break;
+        case 'S':
+            opts->service = optarg;
+            break;
+        case 'H':
+            opts->hostname = optarg;
+            break;
+        case 'z':
+            opts->authzid = optarg;
+            break;
+        case 'd':
+            break; /* gsasl's switch for application data: there is none here */
+        case 'q':
+            opts->quiet = true;
+            break;
+        case 'V':
+            *version = true;
+            return EXIT_OK;
         default:
-            usage_error(optopt ? "an option is missing its value or unknown"
-                               : "unknown option");
+            usage_error(optopt ? "an option is missing its value or unknown" : "unknown option");
             return EXIT_USAGE;
         }
     }
@@ -295,13 +312,20 @@ static enum exit_status read_final_line(void)
         fprintf(stderr, "cyrus-shim: the outcome line is not base64\n");
         exit_status = EXIT_FAIL;
     } else if (line.len > 0) {
-        fprintf(stderr, "cyrus-shim: %u octets of data came with the outcome after the "
-                        "mechanism had completed; ignored\n", line.len);
+        fprintf(stderr,
+                "cyrus-shim: %u octets of data came with the outcome after the "
+                "mechanism had completed; ignored\n",
+                line.len);
     }
     line_free(&line);
     return exit_status;
 }
 
+/*
+ * The client side of the line protocol: mechanism line, initial response, then one output line
+ * per input line until libsasl2 says SASL_OK; then the outcome line. OPTS is borrowed (it is
+ * the SASL_CB_USER context). Returns EXIT_OK when the exchange completed.
+ */
 static enum exit_status run_client(struct options *opts)
 {
     sasl_callback_t callbacks[] = {
@@ -376,6 +400,12 @@ cleanup:
     return status;
 }
 
+/*
+ * The server side of the line protocol: mechanism line, the (empty) output for no input, then
+ * one output line per input line; the authorization question comes from on_authorize during
+ * the last step; after SASL_OK, the outcome line. OPTS is borrowed. Returns EXIT_OK when the
+ * exchange completed and was authorized.
+ */
 static enum exit_status run_server(struct options *opts)
 {
     sasl_callback_t callbacks[] = {
@@ -395,8 +425,7 @@ static enum exit_status run_server(struct options *opts)
         report(NULL, "sasl_server_init", result);
         goto cleanup;
     }
-    result = sasl_server_new(opts->service, opts->hostname, NULL, NULL, NULL, callbacks, 0,
-                             &conn);
+    result = sasl_server_new(opts->service, opts->hostname, NULL, NULL, NULL, callbacks, 0, &conn);
     if (result != SASL_OK) {
         report(conn, "sasl_server_new", result);
         goto cleanup;
