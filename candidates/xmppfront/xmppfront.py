@@ -577,7 +577,10 @@ class ServerConnection:
         return False
 
     def _exchange(self, program: SaslProgram, initial: bytes | None) -> bool:
-        program.start_exchange()
+        try:
+            program.start_exchange()
+        except FrontError as err:
+            return self.fail("temporary-auth-failure", str(err))
         first = program.read_line()
         if first is None:
             return self.fail("temporary-auth-failure",
