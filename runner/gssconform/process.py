@@ -224,9 +224,17 @@ class _Stream:
         if not text.startswith(b"{"):
             return
         if len(self.events) >= EVENTS_CAP:
-            # Everything after the cap is unseen: a check may read an event that came later, so
-            # a cut stream is an observation that makes the case ERROR (verdict.judge).
+            # Not kept: a check that reads this side's events would judge a cut stream, so the
+            # count is an observation that makes such a case ERROR (verdict.judge). Readiness
+            # is still seen: a late 'listening' must not turn into TIMEOUT.
             self.events_dropped += 1
+            if self._on_event and b'"listening"' in text:
+                try:
+                    event = json.loads(text)
+                except ValueError:
+                    return
+                if isinstance(event, dict):
+                    self._on_event(event)
             return
         try:
             event = json.loads(text)

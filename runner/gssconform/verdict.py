@@ -93,13 +93,16 @@ def judge(case: Case, obs: dict, strict: bool) -> tuple[str, str, list[dict]]:
         return "ERROR", f"reference peer crashed ({peer['crash']})", []
     if cand.get("crash"):
         return "CRASH", f"candidate crashed: {cand['crash']}", []
-    for name, side in (("candidate", cand), ("reference peer", peer)):
-        if side.get("events_dropped"):
-            # Checks read events; those after the cap were never seen, so no check can be
-            # trusted: a late 'done' would read as absent, a 'nothing delivered' as true.
+    for key, name, side in (("candidate", "candidate", cand), ("peer", "reference peer", peer)):
+        readers = [c.observe for c in case.checks if c.observe.startswith(
+            (f"{key}.event.", f"{key}.events"))]
+        if side.get("events_dropped") and readers:
+            # Events after the cap were never seen: a late 'done' would read as absent, a
+            # 'nothing delivered' as true, a count as too small. Checks that do not read this
+            # side's events are unaffected (many-messages prints 10,000 'delivered' events).
             return "ERROR", (f"the {name}'s event stream was cut: {side['events_dropped']} "
                              f"event lines beyond the first {EVENTS_CAP} (or longer than "
-                             f"{LINE_CAP} bytes) were not read, so the checks cannot be "
+                             f"{LINE_CAP} bytes) were not read, so {readers[0]} cannot be "
                              "judged"), []
     if cand.get("exit") == 64:
         reason = (cand.get("stderr") or "").strip().splitlines()
