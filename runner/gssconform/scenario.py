@@ -15,9 +15,11 @@ from .tomlsrc import Doc, Node, View
 
 KNOWN_SPECS = ("zmtp-gssapi", "xep0233")
 LEVELS = ("MUST", "SHOULD", "MAY", "de-facto", "security", "INFO")
-# A failing check of level UNIMPLEMENTED marks an optional feature of the spec the candidate
-# lacks (e.g. a client that ignores XEP-0233's <hostname/>): verdict UNIMPLEMENTED, not FAIL.
-CHECK_LEVELS = LEVELS + ("UNIMPLEMENTED",)
+# Check levels beyond a reference's: a failing UNIMPLEMENTED check marks an optional feature of
+# the spec the candidate lacks (e.g. a client that ignores XEP-0233's <hostname/>): verdict
+# UNIMPLEMENTED, not FAIL; a failing `harness` check is a precondition the reference peer or the
+# harness had to meet: verdict ERROR, never blamed on the candidate.
+CHECK_LEVELS = LEVELS + ("UNIMPLEMENTED", "harness")
 OPERATORS = ("equals", "not_equals", "one_of", "contains", "not_contains", "matches",
              "at_least", "at_most", "length", "present")
 SIDES = ("candidate", "peer")
