@@ -1,8 +1,7 @@
 /* Tests of xmpp/stream: a client stream parsed whole, split at every byte and fed byte by
  * byte gives the same events; hostile XML (DTDs, entities, PIs, comments, other encodings,
- * bad UTF-8) is refused with the right condition; limits; restart. Also util/base64. */
+ * bad UTF-8) is refused with the right condition; limits; restart. */
 #include "tests/tap.h"
-#include "util/base64.h"
 #include "util/builder.h"
 #include "xmpp/stream.h"
 
@@ -326,58 +325,6 @@ static void test_escape(void)
     free(s);
 }
 
-static void test_base64(void)
-{
-    static const struct {
-        const char *text;
-        enum base64_status status;
-        const char *plain;
-    } cases[] = {
-        {"", BASE64_OK, ""},
-        {"Zg==", BASE64_OK, "f"},
-        {"Zm8=", BASE64_OK, "fo"},
-        {"Zm9v", BASE64_OK, "foo"},
-        {"Zm9vYmFy", BASE64_OK, "foobar"},
-        {"Zm9vYg==", BASE64_OK, "foob"},
-        {"Zm9", BASE64_BAD_LENGTH, NULL},
-        {"=", BASE64_BAD_LENGTH, NULL},
-        {"Zm9 ", BASE64_BAD_CHAR, NULL},
-        {"Zm\n9v", BASE64_BAD_LENGTH, NULL},
-        {"Zm-v", BASE64_BAD_CHAR, NULL},
-        {"Z===", BASE64_BAD_PADDING, NULL},
-        {"Zg=v", BASE64_BAD_PADDING, NULL},
-        {"Zh==", BASE64_NONZERO_BITS, NULL},
-        {"Zm9=", BASE64_NONZERO_BITS, NULL},
-        {"====", BASE64_BAD_PADDING, NULL},
-    };
-
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        unsigned char *out = NULL;
-        size_t len = 0;
-        enum base64_status st =
-            base64_decode(cases[i].text, strlen(cases[i].text), &out, &len, NULL);
-
-        is_int(st, cases[i].status, "base64 case %zu: %s", i, base64_status_reason(st));
-        if (cases[i].plain != NULL)
-            is_blob(out, len, cases[i].plain, strlen(cases[i].plain), "base64 '%s' decodes",
-                    cases[i].text);
-        else
-            ok(out == NULL, "nothing allocated");
-        free(out);
-    }
-    for (size_t n = 0; n <= 6; n++) {
-        char *enc = base64_encode((const unsigned char *)"foobar", n);
-        unsigned char *dec = NULL;
-        size_t len = 0;
-
-        ok(enc != NULL && base64_decode(enc, strlen(enc), &dec, &len, NULL) == BASE64_OK &&
-               len == n && memcmp(dec, "foobar", n) == 0,
-           "round trip of %zu bytes (%s)", n, enc);
-        free(enc);
-        free(dec);
-    }
-}
-
 int main(void)
 {
     plan_lazy();
@@ -387,6 +334,5 @@ int main(void)
     test_limits();
     test_restart();
     test_escape();
-    test_base64();
     done_testing();
 }
