@@ -96,11 +96,15 @@ struct sasl_config {
     /* client */
     gss_name_t target;           /* the service name to authenticate to (imported by the
                                     caller, e.g. the XEP-0233 principal or xmpp@host) */
-    uint8_t layers_acceptable;   /* layers the client would use; 0 means SASL_LAYER_NONE */
+    uint8_t layers_acceptable;   /* layers the client would use; 0 means SASL_LAYER_NONE.
+                                    It selects the strongest offered one (confidentiality,
+                                    integrity, none); with SASL_LAYER_CONFIDENTIALITY here the
+                                    context is requested with conf_req_flag too */
     uint32_t client_max_size;    /* sent when a layer other than "none" is chosen */
     const char *authzid;         /* NULL: none (RFC 6120 §6.3.8: only to act for another) */
     /* server */
-    uint8_t layers_offered;      /* 0 means SASL_LAYER_NONE only */
+    uint8_t layers_offered;      /* 0 means SASL_LAYER_NONE only; confidentiality is left
+                                    out when the context has no GSS_C_CONF_FLAG */
     uint32_t server_max_size;    /* sent when a layer other than "none" is offered */
     const struct sasl_faults *faults; /* NULL: conformant */
 };
@@ -131,8 +135,12 @@ enum sasl_status sasl_client_start(struct sasl *sasl, unsigned char **out, size_
 /*
  * Feed the decoded payload of one received element: a challenge (client) or the initial
  * response / a response (server). IN may be NULL when LEN is 0. On CONTINUE (and on the
- * client's DONE) *OUT / *OUT_LEN hold the payload to send (possibly zero octets, never NULL).
- * After SASL_FAILED or the server's SASL_DONE every further call fails.
+ * client's DONE) *OUT / *OUT_LEN hold the payload to send (possibly zero octets, never NULL);
+ * otherwise *OUT is NULL and *OUT_LEN 0.
+ * Server: a first payload of zero octets (no initial response) is answered once with an empty
+ * challenge (RFC 4422 §5); the client's first token then comes as a response.
+ * After SASL_FAILED or either role's SASL_DONE every further call fails; after SASL_FAILED the
+ * first failure's reason and condition stay.
  */
 enum sasl_status sasl_step(struct sasl *sasl, const unsigned char *in, size_t len,
                            unsigned char **out, size_t *out_len);
@@ -152,7 +160,8 @@ enum sasl_layer_status {
     SASL_LAYER_NO_BIT,          /* no layer bit set */
     SASL_LAYER_SEVERAL_BITS,    /* client: more than one bit chosen */
     SASL_LAYER_NOT_OFFERED,     /* client: chose a layer the server did not offer */
-    SASL_LAYER_UNKNOWN_BITS,    /* bits other than 1, 2, 4 */
+    SASL_LAYER_UNKNOWN_BITS,    /* client: a bit other than 1, 2, 4; server: only such bits
+                                   (alongside a defined bit they are negotiated off: OK) */
     SASL_LAYER_MAXSIZE_NONE,    /* non-zero max size with only "none" */
     SASL_LAYER_BAD_AUTHZID,     /* authzid not UTF-8 or contains NUL */
 };
@@ -164,10 +173,13 @@ struct sasl_layer_msg {
     size_t authzid_len;
 };
 
-/* Judge the server's unwrapped layer message. */
+/* Judge the server's unwrapped layer message. OUT is filled as far as the message goes
+ * (zeroes when it is shorter than 4 octets), also when the status is not OK. */
 enum sasl_layer_status sasl_layers_parse_server(const unsigned char *msg, size_t len,
                                                 struct sasl_layer_msg *out);
-/* Judge the client's unwrapped reply against the OFFERED bitmask. */
+/* Judge the client's unwrapped reply against the OFFERED bitmask; checks in the order of the
+ * enum (length, no bit, unknown bits, several bits, not offered, max size, authzid). An
+ * authzid is present when the reply is longer than 4 octets. */
 enum sasl_layer_status sasl_layers_parse_client(const unsigned char *msg, size_t len,
                                                 uint8_t offered, struct sasl_layer_msg *out);
 /* The enum name ("SASL_LAYER_BAD_LENGTH") and a one-line reason citing RFC 4752 §3.3. */
