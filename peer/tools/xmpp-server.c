@@ -853,20 +853,37 @@ static enum step sasl_done(struct session *s)
     return STEP_CONTINUE;
 }
 
-/* Run one engine step with the decoded payload IN and act on the result. */
-static enum step sasl_run(struct session *s, const unsigned char *in, size_t len)
+/* One engine step with the decoded payload IN (copied first: MIT's gss_unwrap works in place
+ * on its input, and the transcript shows the payload as received). */
+static enum sasl_status sasl_feed(struct session *s, const unsigned char *in, size_t len,
+                                  unsigned char **out, size_t *out_len, bool *established_now)
 {
-    unsigned char *out = NULL;
-    size_t out_len = 0;
+    unsigned char *copy = malloc(len + 1);
     bool was_established = s->established_seen;
-    enum sasl_status st = sasl_step(s->sasl, in, len, &out, &out_len);
-    enum step next;
+    enum sasl_status st;
 
+    *out = NULL;
+    *out_len = 0;
+    if (len > 0 && copy != NULL)
+        memcpy(copy, in, len);
+    /* Out of memory for the copy: the engine gets NULL with a length, and fails. */
+    st = sasl_step(s->sasl, copy, copy != NULL ? len : 1, out, out_len);
+    free(copy);
     if (sasl_outcome(s->sasl)->initiator != NULL)
         s->established_seen = true;
+    *established_now = s->established_seen && !was_established;
+    return st;
+}
+
+/* Act on the engine's answer ST (OUT its payload, freed here). */
+static enum step sasl_act(struct session *s, enum sasl_status st, unsigned char *out,
+                          size_t out_len, bool established_now)
+{
+    enum step next;
+
     switch (st) {
     case SASL_CONTINUE:
-        next = send_challenge(s, out, out_len, s->established_seen && !was_established);
+        next = send_challenge(s, out, out_len, established_now);
         free(out);
         return next;
     case SASL_DONE:
@@ -876,6 +893,16 @@ static enum step sasl_run(struct session *s, const unsigned char *in, size_t len
         free(out);
         return sasl_failure(s, sasl_condition(s->sasl), "%s", sasl_error(s->sasl));
     }
+}
+
+static enum step sasl_run(struct session *s, const unsigned char *in, size_t len)
+{
+    unsigned char *out = NULL;
+    size_t out_len = 0;
+    bool established_now = false;
+    enum sasl_status st = sasl_feed(s, in, len, &out, &out_len, &established_now);
+
+    return sasl_act(s, st, out, out_len, established_now);
 }
 
 static bool exchange_start(struct session *s)
@@ -978,11 +1005,15 @@ static enum step on_response(struct session *s, const struct xstream_event *ev)
     s->responses_in = true;
     if (s->layer_challenge_sent && is_wrap_token(in, len)) {
         /* Judge it first so that the transcript line shows what the engine decoded. */
-        next = sasl_run(s, in, len);
+        unsigned char *out = NULL;
+        size_t out_len = 0;
+        bool established_now = false;
+        enum sasl_status st = sasl_feed(s, in, len, &out, &out_len, &established_now);
+
         note.layer_client = true;
         tr_element(s, "in", "response", ev->raw, ev->raw_len, &note);
         free(in);
-        return next;
+        return sasl_act(s, st, out, out_len, established_now);
     }
     tr_element(s, "in", "response", ev->raw, ev->raw_len, &note);
     next = sasl_run(s, in, len);
@@ -1152,7 +1183,6 @@ static void serve(struct session *s)
                     login_event(s, "failure", SASL_COND_NONE, s->reason);
                 return;
             }
-            tr_local(s, "read", "");
             xstream_feed(s->xs, buf, (size_t)n);
         }
     }
