@@ -1573,8 +1573,7 @@ int cmd_xmpp_server(int argc, char **argv)
             fcntl(fd, F_SETFL, flags | O_NONBLOCK);
             rc = run_connection(&opt, tls_ctx, fd, next_id, peer);
             tls_ctx_free(tls_ctx);
-            fflush(NULL);
-            _exit(rc);
+            exit(rc); /* exit, not _exit: flushes, and lets LeakSanitizer check */
         }
         if (pid < 0)
             event_error("fork: %s", strerror(errno));

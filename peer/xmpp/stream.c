@@ -375,6 +375,7 @@ static void XMLCALL on_end(void *data, const XML_Char *name)
         xs->closed = true;
     } else if (xs->depth == 1) {
         if (end - xs->elem_start > xs->limits.max_element) {
+            xml_node_free(xs->stack[0]); /* depth 1 now: nobody else frees it */
             fail(xs, "policy-violation", "an element of more than %zu bytes",
                  xs->limits.max_element);
             return;

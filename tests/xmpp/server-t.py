@@ -62,8 +62,10 @@ class Server:
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
             env=env, cwd=cwd, text=True)
         self.stderr: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-        threading.Thread(target=self._read_err, daemon=True).start()
+        self.readers = [threading.Thread(target=self._read, daemon=True),
+                        threading.Thread(target=self._read_err, daemon=True)]
+        for reader in self.readers:
+            reader.start()
         first = self.next_event(lambda e: True)
         if first.get("event") != "listening":
             self.stop()
@@ -125,6 +127,13 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
         return self.proc.returncode
+
+    def crash_reports(self) -> list[str]:
+        """Sanitizer and crash lines on stderr (call after stop: the readers then saw all)."""
+        for reader in self.readers:
+            reader.join(timeout=WAIT_S)
+        marks = ("Sanitizer", "runtime error:", "Assertion", "Segmentation fault")
+        return [line for line in self.stderr if any(m in line for m in marks)]
 
 
 class Raw:
@@ -202,6 +211,8 @@ class ServerTests(realmlib.SharedRealmCase):
             c.close()
         for s in self.servers:
             s.stop()
+        reports = [line for s in self.servers for line in s.crash_reports()]
+        self.assertEqual(reports, [], "the server reported a crash or sanitizer error")
 
     def server(self, *args: str, tls: str = "required") -> Server:
         extra = ["--tls", tls]
