@@ -1371,6 +1371,10 @@ static int parse_options(int argc, char **argv, struct options *o, bool *list, b
         event_error("--bind, --domain and --hostname are required (see --help)");
         return EXIT_USAGE;
     }
+    if (o->tls == TLS_OFF && o->faults.on[XFAULT_HOSTNAME_BEFORE_TLS]) {
+        event_error("--fault hostname-before-tls needs --tls required or optional");
+        return EXIT_USAGE;
+    }
     if (o->tls != TLS_OFF && (o->tls_cert == NULL || o->tls_key == NULL)) {
         event_error("--tls %s needs --tls-cert and --tls-key", tls_mode_name(o->tls));
         return EXIT_USAGE;

@@ -517,6 +517,37 @@ class ServerTests(realmlib.SharedRealmCase):
                       events)
         self.assertEqual(s.event("fault")["name"], "failure-mid-exchange")
 
+    def test_fault_engine_faults_applied(self) -> None:
+        # The test's client does not judge the layer message, so each exchange goes on far
+        # enough for the fault to go out; the transcript shows the layer message as sent.
+        expect_layer = {
+            "layer-maxsize-with-none": {"layers": 1, "max_size": 65536, "octets": 4},
+            "layer-5-octets": {"layers": 1, "max_size": 0, "octets": 5},
+            "layer-no-bit": {"layers": 0, "max_size": 0, "octets": 4},
+        }
+        for fault in ("no-ap-rep", "success-with-data", *expect_layer):
+            with self.subTest(fault=fault):
+                transcript = os.path.join(self.tmp.name, f"{fault}.jsonl")
+                s = self.server("--fault", fault, "--transcript", transcript, tls="off")
+                self.login(s, "--target", XEP_NAME, tls="off")
+                event = s.event("fault")
+                self.assertEqual((event["name"], event["applied"]), (fault, True))
+                s.event("closed")
+                with open(transcript, encoding="utf-8") as f:
+                    lines = [json.loads(line) for line in f]
+                layers = [x["layer"] for x in lines
+                          if x["kind"] == "challenge" and "layer" in x]
+                if fault in expect_layer:
+                    self.assertEqual(layers, [expect_layer[fault]])
+                if fault == "success-with-data":
+                    self.assertIn("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
+                                  "Z3NzY29uZm9ybQ==</success>",
+                                  [x["xml"] for x in lines if x["kind"] == "success"])
+                if fault == "no-ap-rep":
+                    challenges = [x for x in lines if x["kind"] == "challenge"]
+                    self.assertTrue(challenges[0]["payload"].startswith("0504"),
+                                    "the first challenge is the wrap token, not an AP-REP")
+
     def test_unknown_fault_is_a_usage_error(self) -> None:
         proc = subprocess.run([taptest.program("gsspeer"), "xmpp-server", "--bind",
                                "127.0.0.1:0", "--domain", DOMAIN, "--hostname", HOST,
