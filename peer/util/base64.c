@@ -58,8 +58,8 @@ static enum base64_status refuse(enum base64_status status, size_t at, size_t *w
     return status;
 }
 
-enum base64_status base64_decode(const char *text, size_t len, unsigned char **out,
-                                 size_t *out_len, size_t *where)
+enum base64_status base64_decode(const char *text, size_t len, unsigned char **out, size_t *out_len,
+                                 size_t *where)
 {
     const unsigned char *in = (const unsigned char *)text;
     size_t pad = 0, n = 0;

@@ -19,10 +19,10 @@
 
 enum base64_status {
     BASE64_OK = 0,
-    BASE64_BAD_LENGTH,   /* the length is not a multiple of 4 (padding missing or extra) */
-    BASE64_WHITESPACE,   /* a space, tab, CR or LF (RFC 6120 §6.4.2: no whitespace) */
-    BASE64_BAD_CHAR,     /* any other character outside the alphabet and "=" */
-    BASE64_BAD_PADDING,  /* "=" anywhere but as the last one or two characters */
+    BASE64_BAD_LENGTH,       /* the length is not a multiple of 4 (padding missing or extra) */
+    BASE64_WHITESPACE,       /* a space, tab, CR or LF (RFC 6120 §6.4.2: no whitespace) */
+    BASE64_BAD_CHAR,         /* any other character outside the alphabet and "=" */
+    BASE64_BAD_PADDING,      /* "=" anywhere but as the last one or two characters */
     BASE64_NONZERO_PAD_BITS, /* the bits the padding leaves over are not zero (not canonical) */
     BASE64_NO_MEMORY,
 };
@@ -37,8 +37,8 @@ char *base64_encode(const void *data, size_t len);
  * On any other status *OUT is NULL, *OUT_LEN 0, and *WHERE (when WHERE is not NULL) is the
  * offset of the offending character (for BASE64_BAD_LENGTH: LEN).
  */
-enum base64_status base64_decode(const char *text, size_t len, unsigned char **out,
-                                 size_t *out_len, size_t *where);
+enum base64_status base64_decode(const char *text, size_t len, unsigned char **out, size_t *out_len,
+                                 size_t *where);
 
 /* The enum name ("BASE64_BAD_CHAR") and a one-line reason. */
 const char *base64_status_name(enum base64_status status);

@@ -18,12 +18,12 @@ enum { MAX_SIZE_LIMIT = 0xffffff };
 enum { FAULT_MAX_SIZE = 65536 };
 
 enum sasl_state {
-    STATE_START,     /* client: before sasl_client_start; server: before the initial response */
-    STATE_CONTEXT,   /* context tokens are being exchanged */
-    STATE_EMPTY,     /* server: waiting for the empty response to the last context token (or
-                        to the extra empty challenge of the fault) */
-    STATE_LAYER,     /* client: waiting for the server's wrapped layer message;
-                        server: waiting for the client's wrapped layer reply */
+    STATE_START,   /* client: before sasl_client_start; server: before the initial response */
+    STATE_CONTEXT, /* context tokens are being exchanged */
+    STATE_EMPTY,   /* server: waiting for the empty response to the last context token (or
+                      to the extra empty challenge of the fault) */
+    STATE_LAYER,   /* client: waiting for the server's wrapped layer message;
+                      server: waiting for the client's wrapped layer reply */
     STATE_DONE,
     STATE_FAILED,
 };
@@ -88,19 +88,18 @@ static const struct {
 } layer_statuses[] = {
     {SASL_LAYER_OK, "SASL_LAYER_OK", "a valid layer message"},
     {SASL_LAYER_BAD_LENGTH, "SASL_LAYER_BAD_LENGTH",
-     "RFC 4752 §3.3: the server's message is exactly 4 octets, the client's at least 4"},
-    {SASL_LAYER_NO_BIT, "SASL_LAYER_NO_BIT",
-     "RFC 4752 §3.3: the bit-mask names no security layer"},
+     "RFC 4752 §3.1: the server's message is exactly 4 octets, the client's at least 4"},
+    {SASL_LAYER_NO_BIT, "SASL_LAYER_NO_BIT", "RFC 4752 §3.3: the bit-mask names no security layer"},
     {SASL_LAYER_SEVERAL_BITS, "SASL_LAYER_SEVERAL_BITS",
-     "RFC 4752 §3.3: the client selects exactly one security layer, not several"},
+     "RFC 4752 §3.1: the client's bit-mask names the one selected security layer"},
     {SASL_LAYER_NOT_OFFERED, "SASL_LAYER_NOT_OFFERED",
      "RFC 4752 §3.1: the client selected a security layer the server did not offer"},
     {SASL_LAYER_UNKNOWN_BITS, "SASL_LAYER_UNKNOWN_BITS",
      "RFC 4752 §3.3: only bits 1 (none), 2 (integrity) and 4 (confidentiality) are defined"},
     {SASL_LAYER_MAXSIZE_NONE, "SASL_LAYER_MAXSIZE_NONE",
-     "RFC 4752 §3.3: the maximum size is 0 when no security layer is offered or selected"},
+     "RFC 4752 §3.1: the maximum size is 0 when no security layer is offered or selected"},
     {SASL_LAYER_BAD_AUTHZID, "SASL_LAYER_BAD_AUTHZID",
-     "RFC 4752 §3.1: the authorization identity is UTF-8 without NUL"},
+     "RFC 4752 §3.1: the authorization identity is UTF-8, not NUL-terminated (no NUL here)"},
 };
 
 const char *sasl_layer_status_name(enum sasl_layer_status status)
@@ -220,8 +219,8 @@ static enum sasl_status fail_gss(struct sasl *s, const char *what, const char *c
     char *text = gssutil_status_text(major, minor);
     enum sasl_status status;
 
-    status = fail(s, SASL_COND_NOT_AUTHORIZED, "%s: %s failed (major 0x%08x, minor %u): %s",
-                  what, call, (unsigned)major, (unsigned)minor, text != NULL ? text : "?");
+    status = fail(s, SASL_COND_NOT_AUTHORIZED, "%s: %s failed (major 0x%08x, minor %u): %s", what,
+                  call, (unsigned)major, (unsigned)minor, text != NULL ? text : "?");
     free(text);
     return status;
 }
@@ -241,8 +240,7 @@ static bool hand_out(const void *data, size_t len, unsigned char **out, size_t *
 }
 
 /* Hand out a GSS output buffer and release it through the table. */
-static bool hand_out_buffer(struct sasl *s, gss_buffer_t buf, unsigned char **out,
-                            size_t *out_len)
+static bool hand_out_buffer(struct sasl *s, gss_buffer_t buf, unsigned char **out, size_t *out_len)
 {
     OM_uint32 minor;
     bool ok = hand_out(buf->value, buf->length, out, out_len);
@@ -415,15 +413,15 @@ static enum sasl_status client_context(struct sasl *s, const unsigned char *in, 
     OM_uint32 major, minor, ret_flags = 0;
     enum sasl_status status;
 
-    major = s->gss->init_sec_context(&minor, s->cfg.cred, &s->ctx, s->cfg.target,
-                                     (gss_OID)gss_mech_krb5, client_req_flags(s), 0,
-                                     GSS_C_NO_CHANNEL_BINDINGS,
-                                     s->state == STATE_START ? GSS_C_NO_BUFFER : &input, NULL,
-                                     &output, &ret_flags, NULL);
+    major = s->gss->init_sec_context(
+        &minor, s->cfg.cred, &s->ctx, s->cfg.target, (gss_OID)gss_mech_krb5, client_req_flags(s), 0,
+        GSS_C_NO_CHANNEL_BINDINGS, s->state == STATE_START ? GSS_C_NO_BUFFER : &input, NULL,
+        &output, &ret_flags, NULL);
     if (GSS_ERROR(major)) {
         release_buffer(s, &output);
-        return fail_gss(s, s->state == STATE_START ? "client: initial context token"
-                                                   : "client: server's context token",
+        return fail_gss(s,
+                        s->state == STATE_START ? "client: initial context token"
+                                                : "client: server's context token",
                         "init_sec_context", major, minor);
     }
     if (major & GSS_S_CONTINUE_NEEDED) {
@@ -577,8 +575,7 @@ static enum sasl_status client_step(struct sasl *s, const unsigned char *in, siz
 /* ---- server ---- */
 
 /* The layer message the server sends (faults applied) into *OUT, wrapped. */
-static enum sasl_status server_send_layers(struct sasl *s, unsigned char **out,
-                                           size_t *out_len)
+static enum sasl_status server_send_layers(struct sasl *s, unsigned char **out, size_t *out_len)
 {
     uint8_t offered = s->cfg.layers_offered != 0 ? s->cfg.layers_offered : SASL_LAYER_NONE;
     unsigned char msg[4];
@@ -641,9 +638,9 @@ static enum sasl_status server_context(struct sasl *s, const unsigned char *in, 
                                                   : "server: client's context token";
     enum sasl_status status;
 
-    major = s->gss->accept_sec_context(&minor, &s->ctx, s->cfg.cred, &input,
-                                       GSS_C_NO_CHANNEL_BINDINGS, NULL, NULL, &output,
-                                       &ret_flags, NULL, NULL);
+    major =
+        s->gss->accept_sec_context(&minor, &s->ctx, s->cfg.cred, &input, GSS_C_NO_CHANNEL_BINDINGS,
+                                   NULL, NULL, &output, &ret_flags, NULL, NULL);
     if (GSS_ERROR(major)) {
         release_buffer(s, &output);
         return fail_gss(s, what, "accept_sec_context", major, minor);
@@ -750,8 +747,8 @@ static enum sasl_status server_step(struct sasl *s, const unsigned char *in, siz
     }
 }
 
-enum sasl_status sasl_step(struct sasl *s, const unsigned char *in, size_t len,
-                           unsigned char **out, size_t *out_len)
+enum sasl_status sasl_step(struct sasl *s, const unsigned char *in, size_t len, unsigned char **out,
+                           size_t *out_len)
 {
     *out = NULL;
     *out_len = 0;

@@ -78,48 +78,50 @@ enum sasl_status {
 /* Switches that make the engine misbehave on purpose (robustness cases of the other side). */
 struct sasl_faults {
     /* server */
-    bool omit_ap_rep;            /* never send the challenge carrying the AP-REP */
-    bool extra_empty_challenge;  /* an empty challenge before the layer message */
-    bool layer_maxsize_with_none; /* offer only "none" with a non-zero max size */
-    bool layer_no_bit;           /* offer no layer at all (bitmask 00) */
-    size_t layer_msg_len;        /* 0: the correct 4 octets; else pad with 00 / cut to this */
+    bool omit_ap_rep;             /* never send the challenge carrying the AP-REP */
+    bool extra_empty_challenge;   /* an empty challenge before the layer message */
+    bool layer_maxsize_with_none; /* offer only "none" with a non-zero max size
+                                     (server_max_size, or 65536 when that is 0) */
+    bool layer_no_bit;            /* offer no layer at all (bitmask 00) */
+    size_t layer_msg_len;         /* 0: the correct 4 octets; else pad with 00 / cut to this */
     /* client */
-    bool layer_byte_set;         /* send layer_byte as the chosen layer, whatever was offered */
+    bool layer_byte_set; /* send layer_byte as the chosen layer, whatever was offered */
     uint8_t layer_byte;
-    bool client_maxsize_with_none; /* choose "none" but send a non-zero max size */
+    bool client_maxsize_with_none; /* choose "none" but send a non-zero max size
+                                      (client_max_size, or 65536 when that is 0) */
 };
 
 struct sasl_config {
     enum sasl_role role;
-    const struct gssops *gss;    /* NULL: &gssops_mit */
-    gss_cred_id_t cred;          /* GSS_C_NO_CREDENTIAL: the default (ccache / keytabs) */
+    const struct gssops *gss; /* NULL: &gssops_mit */
+    gss_cred_id_t cred;       /* GSS_C_NO_CREDENTIAL: the default (ccache / keytabs) */
     /* client */
-    gss_name_t target;           /* the service name to authenticate to (imported by the
-                                    caller, e.g. the XEP-0233 principal or xmpp@host) */
-    uint8_t layers_acceptable;   /* layers the client would use; 0 means SASL_LAYER_NONE.
-                                    It selects the strongest offered one (confidentiality,
-                                    integrity, none); with SASL_LAYER_CONFIDENTIALITY here the
-                                    context is requested with conf_req_flag too */
-    uint32_t client_max_size;    /* sent when a layer other than "none" is chosen */
-    const char *authzid;         /* NULL: none (RFC 6120 §6.3.8: only to act for another) */
+    gss_name_t target;         /* the service name to authenticate to (imported by the
+                                  caller, e.g. the XEP-0233 principal or xmpp@host) */
+    uint8_t layers_acceptable; /* layers the client would use; 0 means SASL_LAYER_NONE.
+                                  It selects the strongest offered one (confidentiality,
+                                  integrity, none); with SASL_LAYER_CONFIDENTIALITY here the
+                                  context is requested with conf_req_flag too */
+    uint32_t client_max_size;  /* sent when a layer other than "none" is chosen */
+    const char *authzid;       /* NULL: none (RFC 6120 §6.3.8: only to act for another) */
     /* server */
-    uint8_t layers_offered;      /* 0 means SASL_LAYER_NONE only; confidentiality is left
-                                    out when the context has no GSS_C_CONF_FLAG */
-    uint32_t server_max_size;    /* sent when a layer other than "none" is offered */
+    uint8_t layers_offered;           /* 0 means SASL_LAYER_NONE only; confidentiality is left
+                                         out when the context has no GSS_C_CONF_FLAG */
+    uint32_t server_max_size;         /* sent when a layer other than "none" is offered */
     const struct sasl_faults *faults; /* NULL: conformant */
 };
 
 /* What the exchange established, for the role's login event and the transcript. */
 struct sasl_outcome {
-    char *target;             /* the service principal the context is for (server: from
-                                 inquire_context, i.e. what the client's ticket named) */
-    char *initiator;          /* the client principal ("alice@REALM") */
-    OM_uint32 flags;          /* ret_flags of the established context */
-    uint8_t layers_offered;   /* as in the server's layer message */
+    char *target;           /* the service principal the context is for (server: from
+                               inquire_context, i.e. what the client's ticket named) */
+    char *initiator;        /* the client principal ("alice@REALM") */
+    OM_uint32 flags;        /* ret_flags of the established context */
+    uint8_t layers_offered; /* as in the server's layer message */
     uint32_t server_max_size;
-    uint8_t layer;            /* the octet the client sent as its choice */
+    uint8_t layer; /* the octet the client sent as its choice */
     uint32_t client_max_size;
-    char *authzid;            /* NULL when none was sent (NUL-terminated, authzid_len octets) */
+    char *authzid; /* NULL when none was sent (NUL-terminated, authzid_len octets) */
     size_t authzid_len;
 };
 
@@ -147,7 +149,18 @@ enum sasl_status sasl_step(struct sasl *sasl, const unsigned char *in, size_t le
 
 /* The one-line reason of the last failure ("" when none). */
 const char *sasl_error(const struct sasl *sasl);
-/* Server: the RFC 6120 condition that goes with the failure. */
+/* Server: the RFC 6120 condition that goes with the failure (SASL_COND_NONE when none):
+ *   not-authorized          a GSS call failed (accept_sec_context, inquire_context, wrap,
+ *                           unwrap); the error text carries the GSS major/minor text
+ *   malformed-request       a layer reply that breaks an RFC 4752 §3.3 rule, one wrapped with
+ *                           confidentiality, or a non-empty response where an empty one was due
+ *   invalid-authzid         the reply's authzid is not UTF-8 or holds a NUL
+ *   mechanism-too-weak      the context lacks integrity (RFC 4752 §3.1), or the configured
+ *                           layers need confidentiality the context lacks
+ *   temporary-auth-failure  out of memory, or a context name that cannot be displayed
+ *   aborted                 misuse: a call after the end, NULL with a length
+ * Whether the authzid is authorized is the driver's decision, not the engine's. The client's
+ * condition is informative only (a client sends none). */
 enum sasl_condition sasl_condition(const struct sasl *sasl);
 /* What was established so far (fields stay NULL/0 until known). */
 const struct sasl_outcome *sasl_outcome(const struct sasl *sasl);
@@ -156,19 +169,19 @@ const struct sasl_outcome *sasl_outcome(const struct sasl *sasl);
 
 enum sasl_layer_status {
     SASL_LAYER_OK = 0,
-    SASL_LAYER_BAD_LENGTH,      /* server message not exactly 4 octets / client's under 4 */
-    SASL_LAYER_NO_BIT,          /* no layer bit set */
-    SASL_LAYER_SEVERAL_BITS,    /* client: more than one bit chosen */
-    SASL_LAYER_NOT_OFFERED,     /* client: chose a layer the server did not offer */
-    SASL_LAYER_UNKNOWN_BITS,    /* client: a bit other than 1, 2, 4; server: only such bits
-                                   (alongside a defined bit they are negotiated off: OK) */
-    SASL_LAYER_MAXSIZE_NONE,    /* non-zero max size with only "none" */
-    SASL_LAYER_BAD_AUTHZID,     /* authzid not UTF-8 or contains NUL */
+    SASL_LAYER_BAD_LENGTH,   /* server message not exactly 4 octets / client's under 4 */
+    SASL_LAYER_NO_BIT,       /* no layer bit set */
+    SASL_LAYER_SEVERAL_BITS, /* client: more than one bit chosen */
+    SASL_LAYER_NOT_OFFERED,  /* client: chose a layer the server did not offer */
+    SASL_LAYER_UNKNOWN_BITS, /* client: a bit other than 1, 2, 4; server: only such bits
+                                (alongside a defined bit they are negotiated off: OK) */
+    SASL_LAYER_MAXSIZE_NONE, /* non-zero max size with only "none" */
+    SASL_LAYER_BAD_AUTHZID,  /* authzid not UTF-8 or contains NUL */
 };
 
 struct sasl_layer_msg {
-    uint8_t layers;              /* bitmask (server) / the chosen bit (client) */
-    uint32_t max_size;           /* 24 bits */
+    uint8_t layers;               /* bitmask (server) / the chosen bit (client) */
+    uint32_t max_size;            /* 24 bits */
     const unsigned char *authzid; /* client only; borrowed from the input, NULL when absent */
     size_t authzid_len;
 };

@@ -46,8 +46,7 @@ static void usage(FILE *out)
                  "                      [--client-max N] [--server-layers N] [--server-max N]\n");
 }
 
-static bool parse_number(const char *arg, const char *value, unsigned long max,
-                         unsigned long *out)
+static bool parse_number(const char *arg, const char *value, unsigned long max, unsigned long *out)
 {
     char *end;
 
