@@ -235,6 +235,7 @@ struct sasl_note {
     const char *initial; /* auth: "absent", "empty" ("=") or NULL */
     bool layer_server;   /* payload is the server's wrapped layer message */
     bool layer_client;   /* payload is the client's wrapped layer reply */
+    bool client_done;    /* ... and the engine accepted it */
 };
 
 /* One element line: the raw XML as text and what was decoded. */
@@ -262,10 +263,34 @@ static void tr_element(struct session *s, const char *dir, const char *kind, con
         const struct sasl_outcome *o = sasl_outcome(s->sasl);
 
         if (note->layer_server) {
+            /* The engine wraps exactly these octets (zero-padded or cut by layer-5-octets). */
+            size_t octets = s->sasl_faults.layer_msg_len != 0 ? s->sasl_faults.layer_msg_len : 4;
+            unsigned char plain[8] = {o->layers_offered, (unsigned char)(o->server_max_size >> 16),
+                                      (unsigned char)(o->server_max_size >> 8),
+                                      (unsigned char)o->server_max_size};
+
+            fputs(",\"plain\":", f);
+            json_put_hex(f, plain, octets < sizeof(plain) ? octets : sizeof(plain));
             fprintf(f, ",\"layer\":{\"layers\":%u,\"max_size\":%lu,\"octets\":%zu}",
-                    o->layers_offered, (unsigned long)o->server_max_size,
-                    s->sasl_faults.layer_msg_len != 0 ? s->sasl_faults.layer_msg_len : 4);
+                    o->layers_offered, (unsigned long)o->server_max_size, octets);
         } else {
+            if (note->client_done) {
+                /* A reply the engine accepted is exactly layer, max size, authzid. */
+                struct builder plain;
+
+                builder_init(&plain);
+                builder_add_u8(&plain, o->layer);
+                builder_add_u8(&plain, (uint8_t)(o->client_max_size >> 16));
+                builder_add_u8(&plain, (uint8_t)(o->client_max_size >> 8));
+                builder_add_u8(&plain, (uint8_t)o->client_max_size);
+                if (o->authzid != NULL)
+                    builder_add(&plain, o->authzid, o->authzid_len);
+                if (builder_ok(&plain)) {
+                    fputs(",\"plain\":", f);
+                    json_put_hex(f, plain.data, plain.len);
+                }
+                builder_free(&plain);
+            }
             fprintf(f, ",\"layer\":{\"layer\":%u,\"max_size\":%lu,\"authzid\":", o->layer,
                     (unsigned long)o->client_max_size);
             if (o->authzid != NULL)
@@ -1011,6 +1036,7 @@ static enum step on_response(struct session *s, const struct xstream_event *ev)
         enum sasl_status st = sasl_feed(s, in, len, &out, &out_len, &established_now);
 
         note.layer_client = true;
+        note.client_done = st == SASL_DONE;
         tr_element(s, "in", "response", ev->raw, ev->raw_len, &note);
         free(in);
         return sasl_act(s, st, out, out_len, established_now);

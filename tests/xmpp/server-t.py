@@ -420,7 +420,7 @@ class ServerTests(realmlib.SharedRealmCase):
         c.read_to_close()
 
     def test_silent_client_does_not_block_others(self) -> None:
-        s = self.server("--timeout-ms", "3000")
+        s = self.server("--timeout-ms", "6000")
         silent = self.raw(s)
         silent.send(HEADER)
         silent.read_until(b"</stream:features>")
@@ -499,7 +499,9 @@ class ServerTests(realmlib.SharedRealmCase):
         self.assertTrue(sasl[0]["payload"].startswith("60"), "the AP-REQ, an RFC 2743 token")
         self.assertEqual(sasl[3]["payload_len"], 0, "the extra empty challenge")
         self.assertEqual(sasl[5]["layer"], {"layers": 1, "max_size": 0, "octets": 4})
+        self.assertEqual(sasl[5]["plain"], "01000000")
         self.assertEqual(sasl[6]["layer"], {"layer": 1, "max_size": 0, "authzid": None})
+        self.assertEqual(sasl[6]["plain"], "01000000")
         self.assertTrue(sasl[6]["payload"].startswith("0504"), "an RFC 4121 wrap token")
 
     def test_fault_challenge_bad_base64(self) -> None:
@@ -525,6 +527,8 @@ class ServerTests(realmlib.SharedRealmCase):
             "layer-5-octets": {"layers": 1, "max_size": 0, "octets": 5},
             "layer-no-bit": {"layers": 0, "max_size": 0, "octets": 4},
         }
+        expect_plain = {"layer-maxsize-with-none": "01010000", "layer-5-octets": "0100000000",
+                        "layer-no-bit": "00000000"}
         for fault in ("no-ap-rep", "success-with-data", *expect_layer):
             with self.subTest(fault=fault):
                 transcript = os.path.join(self.tmp.name, f"{fault}.jsonl")
@@ -535,10 +539,10 @@ class ServerTests(realmlib.SharedRealmCase):
                 s.event("closed")
                 with open(transcript, encoding="utf-8") as f:
                     lines = [json.loads(line) for line in f]
-                layers = [x["layer"] for x in lines
+                layers = [(x["layer"], x["plain"]) for x in lines
                           if x["kind"] == "challenge" and "layer" in x]
                 if fault in expect_layer:
-                    self.assertEqual(layers, [expect_layer[fault]])
+                    self.assertEqual(layers, [(expect_layer[fault], expect_plain[fault])])
                 if fault == "success-with-data":
                     self.assertIn("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
                                   "Z3NzY29uZm9ybQ==</success>",
