@@ -73,18 +73,18 @@ struct tls_ctx *tls_server_ctx_new(const char *cert, const char *key, char *err,
         return NULL;
     if (SSL_CTX_use_certificate_chain_file(ctx->ssl, cert) != 1) {
         snprintf(what, sizeof(what), "TLS certificate %s", cert);
-        goto fail;
+        goto cleanup;
     }
     if (SSL_CTX_use_PrivateKey_file(ctx->ssl, key, SSL_FILETYPE_PEM) != 1) {
         snprintf(what, sizeof(what), "TLS key %s", key);
-        goto fail;
+        goto cleanup;
     }
     if (SSL_CTX_check_private_key(ctx->ssl) != 1) {
         snprintf(what, sizeof(what), "TLS key %s does not match certificate %s", key, cert);
-        goto fail;
+        goto cleanup;
     }
     return ctx;
-fail:
+cleanup:
     ssl_reason(err, errlen, what);
     tls_ctx_free(ctx);
     return NULL;
@@ -222,8 +222,7 @@ enum tls_io tls_handshake(struct tls_conn *conn, int64_t deadline_ms)
     }
 }
 
-enum tls_io tls_read(struct tls_conn *conn, void *buf, size_t len, size_t *n,
-                     int64_t deadline_ms)
+enum tls_io tls_read(struct tls_conn *conn, void *buf, size_t len, size_t *n, int64_t deadline_ms)
 {
     *n = 0;
     for (;;) {
@@ -241,8 +240,7 @@ enum tls_io tls_read(struct tls_conn *conn, void *buf, size_t len, size_t *n,
     }
 }
 
-enum tls_io tls_write_all(struct tls_conn *conn, const void *buf, size_t len,
-                          int64_t deadline_ms)
+enum tls_io tls_write_all(struct tls_conn *conn, const void *buf, size_t len, int64_t deadline_ms)
 {
     const unsigned char *p = buf;
 

@@ -34,20 +34,18 @@ struct tls_conn *tls_conn_new(struct tls_ctx *ctx, int fd, bool server, const ch
 void tls_conn_free(struct tls_conn *conn);
 
 enum tls_io {
-    TLS_IO_OK,        /* done (*N bytes moved, N > 0 for reads and writes) */
-    TLS_IO_TIMEOUT,   /* the deadline passed first */
-    TLS_IO_CLOSED,    /* the peer closed (close_notify or EOF) */
-    TLS_IO_ERROR,     /* a TLS or socket error: tls_conn_error() says which */
+    TLS_IO_OK,      /* done (*N bytes moved, N > 0 for reads and writes) */
+    TLS_IO_TIMEOUT, /* the deadline passed first */
+    TLS_IO_CLOSED,  /* the peer closed (close_notify or EOF) */
+    TLS_IO_ERROR,   /* a TLS or socket error: tls_conn_error() says which */
 };
 
 /* Run the handshake until complete or the CLOCK_MONOTONIC deadline DEADLINE_MS passes. */
 enum tls_io tls_handshake(struct tls_conn *conn, int64_t deadline_ms);
 /* Read at most LEN bytes (at least one) before the deadline; *N the count. */
-enum tls_io tls_read(struct tls_conn *conn, void *buf, size_t len, size_t *n,
-                     int64_t deadline_ms);
+enum tls_io tls_read(struct tls_conn *conn, void *buf, size_t len, size_t *n, int64_t deadline_ms);
 /* Write all LEN bytes before the deadline. */
-enum tls_io tls_write_all(struct tls_conn *conn, const void *buf, size_t len,
-                          int64_t deadline_ms);
+enum tls_io tls_write_all(struct tls_conn *conn, const void *buf, size_t len, int64_t deadline_ms);
 
 /* "TLSv1.3" once the handshake is done. */
 const char *tls_conn_version(const struct tls_conn *conn);

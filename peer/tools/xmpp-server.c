@@ -144,7 +144,7 @@ struct session {
     FILE *transcript;
     char peer[80];
     char stream_id[33];
-    bool header_sent;   /* our header of the current stream */
+    bool header_sent; /* our header of the current stream */
     bool tls_done;
     enum sasl_state sasl_state;
     struct sasl *sasl;
@@ -314,8 +314,7 @@ static bool send_bytes(struct session *s, const char *data, size_t len)
         if (io == TLS_IO_OK)
             return true;
         snprintf(s->reason, sizeof(s->reason), "%s",
-                 io == TLS_IO_TIMEOUT ? "timed out writing to the client"
-                                      : tls_conn_error(s->tls));
+                 io == TLS_IO_TIMEOUT ? "timed out writing to the client" : tls_conn_error(s->tls));
         return false;
     }
     while (len > 0) {
@@ -460,8 +459,8 @@ static enum step stream_error(struct session *s, const char *condition, const ch
         return STEP_CLOSE;
     builder_init(&b);
     builder_add_fmt(&b,
-                    "<stream:error><%s xmlns='" XMPP_STREAMS_ERR_NS "'/><text xmlns='" XMPP_STREAMS_ERR_NS
-                    "'>",
+                    "<stream:error><%s xmlns='" XMPP_STREAMS_ERR_NS
+                    "'/><text xmlns='" XMPP_STREAMS_ERR_NS "'>",
                     condition);
     xml_escape(&b, text);
     builder_add_str(&b, "</text></stream:error>");
@@ -508,8 +507,7 @@ static void add_mechanisms(struct session *s, struct builder *b, struct builder 
         char detail[400];
 
         add_hostname(b, XEP0233_NS, pre);
-        snprintf(detail, sizeof(detail), "<hostname>%s</hostname> in the features before TLS",
-                 pre);
+        snprintf(detail, sizeof(detail), "<hostname>%s</hostname> in the features before TLS", pre);
         fault_applied(s, XFAULT_HOSTNAME_BEFORE_TLS, detail);
     } else if (fs->on[XFAULT_HOSTNAME_ABSENT]) {
         fault_applied(s, XFAULT_HOSTNAME_ABSENT, "no <hostname/> in <mechanisms/>");
@@ -526,9 +524,8 @@ static void add_mechanisms(struct session *s, struct builder *b, struct builder 
         fault_applied(s, XFAULT_HOSTNAME_MISPLACED,
                       "<hostname/> as a direct child of <stream:features/>");
     } else if (fs->on[XFAULT_HOSTNAME_REPEATED]) {
-        const char *other = fs->arg[XFAULT_HOSTNAME_REPEATED] != NULL
-                                ? fs->arg[XFAULT_HOSTNAME_REPEATED]
-                                : host;
+        const char *other =
+            fs->arg[XFAULT_HOSTNAME_REPEATED] != NULL ? fs->arg[XFAULT_HOSTNAME_REPEATED] : host;
         char detail[600];
 
         add_hostname(b, XEP0233_NS, host);
@@ -563,9 +560,8 @@ static bool send_features(struct session *s)
         if (s->opt->faults.on[XFAULT_HOSTNAME_BEFORE_TLS])
             add_mechanisms(s, &b, &after, true);
         else if (s->opt->tls == TLS_OPTIONAL)
-            builder_add_str(&b,
-                            "<mechanisms xmlns='" SASL_NS "'><mechanism>GSSAPI</mechanism>"
-                            "</mechanisms>");
+            builder_add_str(&b, "<mechanisms xmlns='" SASL_NS "'><mechanism>GSSAPI</mechanism>"
+                                "</mechanisms>");
     } else {
         add_mechanisms(s, &b, &after, false);
     }
@@ -614,8 +610,9 @@ static enum step on_starttls(struct session *s, const struct xstream_event *ev)
 
     tr_element(s, "in", "starttls", ev->raw, ev->raw_len, NULL);
     if (s->opt->tls == TLS_OFF || s->tls_done) {
-        set_reason(s, "<starttls/> %s", s->tls_done ? "after TLS was already established"
-                                                    : "but STARTTLS is not offered (--tls off)");
+        set_reason(s, "<starttls/> %s",
+                   s->tls_done ? "after TLS was already established"
+                               : "but STARTTLS is not offered (--tls off)");
         if (send_xml(s, "failure", "<failure xmlns='" XMPP_TLS_NS "'/>", NULL))
             send_xml(s, "/stream:stream", "</stream:stream>", NULL);
         return STEP_CLOSE;
@@ -694,11 +691,11 @@ static void exchange_end(struct session *s)
 }
 
 /* Send <failure><CONDITION/></failure>, the login event and the close. */
-static enum step sasl_failure(struct session *s, enum sasl_condition condition,
-                              const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static enum step sasl_failure(struct session *s, enum sasl_condition condition, const char *fmt,
+                              ...) __attribute__((format(printf, 3, 4)));
 
-static enum step sasl_failure(struct session *s, enum sasl_condition condition,
-                              const char *fmt, ...)
+static enum step sasl_failure(struct session *s, enum sasl_condition condition, const char *fmt,
+                              ...)
 {
     char reason[400];
     char xml[256];
@@ -1271,35 +1268,48 @@ static int run_connection(const struct options *opt, struct tls_ctx *tls_ctx, in
 
 static void usage(FILE *out)
 {
-    fputs("usage: gsspeer xmpp-server --bind HOST:PORT --domain D --hostname H [options]\n"
-          "       gsspeer xmpp-server --list-faults [--json]\n"
-          "\n"
-          "The reference XMPP server: stream, STARTTLS, SASL GSSAPI (RFC 4752) with the\n"
-          "XEP-0233 <hostname/>, resource binding. Serves logins until SIGTERM, several\n"
-          "connections at once (one process each); the acceptor takes any key in KRB5_KTNAME,\n"
-          "so xmpp/D@REALM and xmpp/H/D@REALM both log in.\n"
-          "\n"
-          "Options:\n"
-          "  --bind HOST:PORT        127.0.0.1 or [::1]; PORT 0 picks a free port\n"
-          "  --domain D              the XMPP service domain (stream 'from', JID domain)\n"
-          "  --hostname H            advertised in <hostname xmlns='urn:xmpp:domain-based-name:1'/>\n"
-          "  --tls MODE              required (default) | optional | off\n"
-          "  --tls-cert F, --tls-key F  PEM certificate and key (needed unless --tls off)\n"
-          "  --transcript FILE       JSON line per XML element in and out (appended)\n"
-          "  --fault NAME[:ARG]      misbehave on purpose (repeatable; --list-faults)\n"
-          "  --timeout-ms MS         bound on each connection, every wait included (default "
-          "10000)\n"
-          "\n"
-          "Events (stdout, JSON lines): listening, tls, login, bound, fault, closed, error.\n"
-          "Exit status: 0 stopped by SIGTERM/SIGINT; 1 cannot serve (bind, TLS files);\n"
-          "2 invalid option value; 64 usage error.\n",
-          out);
+    fputs(
+        "usage: gsspeer xmpp-server --bind HOST:PORT --domain D --hostname H [options]\n"
+        "       gsspeer xmpp-server --list-faults [--json]\n"
+        "\n"
+        "The reference XMPP server: stream, STARTTLS, SASL GSSAPI (RFC 4752) with the\n"
+        "XEP-0233 <hostname/>, resource binding. Serves logins until SIGTERM, several\n"
+        "connections at once (one process each); the acceptor takes any key in KRB5_KTNAME,\n"
+        "so xmpp/D@REALM and xmpp/H/D@REALM both log in.\n"
+        "\n"
+        "Options:\n"
+        "  --bind HOST:PORT        127.0.0.1 or [::1]; PORT 0 picks a free port\n"
+        "  --domain D              the XMPP service domain (stream 'from', JID domain)\n"
+        "  --hostname H            advertised in <hostname xmlns='urn:xmpp:domain-based-name:1'/>\n"
+        "  --tls MODE              required (default) | optional | off\n"
+        "  --tls-cert F, --tls-key F  PEM certificate and key (needed unless --tls off)\n"
+        "  --transcript FILE       JSON line per XML element in and out (appended)\n"
+        "  --fault NAME[:ARG]      misbehave on purpose (repeatable; --list-faults)\n"
+        "  --timeout-ms MS         bound on each connection, every wait included (default "
+        "10000)\n"
+        "\n"
+        "Events (stdout, JSON lines): listening, tls, login, bound, fault, closed, error.\n"
+        "Exit status: 0 stopped by SIGTERM/SIGINT; 1 cannot serve (bind, TLS files);\n"
+        "2 invalid option value; 64 usage error.\n",
+        out);
 }
 
 static int parse_options(int argc, char **argv, struct options *o, bool *list, bool *json)
 {
-    enum { O_BIND = 1, O_DOMAIN, O_HOSTNAME, O_TLS, O_CERT, O_KEY, O_TRANSCRIPT, O_FAULT,
-           O_TIMEOUT, O_LIST, O_JSON, O_HELP };
+    enum {
+        O_BIND = 1,
+        O_DOMAIN,
+        O_HOSTNAME,
+        O_TLS,
+        O_CERT,
+        O_KEY,
+        O_TRANSCRIPT,
+        O_FAULT,
+        O_TIMEOUT,
+        O_LIST,
+        O_JSON,
+        O_HELP
+    };
     static const struct option longopts[] = {
         {"bind", required_argument, NULL, O_BIND},
         {"domain", required_argument, NULL, O_DOMAIN},
@@ -1382,8 +1392,7 @@ static int parse_options(int argc, char **argv, struct options *o, bool *list, b
             usage(stdout);
             return -1;
         default:
-            event_error("unknown option or missing argument: %s (see --help)",
-                        argv[optind - 1]);
+            event_error("unknown option or missing argument: %s (see --help)", argv[optind - 1]);
             return EXIT_USAGE;
         }
     }

@@ -23,20 +23,20 @@ const struct xstream_limits xstream_default_limits = {
 struct xstream {
     struct xstream_limits limits;
     XML_Parser parser;
-    bool failed;          /* an ERROR event was queued; nothing more happens */
-    bool closed;          /* </stream:stream> came */
+    bool failed; /* an ERROR event was queued; nothing more happens */
+    bool closed; /* </stream:stream> came */
     bool header_seen;
-    size_t depth;         /* open elements, the stream element included */
+    size_t depth;            /* open elements, the stream element included */
     struct xml_node **stack; /* open elements below the stream element (stack[0] = depth 2) */
-    char *default_ns;     /* declared on the stream element */
+    char *default_ns;        /* declared on the stream element */
     /* The bytes of this stream not yet handed out in an event: raw.data[0] is at index
      * raw_base of the parser's input. */
     struct builder raw;
     uint64_t raw_base;
-    uint64_t fed;         /* bytes given to the parser since the (re)start */
-    uint64_t elem_start;  /* index where the open top-level element began */
-    uint64_t tag_end;     /* index just past the last start tag */
-    uint64_t done_end;    /* index just past the last event's bytes */
+    uint64_t fed;        /* bytes given to the parser since the (re)start */
+    uint64_t elem_start; /* index where the open top-level element began */
+    uint64_t tag_end;    /* index just past the last start tag */
+    uint64_t done_end;   /* index just past the last event's bytes */
     /* UTF-8 check across feeds */
     unsigned utf8_need;
     unsigned char utf8_lo, utf8_hi;
@@ -79,8 +79,7 @@ bool xml_node_is(const struct xml_node *node, const char *ns, const char *name)
     return node != NULL && strcmp(node->ns, ns) == 0 && strcmp(node->name, name) == 0;
 }
 
-const struct xml_node *xml_node_child(const struct xml_node *node, const char *ns,
-                                      const char *name)
+const struct xml_node *xml_node_child(const struct xml_node *node, const char *ns, const char *name)
 {
     for (size_t i = 0; node != NULL && i < node->child_count; i++)
         if (xml_node_is(node->children[i], ns, name))
@@ -118,19 +117,19 @@ static struct xml_node *node_new(const char *name, const char **attrs)
     node->attrs = count > 0 ? calloc(count, sizeof(*node->attrs)) : NULL;
     if (node->text == NULL || (count > 0 && node->attrs == NULL) ||
         !split_name(name, &node->ns, &node->name))
-        goto fail;
+        goto cleanup;
     for (size_t i = 0; i < count; i++) {
         struct xml_attr *a = &node->attrs[i];
 
         if (!split_name(attrs[2 * i], &a->ns, &a->name))
-            goto fail;
+            goto cleanup;
         node->attr_count++;
         a->value = strdup(attrs[2 * i + 1]);
         if (a->value == NULL)
-            goto fail;
+            goto cleanup;
     }
     return node;
-fail:
+cleanup:
     xml_node_free(node);
     return NULL;
 }
@@ -251,8 +250,8 @@ static void fail(struct xstream *xs, const char *condition, const char *fmt, ...
     ev.type = XSTREAM_ERROR;
     ev.condition = condition;
     if (xs->parser != NULL && XML_GetCurrentLineNumber(xs->parser) > 0)
-        n = snprintf(ev.reason, sizeof(ev.reason), "line %lu, column %lu: ",
-                     (unsigned long)XML_GetCurrentLineNumber(xs->parser),
+        n = snprintf(ev.reason, sizeof(ev.reason),
+                     "line %lu, column %lu: ", (unsigned long)XML_GetCurrentLineNumber(xs->parser),
                      (unsigned long)XML_GetCurrentColumnNumber(xs->parser) + 1);
     if (n < 0 || (size_t)n >= sizeof(ev.reason))
         n = 0;
@@ -322,8 +321,7 @@ static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **
             fail(xs, "invalid-namespace", "the stream element's namespace is '%s', not %s",
                  node->ns, STREAMS_NS);
         } else if (strcmp(node->name, "stream") != 0) {
-            fail(xs, "bad-format", "the root element is <%s/>, not <stream:stream>",
-                 node->name);
+            fail(xs, "bad-format", "the root element is <%s/>, not <stream:stream>", node->name);
         } else {
             memset(&ev, 0, sizeof(ev));
             ev.type = XSTREAM_HEADER;
@@ -487,8 +485,7 @@ static void XMLCALL on_xml_decl(void *data, const XML_Char *version, const XML_C
     if (version != NULL && strcmp(version, "1.0") != 0)
         fail(xs, "unsupported-version", "XML version '%s', not 1.0", version);
     else if (encoding != NULL && strcasecmp(encoding, "UTF-8") != 0)
-        fail(xs, "unsupported-encoding", "encoding '%s' declared, XMPP is UTF-8 only",
-             encoding);
+        fail(xs, "unsupported-encoding", "encoding '%s' declared, XMPP is UTF-8 only", encoding);
 }
 
 static int XMLCALL on_external_entity(XML_Parser parser, const XML_Char *context,
@@ -645,11 +642,11 @@ static void parse(struct xstream *xs, const char *data, size_t len)
     }
     if (XML_Parse(xs->parser, data, (int)len, XML_FALSE) == XML_STATUS_ERROR) {
         enum XML_Error code = XML_GetErrorCode(xs->parser);
-        const char *condition = code == XML_ERROR_UNBOUND_PREFIX ? "bad-namespace-prefix"
-                                : code == XML_ERROR_INCORRECT_ENCODING ||
-                                        code == XML_ERROR_UNKNOWN_ENCODING
-                                    ? "unsupported-encoding"
-                                    : "not-well-formed";
+        const char *condition =
+            code == XML_ERROR_UNBOUND_PREFIX ? "bad-namespace-prefix"
+            : code == XML_ERROR_INCORRECT_ENCODING || code == XML_ERROR_UNKNOWN_ENCODING
+                ? "unsupported-encoding"
+                : "not-well-formed";
 
         fail(xs, condition, "%s", XML_ErrorString(code));
         return;
@@ -659,8 +656,7 @@ static void parse(struct xstream *xs, const char *data, size_t len)
     /* One element (or the header, or text between elements) may not grow without bound. */
     keep_from = xs->depth >= 2 ? xs->elem_start : xs->done_end;
     if (xs->fed - keep_from > xs->limits.max_element) {
-        fail(xs, "policy-violation", "an element of more than %zu bytes",
-             xs->limits.max_element);
+        fail(xs, "policy-violation", "an element of more than %zu bytes", xs->limits.max_element);
         return;
     }
     /* Drop the bytes no event will need. */

@@ -38,8 +38,8 @@
 #define XML_NS "http://www.w3.org/XML/1998/namespace"
 
 struct xml_attr {
-    char *ns;    /* namespace URI; "" for an unprefixed attribute */
-    char *name;  /* local name */
+    char *ns;   /* namespace URI; "" for an unprefixed attribute */
+    char *name; /* local name */
     char *value;
 };
 
@@ -74,12 +74,12 @@ enum xstream_event_type {
 
 struct xstream_event {
     enum xstream_event_type type;
-    struct xml_node *node;  /* HEADER, ELEMENT: owned by the event */
-    char *default_ns;       /* HEADER: the default namespace declared on it ("" if none) */
-    char *raw;              /* HEADER, ELEMENT, CLOSE: the bytes as received, NUL-terminated */
+    struct xml_node *node; /* HEADER, ELEMENT: owned by the event */
+    char *default_ns;      /* HEADER: the default namespace declared on it ("" if none) */
+    char *raw;             /* HEADER, ELEMENT, CLOSE: the bytes as received, NUL-terminated */
     size_t raw_len;
-    const char *condition;  /* ERROR: RFC 6120 §4.9.3 element name ("not-well-formed") */
-    char reason[240];       /* ERROR: one line, with the position ("line 1, column 9: ...") */
+    const char *condition; /* ERROR: RFC 6120 §4.9.3 element name ("not-well-formed") */
+    char reason[240];      /* ERROR: one line, with the position ("line 1, column 9: ...") */
 };
 
 struct xstream_limits {

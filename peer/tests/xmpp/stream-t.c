@@ -14,8 +14,8 @@ static void dump_node(struct builder *b, const struct xml_node *node)
 {
     builder_add_fmt(b, "{%s}%s[", node->ns, node->name);
     for (size_t i = 0; i < node->attr_count; i++)
-        builder_add_fmt(b, "%s{%s}%s=%s", i > 0 ? " " : "", node->attrs[i].ns,
-                        node->attrs[i].name, node->attrs[i].value);
+        builder_add_fmt(b, "%s{%s}%s=%s", i > 0 ? " " : "", node->attrs[i].ns, node->attrs[i].name,
+                        node->attrs[i].value);
     builder_add_fmt(b, "](%s)<", node->text);
     for (size_t i = 0; i < node->child_count; i++)
         dump_node(b, node->children[i]);
@@ -152,8 +152,8 @@ static void test_whole_and_split(void)
     is_int((long long)bad_bytes, 0, "fed 1..7 bytes at a time: same events");
 }
 
-#define HDR                                                                                    \
-    "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "    \
+#define HDR                                                                                        \
+    "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "        \
     "to='example.com' version='1.0'>"
 
 struct hostile {
