@@ -644,6 +644,7 @@ static enum step on_starttls(struct session *s, const struct xstream_event *ev)
         return STEP_CLOSE;
     }
     s->tls_done = true;
+    s->header_sent = false; /* a new stream: an error before its header gets ours first */
     tr_local(s, "tls", tls_conn_version(s->tls));
     event_begin(&b, "tls");
     json_field(&b, "version", tls_conn_version(s->tls));
@@ -868,6 +869,7 @@ static enum step sasl_done(struct session *s)
     s->sasl_state = SASL_OK;
     if (!send_xml(s, "success", xml, NULL))
         return STEP_CLOSE;
+    s->header_sent = false;
     if (!xstream_restart(s->xs)) {
         set_reason(s, "out of memory");
         return STEP_CLOSE;
@@ -1177,10 +1179,8 @@ static void serve(struct session *s)
                 break;
             case XSTREAM_CLOSE:
                 tr_element(s, "in", "/stream:stream", ev.raw, ev.raw_len, NULL);
-                if (s->sasl != NULL)
-                    login_event(s, "failure", SASL_COND_NONE,
-                                "the client closed the stream during the exchange");
-                set_reason(s, "the client closed the stream");
+                set_reason(s, "the client closed the stream%s",
+                           s->sasl != NULL ? " during the SASL exchange" : "");
                 send_xml(s, "/stream:stream", "</stream:stream>", NULL);
                 next = STEP_CLOSE;
                 break;
@@ -1202,8 +1202,6 @@ static void serve(struct session *s)
             if (n == 0) {
                 set_reason(s, "the client closed the connection without </stream:stream>%s",
                            s->sasl != NULL ? " during the SASL exchange" : "");
-                if (s->sasl != NULL)
-                    login_event(s, "failure", SASL_COND_NONE, s->reason);
                 return;
             }
             xstream_feed(s->xs, buf, (size_t)n);
@@ -1243,6 +1241,9 @@ static int run_connection(const struct options *opt, struct tls_ctx *tls_ctx, in
         set_reason(&s, "out of memory");
     else
         serve(&s);
+    /* An exchange still open (closed, timed out, stream error) gets its login event too. */
+    if (s.sasl != NULL)
+        login_event(&s, "failure", SASL_COND_NONE, s.reason);
     tr_local(&s, "close", s.reason);
     fprintf(stderr, "gsspeer: xmpp-server: connection %lu from %s: %s\n", id, peer, s.reason);
     event_begin(&b, "closed");

@@ -431,6 +431,18 @@ class ServerTests(realmlib.SharedRealmCase):
         self.assertIn("timed out waiting for the client", closed["reason"])
         silent.read_to_close()
 
+    def test_silent_during_exchange_gets_a_login_event(self) -> None:
+        s = self.server("--timeout-ms", "1000", tls="off")
+        c = self.raw(s)
+        c.send(HEADER)
+        c.read_until(b"</stream:features>")
+        c.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='GSSAPI'/>")
+        c.read_to_close()
+        login = s.event("login")
+        self.assertEqual((login["outcome"], login["reason"]),
+                         ("failure", "timed out waiting for the client"))
+        self.assertEqual(s.event("closed")["reason"], "timed out waiting for the client")
+
     def test_sigterm_exits_zero(self) -> None:
         s = self.server()
         c = self.raw(s)
