@@ -327,11 +327,19 @@ static enum sasl_status wrap_out(struct sasl *s, const char *what, const unsigne
 static enum sasl_status unwrap_in(struct sasl *s, const char *what, const unsigned char *in,
                                   size_t len, gss_buffer_t plain)
 {
-    gss_buffer_desc token = {len, (void *)in};
     OM_uint32 major, minor;
     int conf_state = 0;
+    /* MIT's gss_unwrap decrypts (and rotates, RRC) its input in place: work on a copy, since IN
+     * is the caller's const payload (the roles log it after this call). */
+    void *copy = malloc(len > 0 ? len : 1);
+    if (copy == NULL)
+        return fail(s, SASL_COND_TEMPORARY_AUTH_FAILURE, "%s: out of memory", what);
+    if (len > 0)
+        memcpy(copy, in, len);
+    gss_buffer_desc token = {len, copy};
 
     major = s->gss->unwrap(&minor, s->ctx, &token, plain, &conf_state, NULL);
+    free(copy);
     if (major != GSS_S_COMPLETE) {
         release_buffer(s, plain);
         return fail_gss(s, what, "unwrap", major, minor);
