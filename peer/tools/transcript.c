@@ -1,5 +1,5 @@
 /* JSON-lines transcript of a ZMTP session: see transcript.h. */
-#include "zmtp/transcript.h"
+#include "tools/transcript.h"
 
 #include "util/hex.h"
 

@@ -1,8 +1,8 @@
 /* The fault catalogue of gsspeer's ZMTP roles: see faults.h and docs/peer.md. */
-#include "zmtp/faults.h"
+#include "tools/faults.h"
 
 #include "util/hex.h"
-#include "zmtp/transcript.h"
+#include "tools/transcript.h"
 
 #include <errno.h>
 #include <poll.h>

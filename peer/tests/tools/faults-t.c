@@ -1,6 +1,6 @@
-/* Tests of the fault catalogue (zmtp/faults.c): option parsing and what each greeting and frame
+/* Tests of the fault catalogue (tools/faults.c): option parsing and what each greeting and frame
  * fault does to the bytes, on buffers (the exchanges themselves are tests/zmtp/faults-t.py). */
-#include "zmtp/faults.h"
+#include "tools/faults.h"
 
 #include "tests/tap.h"
 

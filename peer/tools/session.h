@@ -11,12 +11,12 @@
  * zmtp_session_close) and its mechanism; it borrows the config (credential, names, transcript,
  * hooks) for its lifetime.
  */
-#ifndef ZMTP_SESSION_H
-#define ZMTP_SESSION_H
+#ifndef TOOLS_SESSION_H
+#define TOOLS_SESSION_H
 
 #include "util/builder.h"
 #include "zmtp/mechanism.h"
-#include "zmtp/transcript.h"
+#include "tools/transcript.h"
 
 #include <signal.h>
 #include <stdbool.h>

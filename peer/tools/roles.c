@@ -1,11 +1,11 @@
 /* The zmtp-server and zmtp-client roles of gsspeer: see roles.h and docs/peer.md. */
-#include "zmtp/roles.h"
+#include "tools/roles.h"
 
 #include "util/gss.h"
 #include "util/hex.h"
-#include "zmtp/faults.h"
-#include "zmtp/session.h"
-#include "zmtp/transcript.h"
+#include "tools/faults.h"
+#include "tools/session.h"
+#include "tools/transcript.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

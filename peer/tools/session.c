@@ -1,5 +1,5 @@
 /* The socket driver of one ZMTP GSSAPI connection: see session.h. */
-#include "zmtp/session.h"
+#include "tools/session.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -4,8 +4,8 @@
  * (docs/peer.md): JSON events on stdout, one-line reasons on stderr, exit statuses
  * 0 success, 1 protocol/exchange failure, 2 invalid input, 64 usage.
  */
-#ifndef ZMTP_ROLES_H
-#define ZMTP_ROLES_H
+#ifndef TOOLS_ROLES_H
+#define TOOLS_ROLES_H
 
 /* `gsspeer zmtp-server ...` (ARGV[0] is the subcommand name); returns the exit status. */
 int cmd_zmtp_server(int argc, char **argv);

@@ -11,8 +11,8 @@
  *
  * Ownership: a transcript owns its FILE; every function only reads its other arguments.
  */
-#ifndef ZMTP_TRANSCRIPT_H
-#define ZMTP_TRANSCRIPT_H
+#ifndef TOOLS_TRANSCRIPT_H
+#define TOOLS_TRANSCRIPT_H
 
 #include "zmtp/codec.h"
 
