@@ -1,8 +1,9 @@
 /* The fault catalogue of gsspeer's ZMTP roles: see faults.h and docs/peer.md. */
 #include "tools/faults.h"
 
-#include "util/hex.h"
 #include "tools/transcript.h"
+#include "util/hex.h"
+#include "util/jsonout.h"
 
 #include <errno.h>
 #include <poll.h>

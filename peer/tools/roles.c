@@ -1,11 +1,12 @@
 /* The zmtp-server and zmtp-client roles of gsspeer: see roles.h and docs/peer.md. */
 #include "tools/roles.h"
 
-#include "util/gss.h"
-#include "util/hex.h"
 #include "tools/faults.h"
 #include "tools/session.h"
 #include "tools/transcript.h"
+#include "util/gss.h"
+#include "util/hex.h"
+#include "util/jsonout.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

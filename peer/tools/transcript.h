@@ -44,9 +44,4 @@ void transcript_frame(struct transcript *t, const char *dir, uint8_t flags,
 /* An event of the connection that is not a frame: KIND "close", "error", ... with REASON. */
 void transcript_event(struct transcript *t, const char *kind, const char *reason);
 
-/* Write S as a JSON string literal to F. */
-void json_put_string(FILE *f, const char *s);
-/* Write LEN bytes of DATA as a JSON string of lower-case hex to F. */
-void json_put_hex(FILE *f, const unsigned char *data, size_t len);
-
 #endif
