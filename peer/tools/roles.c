@@ -46,9 +46,9 @@ struct options {
     const char *endpoint;
     const char *socket_type;
     const char *service_principal;
-    enum gss_nametype service_nametype;
+    enum nametype service_nametype;
     const char *principal;
-    enum gss_nametype nametype;
+    enum nametype nametype;
     bool plaintext;
     const char **allow;
     size_t allow_count;
@@ -337,7 +337,7 @@ static int parse_options(int argc, char **argv, bool server, struct options *o)
             break;
         case OPT_SERVICE_NAMETYPE:
         case OPT_NAMETYPE:
-            if (!gss_nametype_parse(arg, c == OPT_NAMETYPE ? &o->nametype : &o->service_nametype)) {
+            if (!nametype_parse(arg, c == OPT_NAMETYPE ? &o->nametype : &o->service_nametype)) {
                 fprintf(stderr, "gsspeer: --%s: \"%s\" is not hostbased, user or krb5\n",
                         c == OPT_NAMETYPE ? "nametype" : "service-nametype", arg);
                 return EXIT_INVALID;
@@ -602,7 +602,7 @@ static void creds_release(struct creds *c)
 }
 
 /* Import NAME and acquire a credential for USAGE (NAME NULL: the default). False with WHY. */
-static bool acquire(const char *name, enum gss_nametype type, gss_cred_usage_t usage,
+static bool acquire(const char *name, enum nametype type, gss_cred_usage_t usage,
                     gss_cred_id_t *cred, char *why, size_t why_len)
 {
     gss_name_t gname = GSS_C_NO_NAME;
@@ -613,7 +613,7 @@ static bool acquire(const char *name, enum gss_nametype type, gss_cred_usage_t u
         major = gssutil_import_name(name, type, &gname, &minor);
         if (GSS_ERROR(major)) {
             text = gssutil_status_text(major, minor);
-            snprintf(why, why_len, "gss_import_name(%s, %s): %s", name, gss_nametype_name(type),
+            snprintf(why, why_len, "gss_import_name(%s, %s): %s", name, nametype_name(type),
                      text != NULL ? text : "?");
             free(text);
             return false;
@@ -642,7 +642,7 @@ static bool creds_setup(const struct options *o, struct creds *c, char *why, siz
     c->target = GSS_C_NO_NAME;
     if (o->server) {
         const char *own = o->service_principal != NULL ? o->service_principal : o->principal;
-        enum gss_nametype type = o->service_principal != NULL ? o->service_nametype : o->nametype;
+        enum nametype type = o->service_principal != NULL ? o->service_nametype : o->nametype;
 
         return acquire(own, type, GSS_C_ACCEPT, &c->cred, why, why_len);
     }
@@ -651,7 +651,7 @@ static bool creds_setup(const struct options *o, struct creds *c, char *why, siz
         char *text = gssutil_status_text(major, minor);
 
         snprintf(why, why_len, "gss_import_name(%s, %s): %s", o->service_principal,
-                 gss_nametype_name(o->service_nametype), text != NULL ? text : "?");
+                 nametype_name(o->service_nametype), text != NULL ? text : "?");
         free(text);
         return false;
     }

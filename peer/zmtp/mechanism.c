@@ -78,7 +78,7 @@ static bool queue_pop(struct queue *q, void *item)
 /* ---- helpers ---- */
 
 /* Record a GSS failure of CALL as the mechanism's error. */
-static enum zmtp_status gss_failure(struct zmtp_error *err, const char *call, OM_uint32 major,
+static enum zmtp_status call_failed(struct zmtp_error *err, const char *call, OM_uint32 major,
                                     OM_uint32 minor)
 {
     char *text = gssutil_status_text(major, minor);
@@ -138,7 +138,7 @@ static enum zmtp_status queue_payload(struct zmtp_mech *m, const unsigned char *
     major = gss_wrap(&minor, m->ctx, !m->cfg.wrap_integrity_only, GSS_C_QOP_DEFAULT, &in,
                      &conf_state, &out);
     if (major != GSS_S_COMPLETE)
-        return gss_failure(err, "gss_wrap", major, minor);
+        return call_failed(err, "gss_wrap", major, minor);
     zmtp_message_encode(&b, out.value, out.length);
     gss_release_buffer(&minor, &out);
     status = queue_frame(m, command_frame ? ZMTP_FLAG_COMMAND : 0, &b, kind, plain, plain_len, err);
@@ -299,7 +299,7 @@ static enum zmtp_status client_step(struct zmtp_mech *m, const unsigned char *in
                              input != NULL ? &in : GSS_C_NO_BUFFER, NULL, &out, NULL, NULL);
     if (GSS_ERROR(major)) {
         gss_release_buffer(&minor2, &out);
-        return gss_failure(err, "gss_init_sec_context", major, minor);
+        return call_failed(err, "gss_init_sec_context", major, minor);
     }
     status = queue_token(m, &out, err);
     gss_release_buffer(&minor2, &out);
@@ -372,7 +372,7 @@ static enum zmtp_status server_step(struct zmtp_mech *m, const unsigned char *in
     if (GSS_ERROR(major)) {
         gss_release_buffer(&minor2, &out);
         gss_release_name(&minor2, &client);
-        return gss_failure(err, "gss_accept_sec_context", major, minor);
+        return call_failed(err, "gss_accept_sec_context", major, minor);
     }
     status = queue_token(m, &out, err);
     gss_release_buffer(&minor2, &out);
@@ -429,7 +429,7 @@ static enum zmtp_status unwrap_message(struct zmtp_mech *m, const unsigned char 
      * reordered token must not be delivered. */
     if (major != GSS_S_COMPLETE) {
         gss_release_buffer(&minor, &out);
-        return gss_failure(err, "gss_unwrap of the MESSAGE token at offset 12", major, minor);
+        return call_failed(err, "gss_unwrap of the MESSAGE token at offset 12", major, minor);
     }
     if (!conf_state) {
         gss_release_buffer(&minor, &out);

@@ -54,7 +54,7 @@ static void pair_init(struct pair *p, const char *client_type, const char *serve
     OM_uint32 minor;
 
     memset(p, 0, sizeof(*p));
-    if (GSS_ERROR(gssutil_import_name("zmq@localhost", GSS_NAMETYPE_HOSTBASED, &p->target, &minor)))
+    if (GSS_ERROR(gssutil_import_name("zmq@localhost", NAMETYPE_HOSTBASED, &p->target, &minor)))
         bail("cannot import zmq@localhost");
     c.role = ZMTP_ROLE_CLIENT;
     c.plaintext = client_plain;
