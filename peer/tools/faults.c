@@ -347,11 +347,12 @@ int faults_configure(struct fault_plan *plan, struct zmtp_session_config *cfg)
         }
     }
     if (has_fault(plan, FAULT_READY_NAME_CASE)) {
-        cfg->mech.ready_type_name = ready_type_name_recased;
-        cfg->mech.ready_identity_name = ready_identity_name_recased;
+        plan->mech_faults.ready_type_name = ready_type_name_recased;
+        plan->mech_faults.ready_identity_name = ready_identity_name_recased;
     }
     if ((f = find_fault(plan, FAULT_READY_SOCKET_TYPE)) != NULL)
-        cfg->mech.ready_socket_type = f->arg;
+        plan->mech_faults.ready_socket_type = f->arg;
+    cfg->mech.faults = &plan->mech_faults;
     plan->socket_type = cfg->mech.socket_type;
     plan->hooks.greeting = faults_greeting_hook;
     plan->hooks.frame = faults_frame_hook;
@@ -1047,6 +1048,8 @@ static void observe(struct fault_plan *plan, struct zmtp_session *s, int64_t dea
                 break;
             }
             st = zmtp_mech_receive(s->mech, fr.flags, fr.body, (size_t)fr.size, &note, &e);
+            if (st == ZMTP_OK)
+                st = zmtp_session_authorize(s, true, &e);
             transcript_frame(s->cfg.transcript, "in", fr.flags, fr.body, (size_t)fr.size, note.kind,
                              note.plain, note.plain_len);
             report_received(plan, fr.flags, (size_t)fr.size, &note, st == ZMTP_OK ? NULL : &e);

@@ -125,6 +125,7 @@ struct fault_plan {
     const char *socket_type; /* borrowed: ours, for the ZMTP 2.0 greeting */
     FILE *events;            /* borrowed: where the events go (stdout) */
     struct zmtp_hooks hooks;
+    struct zmtp_faults mech_faults; /* what the mechanism itself does wrong (config points here) */
     /* Set while driving: the output buffer and transcript of the session (borrowed). */
     struct builder *out;
     struct transcript *transcript;

@@ -38,7 +38,6 @@ enum {
     DEFAULT_HANDSHAKE_MS = 1500, /* a libzmq peer drops a failed handshake silently */
     DEFAULT_MAX_FRAME = 64 * 1024 * 1024 + 4096,
     AUTHZ_CMD_TIMEOUT_MS = 5000,
-    AUTHZ_CMD_POLL_MS = 5,
 };
 
 struct options {
@@ -660,52 +659,79 @@ static bool creds_setup(const struct options *o, struct creds *c, char *why, siz
 
 /* ---- authorization ---- */
 
-/* Run `sh -c CMD sh PRINCIPAL`, bounded: true when it exits 0 in time. */
-static bool run_authz_cmd(const char *cmd, const char *principal)
+/* The server's policy (struct zmtp_authorizer): --authz-cmd runs as a child the session polls
+ * while it keeps servicing the connection; otherwise the --allow list decides at once. */
+struct authz {
+    const struct options *opts;
+    pid_t pid;        /* the running --authz-cmd, or 0 */
+    int64_t deadline; /* when it is killed and the client denied */
+};
+
+static enum zmtp_authz authz_start(void *arg, const char *principal)
 {
-    int64_t deadline = zmtp_now_ms() + AUTHZ_CMD_TIMEOUT_MS;
-    pid_t pid = fork();
-    int wstatus;
+    struct authz *a = arg;
+    const struct options *o = a->opts;
 
-    if (pid < 0)
-        return false;
-    if (pid == 0) {
-        /* stdout carries our events: the command's output goes to stderr. */
-        dup2(2, 1);
-        execl("/bin/sh", "sh", "-c", cmd, "sh", principal, (char *)NULL);
-        _exit(127);
-    }
-    for (;;) {
-        pid_t r = waitpid(pid, &wstatus, WNOHANG);
-        struct timespec pause = {0, AUTHZ_CMD_POLL_MS * 1000000L};
-
-        if (r == pid)
-            return WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
-        if (r < 0 && errno != EINTR)
-            return false;
-        if (zmtp_now_ms() > deadline) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &wstatus, 0);
-            fprintf(stderr, "gsspeer: --authz-cmd did not finish within %d ms: denied\n",
-                    AUTHZ_CMD_TIMEOUT_MS);
-            return false;
+    if (o->authz_cmd != NULL) {
+        a->deadline = zmtp_now_ms() + AUTHZ_CMD_TIMEOUT_MS;
+        a->pid = fork();
+        if (a->pid < 0) {
+            a->pid = 0;
+            return ZMTP_AUTHZ_DENY;
         }
-        nanosleep(&pause, NULL);
+        if (a->pid == 0) {
+            /* stdout carries our events: the command's output goes to stderr. */
+            dup2(2, 1);
+            execl("/bin/sh", "sh", "-c", o->authz_cmd, "sh", principal, (char *)NULL);
+            _exit(127);
+        }
+        return ZMTP_AUTHZ_PENDING;
     }
-}
-
-static bool authorize(void *arg, const char *principal)
-{
-    const struct options *o = arg;
-
-    if (o->authz_cmd != NULL)
-        return run_authz_cmd(o->authz_cmd, principal);
     if (o->allow_count == 0)
-        return true;
+        return ZMTP_AUTHZ_ALLOW;
     for (size_t i = 0; i < o->allow_count; i++)
         if (strcmp(o->allow[i], principal) == 0)
-            return true;
-    return false;
+            return ZMTP_AUTHZ_ALLOW;
+    return ZMTP_AUTHZ_DENY;
+}
+
+/* Stop a running --authz-cmd (safe when none runs). */
+static void authz_cancel(struct authz *a)
+{
+    int wstatus;
+
+    if (a->pid > 0) {
+        kill(a->pid, SIGKILL);
+        waitpid(a->pid, &wstatus, 0);
+    }
+    a->pid = 0;
+}
+
+static enum zmtp_authz authz_poll(void *arg)
+{
+    struct authz *a = arg;
+    int wstatus;
+    pid_t r;
+
+    if (a->pid <= 0)
+        return ZMTP_AUTHZ_DENY;
+    r = waitpid(a->pid, &wstatus, WNOHANG);
+    if (r == a->pid) {
+        a->pid = 0;
+        return WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0 ? ZMTP_AUTHZ_ALLOW
+                                                               : ZMTP_AUTHZ_DENY;
+    }
+    if (r < 0 && errno != EINTR) {
+        a->pid = 0;
+        return ZMTP_AUTHZ_DENY;
+    }
+    if (zmtp_now_ms() > a->deadline) {
+        authz_cancel(a);
+        fprintf(stderr, "gsspeer: --authz-cmd did not finish within %d ms: denied\n",
+                AUTHZ_CMD_TIMEOUT_MS);
+        return ZMTP_AUTHZ_DENY;
+    }
+    return ZMTP_AUTHZ_PENDING;
 }
 
 /* ---- payloads ---- */
@@ -794,6 +820,8 @@ struct run {
     struct zmtp_session_config cfg;
     int64_t deadline;
     struct fault_plan faults;
+    struct authz authz;
+    struct zmtp_authorizer authorizer;
 };
 
 /* Parse, acquire credentials, open the transcript. Returns -1 to go on, else the exit status. */
@@ -826,8 +854,11 @@ static int run_setup(struct run *r, int argc, char **argv, bool server)
     r->cfg.mech.cred = r->creds.cred;
     r->cfg.mech.target = r->creds.target;
     r->cfg.mech.socket_type = r->opts.socket_type;
-    r->cfg.mech.authorize = server ? authorize : NULL;
-    r->cfg.mech.authorize_arg = &r->opts;
+    r->authz.opts = &r->opts;
+    r->authorizer.start = authz_start;
+    r->authorizer.poll = authz_poll;
+    r->authorizer.arg = &r->authz;
+    r->cfg.authorizer = server ? &r->authorizer : NULL;
     r->cfg.as_server = r->opts.as_server;
     r->cfg.max_frame_size = r->opts.max_frame_size;
     r->cfg.transcript = r->opts.transcript != NULL ? &r->transcript : NULL;
@@ -837,6 +868,7 @@ static int run_setup(struct run *r, int argc, char **argv, bool server)
 
 static void run_release(struct run *r)
 {
+    authz_cancel(&r->authz);
     transcript_close(&r->transcript);
     faults_release(&r->faults);
     creds_release(&r->creds);
@@ -991,6 +1023,7 @@ static void serve_connection(struct run *r, int fd, const char *peer, struct cou
         case ZMTP_EVENT_AUTHORIZED:
             report_authz(&ev);
             break;
+        case ZMTP_EVENT_AUTHORIZE: /* the session asks the authorizer */
         case ZMTP_EVENT_READY:
             break;
         case ZMTP_EVENT_MESSAGE: {

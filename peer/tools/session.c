@@ -9,7 +9,13 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { READ_CHUNK = 65536, STOP_CHECK_MS = 100, DRAIN_CHUNKS = 64, DRAIN_MS = 250 };
+enum {
+    READ_CHUNK = 65536,
+    STOP_CHECK_MS = 100,
+    DRAIN_CHUNKS = 64,
+    DRAIN_MS = 250,
+    AUTHZ_POLL_MS = 5, /* how often a pending authorization decision is looked at */
+};
 
 int64_t zmtp_now_ms(void)
 {
@@ -92,7 +98,41 @@ static enum zmtp_status collect_output(struct zmtp_session *s, struct zmtp_error
     return ZMTP_OK;
 }
 
-/* Parse what has arrived: the greeting, then whole frames fed to the mechanism. */
+/* Ask the authorizer (start, then poll while pending); none admits. */
+static enum zmtp_authz authz_decision(struct zmtp_session *s)
+{
+    const struct zmtp_authorizer *a = s->cfg.authorizer;
+    const char *who = zmtp_mech_peer_principal(s->mech);
+
+    if (a == NULL)
+        return ZMTP_AUTHZ_ALLOW;
+    if (s->authz_pending)
+        return a->poll(a->arg);
+    s->authz_pending = true;
+    return a->start(a->arg, who != NULL ? who : "");
+}
+
+enum zmtp_status zmtp_session_authorize(struct zmtp_session *s, bool wait, struct zmtp_error *err)
+{
+    enum zmtp_authz d;
+
+    if (s->mech == NULL || !zmtp_mech_awaiting_authorization(s->mech))
+        return ZMTP_OK;
+    d = authz_decision(s);
+    while (wait && d == ZMTP_AUTHZ_PENDING) {
+        struct timespec pause = {0, AUTHZ_POLL_MS * 1000000L};
+
+        nanosleep(&pause, NULL);
+        d = authz_decision(s);
+    }
+    if (d == ZMTP_AUTHZ_PENDING)
+        return ZMTP_OK;
+    s->authz_pending = false;
+    return zmtp_mech_authorize(s->mech, d == ZMTP_AUTHZ_ALLOW, err);
+}
+
+/* Parse what has arrived: the greeting, then whole frames fed to the mechanism (none while an
+ * authorization question is open: they wait in the buffer for the answer). */
 static enum zmtp_status process_input(struct zmtp_session *s, struct zmtp_error *err)
 {
     enum zmtp_status status;
@@ -122,6 +162,13 @@ static enum zmtp_status process_input(struct zmtp_session *s, struct zmtp_error 
         struct zmtp_frame_note note;
         size_t used;
 
+        if (zmtp_mech_awaiting_authorization(s->mech)) {
+            status = zmtp_session_authorize(s, false, err);
+            if (status != ZMTP_OK)
+                return status;
+            if (s->authz_pending)
+                break;
+        }
         status = zmtp_frame_decode(s->in.data + s->in_off, s->in.len - s->in_off,
                                    s->cfg.max_frame_size, &f, &used, err);
         if (status == ZMTP_NEED_MORE)
@@ -212,6 +259,16 @@ static enum zmtp_status io_round(struct zmtp_session *s, int64_t deadline, struc
                                : drain(s, err);
     if (left <= 0)
         return zmtp_fail(err, ZMTP_TIMEOUT, "no progress before the deadline");
+    if (s->authz_pending) {
+        enum zmtp_status status = zmtp_session_authorize(s, false, err);
+
+        if (status == ZMTP_OK && !s->authz_pending)
+            status = process_input(s, err); /* the frames that waited for the answer */
+        if (status != ZMTP_OK || !s->authz_pending)
+            return status;
+        if (left > AUTHZ_POLL_MS)
+            left = AUTHZ_POLL_MS;
+    }
     /* Short slices so a stop flag set just before poll is seen promptly. */
     n = poll(&pfd, 1, left > STOP_CHECK_MS ? STOP_CHECK_MS : (int)left);
     if (n < 0) {
