@@ -19,6 +19,7 @@ const struct command gsspeer_commands[] = {
      cmd_zmtp_server},
     {"zmtp-client", "ZMTP GSSAPI client: DEALER/REQ round trips, PUSH, SUB", cmd_zmtp_client},
     {"faults", "the fault catalogue of zmtp-server/zmtp-client --fault", cmd_faults},
+    {"contract", "the ZMTP shim contract's options and exit statuses (--json)", cmd_contract},
     {NULL, NULL, NULL},
 };
 

@@ -1,6 +1,7 @@
 /* The zmtp-server and zmtp-client roles of gsspeer: see roles.h and docs/peer.md. */
 #include "tools/roles.h"
 
+#include "tools/contract.h"
 #include "tools/faults.h"
 #include "tools/session.h"
 #include "tools/transcript.h"
@@ -26,11 +27,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* The contract's exit statuses (tools/contract.h). */
 enum exit_status {
-    EXIT_OK = 0,
-    EXIT_FAIL = 1,    /* protocol / exchange failure, timeout */
-    EXIT_INVALID = 2, /* an option value is malformed, a file cannot be read */
-    EXIT_USAGE = 64,  /* unknown option, missing argument */
+    EXIT_OK = CONTRACT_EXIT_OK,
+    EXIT_FAIL = CONTRACT_EXIT_FAIL,
+    EXIT_INVALID = CONTRACT_EXIT_INVALID,
+    EXIT_USAGE = CONTRACT_EXIT_USAGE,
 };
 
 enum {
@@ -76,47 +78,25 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
-/* ---- events (stdout, one JSON object per line, flushed at once) ---- */
-
-static void event_begin(const char *name)
-{
-    printf("{\"event\":\"%s\"", name);
-}
-
-static void event_end(void)
-{
-    fputs("}\n", stdout);
-    fflush(stdout);
-}
+/* ---- events (tools/contract.h: one JSON object per line on stdout) ---- */
 
 static void event_delivered(const struct zmtp_part *parts, size_t count)
 {
-    event_begin("delivered");
-    fputs(",\"parts\":[", stdout);
-    for (size_t i = 0; i < count; i++) {
-        unsigned char digest[EVP_MAX_MD_SIZE];
-        unsigned int digest_len = 0;
-        static const unsigned char nothing[1];
+    struct contract_part *view = calloc(count > 0 ? count : 1, sizeof(*view));
 
-        EVP_Digest(parts[i].data != NULL ? parts[i].data : nothing, parts[i].len, digest,
-                   &digest_len, EVP_sha256(), NULL);
-        printf("%s{\"len\":%zu,\"sha256\":", i == 0 ? "" : ",", parts[i].len);
-        json_put_hex(stdout, digest, digest_len);
-        fputs(",\"head\":", stdout);
-        json_put_hex(stdout, parts[i].data, parts[i].len < 32 ? parts[i].len : 32);
-        putchar('}');
+    if (view == NULL) {
+        fprintf(stderr, "gsspeer: out of memory for a delivered event\n");
+        return;
     }
-    putchar(']');
-    event_end();
+    for (size_t i = 0; i < count; i++)
+        view[i] = (struct contract_part){parts[i].data, parts[i].len};
+    contract_event_delivered(view, count);
+    free(view);
 }
 
 static void event_error(const char *reason)
 {
-    fprintf(stderr, "gsspeer: %s\n", reason);
-    event_begin("error");
-    fputs(",\"reason\":", stdout);
-    json_put_string(stdout, reason);
-    event_end();
+    contract_event_error("gsspeer", reason);
 }
 
 /* Print the failure (stderr + error event) and return EXIT. */
@@ -136,9 +116,7 @@ static int fail(int exit_status, const char *fmt, ...)
 
 static void event_done(unsigned long sent, unsigned long received, unsigned long verified)
 {
-    event_begin("done");
-    printf(",\"sent\":%lu,\"received\":%lu,\"verified\":%lu", sent, received, verified);
-    event_end();
+    contract_event_done(sent, received, verified);
 }
 
 /* ---- options ---- */
@@ -246,57 +224,21 @@ static void options_free(struct options *o)
 /* Parse ARGV into *O. Returns -1 on success, else the exit status (reason printed). */
 static int parse_options(int argc, char **argv, bool server, struct options *o)
 {
+    /* The contract's options (tools/contract.h), then gsspeer's own. */
     enum {
-        OPT_BIND = 256,
-        OPT_CONNECT,
-        OPT_SOCKET_TYPE,
-        OPT_SERVICE_PRINCIPAL,
-        OPT_SERVICE_NAMETYPE,
-        OPT_PRINCIPAL,
-        OPT_NAMETYPE,
-        OPT_PLAINTEXT,
-        OPT_ALLOW,
-        OPT_AUTHZ_CMD,
-        OPT_COUNT,
-        OPT_SIZE,
-        OPT_PARTS,
-        OPT_PAYLOAD_HEX,
+        OPT_AUTHZ_CMD = CONTRACT_OPT_END,
         OPT_PAYLOAD_FILE,
-        OPT_SUBSCRIBE,
-        OPT_TIMEOUT,
-        OPT_TRANSCRIPT,
         OPT_AS_SERVER,
-        OPT_MAX_FRAME,
-        OPT_HANDSHAKE,
-        OPT_INTERVAL,
         OPT_HELP,
     };
-    static const struct option longopts[] = {
-        {"bind", required_argument, NULL, OPT_BIND},
-        {"connect", required_argument, NULL, OPT_CONNECT},
-        {"socket-type", required_argument, NULL, OPT_SOCKET_TYPE},
-        {"service-principal", required_argument, NULL, OPT_SERVICE_PRINCIPAL},
-        {"service-nametype", required_argument, NULL, OPT_SERVICE_NAMETYPE},
-        {"principal", required_argument, NULL, OPT_PRINCIPAL},
-        {"nametype", required_argument, NULL, OPT_NAMETYPE},
-        {"plaintext", no_argument, NULL, OPT_PLAINTEXT},
-        {"allow", required_argument, NULL, OPT_ALLOW},
+    static const struct option own[] = {
         {"authz-cmd", required_argument, NULL, OPT_AUTHZ_CMD},
-        {"count", required_argument, NULL, OPT_COUNT},
-        {"size", required_argument, NULL, OPT_SIZE},
-        {"parts", required_argument, NULL, OPT_PARTS},
-        {"payload-hex", required_argument, NULL, OPT_PAYLOAD_HEX},
         {"payload-file", required_argument, NULL, OPT_PAYLOAD_FILE},
-        {"subscribe", required_argument, NULL, OPT_SUBSCRIBE},
-        {"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
-        {"transcript", required_argument, NULL, OPT_TRANSCRIPT},
         {"as-server", required_argument, NULL, OPT_AS_SERVER},
-        {"max-frame-size", required_argument, NULL, OPT_MAX_FRAME},
-        {"handshake-timeout-ms", required_argument, NULL, OPT_HANDSHAKE},
-        {"interval-ms", required_argument, NULL, OPT_INTERVAL},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
+    struct option longopts[CONTRACT_OPT_COUNT_ALL + 8];
     int c;
     unsigned long v;
 
@@ -310,42 +252,46 @@ static int parse_options(int argc, char **argv, bool server, struct options *o)
     o->timeout_ms = DEFAULT_TIMEOUT_MS;
     o->handshake_ms = DEFAULT_HANDSHAKE_MS;
     o->max_frame_size = DEFAULT_MAX_FRAME;
+    if (!contract_longopts(own, longopts, sizeof(longopts) / sizeof(longopts[0]))) {
+        fprintf(stderr, "gsspeer: internal error: option table too small\n");
+        return EXIT_FAIL;
+    }
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         const char *arg = optarg;
 
         switch (c) {
-        case OPT_BIND:
-        case OPT_CONNECT:
-            if ((c == OPT_BIND) != server) {
-                fprintf(stderr, "gsspeer: --%s is for the %s\n", c == OPT_BIND ? "bind" : "connect",
-                        c == OPT_BIND ? "server" : "client");
+        case CONTRACT_OPT_BIND:
+        case CONTRACT_OPT_CONNECT:
+            if ((c == CONTRACT_OPT_BIND) != server) {
+                fprintf(stderr, "gsspeer: --%s is for the %s\n", c == CONTRACT_OPT_BIND ? "bind" : "connect",
+                        c == CONTRACT_OPT_BIND ? "server" : "client");
                 return EXIT_USAGE;
             }
             o->endpoint = arg;
             break;
-        case OPT_SOCKET_TYPE:
+        case CONTRACT_OPT_SOCKET_TYPE:
             o->socket_type = arg;
             break;
-        case OPT_SERVICE_PRINCIPAL:
+        case CONTRACT_OPT_SERVICE_PRINCIPAL:
             o->service_principal = arg;
             break;
-        case OPT_PRINCIPAL:
+        case CONTRACT_OPT_PRINCIPAL:
             o->principal = arg;
             break;
-        case OPT_SERVICE_NAMETYPE:
-        case OPT_NAMETYPE:
-            if (!nametype_parse(arg, c == OPT_NAMETYPE ? &o->nametype : &o->service_nametype)) {
+        case CONTRACT_OPT_SERVICE_NAMETYPE:
+        case CONTRACT_OPT_NAMETYPE:
+            if (!nametype_parse(arg, c == CONTRACT_OPT_NAMETYPE ? &o->nametype : &o->service_nametype)) {
                 fprintf(stderr, "gsspeer: --%s: \"%s\" is not hostbased, user or krb5\n",
-                        c == OPT_NAMETYPE ? "nametype" : "service-nametype", arg);
+                        c == CONTRACT_OPT_NAMETYPE ? "nametype" : "service-nametype", arg);
                 return EXIT_INVALID;
             }
             break;
-        case OPT_PLAINTEXT:
+        case CONTRACT_OPT_PLAINTEXT:
             o->plaintext = true;
             break;
-        case OPT_ALLOW: {
+        case CONTRACT_OPT_ALLOW: {
             const char **allow = realloc(o->allow, (o->allow_count + 1) * sizeof(*allow));
 
             if (allow == NULL) {
@@ -359,27 +305,27 @@ static int parse_options(int argc, char **argv, bool server, struct options *o)
         case OPT_AUTHZ_CMD:
             o->authz_cmd = arg;
             break;
-        case OPT_COUNT:
-        case OPT_SIZE:
-        case OPT_PARTS:
-        case OPT_TIMEOUT:
+        case CONTRACT_OPT_COUNT:
+        case CONTRACT_OPT_SIZE:
+        case CONTRACT_OPT_PARTS:
+        case CONTRACT_OPT_TIMEOUT_MS:
         case OPT_AS_SERVER:
-        case OPT_MAX_FRAME:
-        case OPT_HANDSHAKE:
-        case OPT_INTERVAL: {
+        case CONTRACT_OPT_MAX_FRAME_SIZE:
+        case CONTRACT_OPT_HANDSHAKE_TIMEOUT_MS:
+        case CONTRACT_OPT_INTERVAL_MS: {
             static const struct {
                 int opt;
                 const char *name;
                 unsigned long min, max;
             } numbers[] = {
-                {OPT_COUNT, "count", 0, 100000000UL},
-                {OPT_SIZE, "size", 0, 1UL << 30},
-                {OPT_PARTS, "parts", 1, 4096},
-                {OPT_TIMEOUT, "timeout-ms", 1, 86400000UL},
+                {CONTRACT_OPT_COUNT, "count", 0, 100000000UL},
+                {CONTRACT_OPT_SIZE, "size", 0, 1UL << 30},
+                {CONTRACT_OPT_PARTS, "parts", 1, 4096},
+                {CONTRACT_OPT_TIMEOUT_MS, "timeout-ms", 1, 86400000UL},
                 {OPT_AS_SERVER, "as-server", 0, 255},
-                {OPT_MAX_FRAME, "max-frame-size", 0, 1UL << 40},
-                {OPT_HANDSHAKE, "handshake-timeout-ms", 1, 86400000UL},
-                {OPT_INTERVAL, "interval-ms", 0, 600000UL},
+                {CONTRACT_OPT_MAX_FRAME_SIZE, "max-frame-size", 0, 1UL << 40},
+                {CONTRACT_OPT_HANDSHAKE_TIMEOUT_MS, "handshake-timeout-ms", 1, 86400000UL},
+                {CONTRACT_OPT_INTERVAL_MS, "interval-ms", 0, 600000UL},
             };
             size_t k = 0;
 
@@ -390,19 +336,19 @@ static int parse_options(int argc, char **argv, bool server, struct options *o)
                         numbers[k].name, arg, numbers[k].min, numbers[k].max);
                 return EXIT_INVALID;
             }
-            if (c == OPT_COUNT)
+            if (c == CONTRACT_OPT_COUNT)
                 o->count = v;
-            else if (c == OPT_SIZE)
+            else if (c == CONTRACT_OPT_SIZE)
                 o->size = v;
-            else if (c == OPT_PARTS)
+            else if (c == CONTRACT_OPT_PARTS)
                 o->parts = v;
-            else if (c == OPT_TIMEOUT)
+            else if (c == CONTRACT_OPT_TIMEOUT_MS)
                 o->timeout_ms = (long)v;
-            else if (c == OPT_MAX_FRAME)
+            else if (c == CONTRACT_OPT_MAX_FRAME_SIZE)
                 o->max_frame_size = v;
-            else if (c == OPT_HANDSHAKE)
+            else if (c == CONTRACT_OPT_HANDSHAKE_TIMEOUT_MS)
                 o->handshake_ms = (long)v;
-            else if (c == OPT_INTERVAL)
+            else if (c == CONTRACT_OPT_INTERVAL_MS)
                 o->interval_ms = (long)v;
             else {
                 o->as_server = (uint8_t)v;
@@ -410,13 +356,13 @@ static int parse_options(int argc, char **argv, bool server, struct options *o)
             }
             break;
         }
-        case OPT_PAYLOAD_HEX:
+        case CONTRACT_OPT_PAYLOAD_HEX:
         case OPT_PAYLOAD_FILE:
             free(o->payload);
             o->payload = NULL;
-            if (c == OPT_PAYLOAD_HEX ? hex_decode(arg, &o->payload, &o->payload_len) != HEX_OK
+            if (c == CONTRACT_OPT_PAYLOAD_HEX ? hex_decode(arg, &o->payload, &o->payload_len) != HEX_OK
                                      : !read_file(arg, &o->payload, &o->payload_len)) {
-                if (c == OPT_PAYLOAD_HEX)
+                if (c == CONTRACT_OPT_PAYLOAD_HEX)
                     fprintf(stderr, "gsspeer: --payload-hex: not an even number of hex digits\n");
                 else
                     fprintf(stderr, "gsspeer: --payload-file: %s: %s\n", arg, strerror(errno));
@@ -424,10 +370,10 @@ static int parse_options(int argc, char **argv, bool server, struct options *o)
             }
             o->payload_given = true;
             break;
-        case OPT_SUBSCRIBE:
+        case CONTRACT_OPT_SUBSCRIBE:
             o->subscribe = arg;
             break;
-        case OPT_TRANSCRIPT:
+        case CONTRACT_OPT_TRANSCRIPT:
             o->transcript = arg;
             break;
         case OPT_HELP:
@@ -892,22 +838,18 @@ struct counts {
 /* The "authorized" event of a server decision. */
 static void report_authz(const struct zmtp_event *ev)
 {
-    event_begin("authorized");
-    fputs(",\"principal\":", stdout);
-    json_put_string(stdout, ev->principal != NULL ? ev->principal : "");
-    printf(",\"allowed\":%s", ev->allowed ? "true" : "false");
-    event_end();
+    contract_event_authorized(ev->principal != NULL ? ev->principal : "", ev->allowed);
 }
 
 static void event_closed(const char *peer, const char *reason)
 {
     fprintf(stderr, "gsspeer: connection from %s closed: %s\n", peer, reason);
-    event_begin("closed");
+    contract_event_begin("closed"); /* gsspeer's own event */
     fputs(",\"peer\":", stdout);
     json_put_string(stdout, peer);
     fputs(",\"reason\":", stdout);
     json_put_string(stdout, reason);
-    event_end();
+    contract_event_end();
 }
 
 /* The topics a PUB's subscriber asked for (a topic may be there more than once). */
@@ -1090,10 +1032,7 @@ int cmd_zmtp_server(int argc, char **argv)
     addr_len = sizeof(addr);
     getsockname(lfd, (struct sockaddr *)&addr, &addr_len);
     format_endpoint(&addr, endpoint, sizeof(endpoint));
-    event_begin("listening");
-    fputs(",\"endpoint\":", stdout);
-    json_put_string(stdout, endpoint);
-    event_end();
+    contract_event_listening(endpoint);
     status = EXIT_OK;
     while (!stop_requested) {
         struct pollfd pfd = {.fd = lfd, .events = POLLIN};
@@ -1229,9 +1168,7 @@ static int client_exchange(struct run *r, struct zmtp_session *s, struct counts 
         zmtp_event_free(&ev);
         free_parts(parts, count);
     }
-    event_begin("sent");
-    printf(",\"count\":%lu", n->sent);
-    event_end();
+    contract_event_sent(n->sent);
     return EXIT_OK;
 }
 
@@ -1312,4 +1249,9 @@ cleanup:
         zmtp_session_close(&s, status == EXIT_OK ? "done" : "failed");
     run_release(&r);
     return status;
+}
+
+int cmd_contract(int argc, char **argv)
+{
+    return contract_command(argc, argv, NULL); /* gsspeer honours every contract option */
 }
