@@ -2,9 +2,9 @@
  * gsspeer: the reference peer of gssconform. Dispatches to one subcommand per role or tool.
  */
 #include "commands.h"
-#include "tools/xep0233-cmd.h"
 #include "tools/faults.h"
 #include "tools/roles.h"
+#include "tools/xep0233-cmd.h"
 
 #include <stdio.h>
 #include <string.h>

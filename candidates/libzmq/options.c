@@ -167,10 +167,11 @@ enum shim_exit shim_options_parse(int argc, char **argv, struct shim_options *op
             break;
         case CONTRACT_OPT_SERVICE_NAMETYPE:
         case CONTRACT_OPT_NAMETYPE:
-            if (!parse_nametype(optarg,
-                                c == CONTRACT_OPT_NAMETYPE ? &opts->nametype : &opts->service_nametype)) {
-                status = usage_error(c == CONTRACT_OPT_NAMETYPE ? "--nametype" : "--service-nametype",
-                                     "expected hostbased, user or krb5");
+            if (!parse_nametype(optarg, c == CONTRACT_OPT_NAMETYPE ? &opts->nametype
+                                                                   : &opts->service_nametype)) {
+                status =
+                    usage_error(c == CONTRACT_OPT_NAMETYPE ? "--nametype" : "--service-nametype",
+                                "expected hostbased, user or krb5");
                 goto cleanup;
             }
             break;

@@ -57,7 +57,8 @@ struct shim_options {
 /*
  * Parse ARGV (argv[0] is the subcommand "zmtp-server" or "zmtp-client") into *OPTS.
  * Returns SHIM_EXIT_OK, or SHIM_EXIT_USAGE / SHIM_EXIT_INVALID / SHIM_EXIT_UNAVAILABLE after
- * printing a one-line reason on stderr. On failure nothing stays allocated. On success the caller calls shim_options_free.
+ * printing a one-line reason on stderr. On failure nothing stays allocated. On success the caller
+ * calls shim_options_free.
  */
 enum shim_exit shim_options_parse(int argc, char **argv, struct shim_options *opts);
 

@@ -5,7 +5,6 @@
 
 #include "tools/contract.h"
 
-
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>

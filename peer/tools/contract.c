@@ -42,10 +42,10 @@ bool contract_longopts(const struct option *extra, struct option *out, size_t ca
     for (size_t i = 0; i < CONTRACT_OPT_COUNT_ALL; i++) {
         if (n + 1 >= cap)
             return false;
-        out[n++] = (struct option){contract_options[i].name,
-                                   contract_options[i].takes_value ? required_argument
-                                                                   : no_argument,
-                                   NULL, (int)contract_options[i].id};
+        out[n++] =
+            (struct option){contract_options[i].name,
+                            contract_options[i].takes_value ? required_argument : no_argument, NULL,
+                            (int)contract_options[i].id};
     }
     for (size_t i = 0; extra != NULL && extra[i].name != NULL; i++) {
         if (n + 1 >= cap)

@@ -17,8 +17,8 @@
 #ifndef TOOLS_FAULTS_H
 #define TOOLS_FAULTS_H
 
-#include "util/builder.h"
 #include "tools/session.h"
+#include "util/builder.h"
 
 #include <stdbool.h>
 #include <stddef.h>

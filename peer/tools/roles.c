@@ -265,7 +265,8 @@ static int parse_options(int argc, char **argv, bool server, struct options *o)
         case CONTRACT_OPT_BIND:
         case CONTRACT_OPT_CONNECT:
             if ((c == CONTRACT_OPT_BIND) != server) {
-                fprintf(stderr, "gsspeer: --%s is for the %s\n", c == CONTRACT_OPT_BIND ? "bind" : "connect",
+                fprintf(stderr, "gsspeer: --%s is for the %s\n",
+                        c == CONTRACT_OPT_BIND ? "bind" : "connect",
                         c == CONTRACT_OPT_BIND ? "server" : "client");
                 return EXIT_USAGE;
             }
@@ -282,7 +283,8 @@ static int parse_options(int argc, char **argv, bool server, struct options *o)
             break;
         case CONTRACT_OPT_SERVICE_NAMETYPE:
         case CONTRACT_OPT_NAMETYPE:
-            if (!nametype_parse(arg, c == CONTRACT_OPT_NAMETYPE ? &o->nametype : &o->service_nametype)) {
+            if (!nametype_parse(arg,
+                                c == CONTRACT_OPT_NAMETYPE ? &o->nametype : &o->service_nametype)) {
                 fprintf(stderr, "gsspeer: --%s: \"%s\" is not hostbased, user or krb5\n",
                         c == CONTRACT_OPT_NAMETYPE ? "nametype" : "service-nametype", arg);
                 return EXIT_INVALID;
@@ -360,8 +362,9 @@ static int parse_options(int argc, char **argv, bool server, struct options *o)
         case OPT_PAYLOAD_FILE:
             free(o->payload);
             o->payload = NULL;
-            if (c == CONTRACT_OPT_PAYLOAD_HEX ? hex_decode(arg, &o->payload, &o->payload_len) != HEX_OK
-                                     : !read_file(arg, &o->payload, &o->payload_len)) {
+            if (c == CONTRACT_OPT_PAYLOAD_HEX
+                    ? hex_decode(arg, &o->payload, &o->payload_len) != HEX_OK
+                    : !read_file(arg, &o->payload, &o->payload_len)) {
                 if (c == CONTRACT_OPT_PAYLOAD_HEX)
                     fprintf(stderr, "gsspeer: --payload-hex: not an even number of hex digits\n");
                 else
@@ -664,8 +667,7 @@ static enum zmtp_authz authz_poll(void *arg)
     r = waitpid(a->pid, &wstatus, WNOHANG);
     if (r == a->pid) {
         a->pid = 0;
-        return WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0 ? ZMTP_AUTHZ_ALLOW
-                                                               : ZMTP_AUTHZ_DENY;
+        return WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0 ? ZMTP_AUTHZ_ALLOW : ZMTP_AUTHZ_DENY;
     }
     if (r < 0 && errno != EINTR) {
         a->pid = 0;

@@ -14,9 +14,9 @@
 #ifndef TOOLS_SESSION_H
 #define TOOLS_SESSION_H
 
+#include "tools/transcript.h"
 #include "util/builder.h"
 #include "zmtp/mechanism.h"
-#include "tools/transcript.h"
 
 #include <signal.h>
 #include <stdbool.h>
@@ -55,13 +55,13 @@ struct zmtp_authorizer {
 
 struct zmtp_session_config {
     struct zmtp_mech_config mech;
-    uint8_t as_server;                 /* greeting byte 32 we send (the spec: 1 on the server) */
-    uint64_t max_frame_size;           /* 0: no limit */
-    struct transcript *transcript;     /* NULL: none */
-    const struct zmtp_hooks *hooks;    /* NULL: none */
+    uint8_t as_server;              /* greeting byte 32 we send (the spec: 1 on the server) */
+    uint64_t max_frame_size;        /* 0: no limit */
+    struct transcript *transcript;  /* NULL: none */
+    const struct zmtp_hooks *hooks; /* NULL: none */
     const struct zmtp_authorizer *authorizer; /* server; NULL admits every authenticated client */
-    const volatile sig_atomic_t *stop; /* NULL, or a flag (set by a signal handler) that ends
-                                          every wait with ZMTP_TIMEOUT "stopped" */
+    const volatile sig_atomic_t *stop;        /* NULL, or a flag (set by a signal handler) that ends
+                                                 every wait with ZMTP_TIMEOUT "stopped" */
 };
 
 struct zmtp_session {
@@ -74,8 +74,8 @@ struct zmtp_session {
     size_t out_off;
     bool greeting_done;
     bool peer_closed;
-    bool peer_reset;   /* the close was a reset (ECONNRESET), not a FIN */
-    bool stop_drained; /* the stop flag was seen and the input already received parsed */
+    bool peer_reset;    /* the close was a reset (ECONNRESET), not a FIN */
+    bool stop_drained;  /* the stop flag was seen and the input already received parsed */
     bool authz_pending; /* the authorizer was started and has not decided yet */
     struct zmtp_greeting peer_greeting;
     unsigned long frames_in, frames_out;

@@ -8,12 +8,12 @@
 #include <string.h>
 
 enum mech_state {
-    STATE_START, /* before zmtp_mech_start */
-    STATE_TOKEN, /* waiting for the peer's INITIATE */
-    STATE_EMPTY, /* server: waiting for the client's empty command frame */
+    STATE_START,     /* before zmtp_mech_start */
+    STATE_TOKEN,     /* waiting for the peer's INITIATE */
+    STATE_EMPTY,     /* server: waiting for the client's empty command frame */
     STATE_AUTHORIZE, /* server: waiting for the driver's zmtp_mech_authorize */
-    STATE_READY, /* waiting for the peer's READY */
-    STATE_DATA,  /* both READYs done */
+    STATE_READY,     /* waiting for the peer's READY */
+    STATE_DATA,      /* both READYs done */
     STATE_FAILED,
 };
 
@@ -25,8 +25,8 @@ struct queue {
 
 struct zmtp_mech {
     struct zmtp_mech_config cfg;
-    const struct gssops *gss;        /* cfg.gss or gssops_mit */
-    struct zmtp_faults faults;       /* a copy of *cfg.faults, or all zero */
+    const struct gssops *gss;  /* cfg.gss or gssops_mit */
+    struct zmtp_faults faults; /* a copy of *cfg.faults, or all zero */
     enum mech_state state;
     gss_ctx_id_t ctx;
     bool context_complete;
@@ -296,9 +296,8 @@ static void note_peer_principal(struct zmtp_mech *m, gss_name_t source)
 
     if (m->peer_principal != NULL)
         return;
-    if (name == GSS_C_NO_NAME &&
-        GSS_ERROR(m->gss->inquire_context(&minor, m->ctx, NULL, &name, NULL, NULL, NULL, NULL,
-                                          NULL)))
+    if (name == GSS_C_NO_NAME && GSS_ERROR(m->gss->inquire_context(&minor, m->ctx, NULL, &name,
+                                                                   NULL, NULL, NULL, NULL, NULL)))
         return;
     m->peer_principal = display_name(m, name);
     if (name != source)
@@ -403,9 +402,8 @@ static enum zmtp_status server_step(struct zmtp_mech *m, const unsigned char *in
     OM_uint32 major, minor, minor2;
     enum zmtp_status status;
 
-    major = m->gss->accept_sec_context(&minor, &m->ctx, m->cfg.cred, &in,
-                                       GSS_C_NO_CHANNEL_BINDINGS, &client, NULL, &out, NULL, NULL,
-                                       NULL);
+    major = m->gss->accept_sec_context(&minor, &m->ctx, m->cfg.cred, &in, GSS_C_NO_CHANNEL_BINDINGS,
+                                       &client, NULL, &out, NULL, NULL, NULL);
     if (GSS_ERROR(major)) {
         m->gss->release_buffer(&minor2, &out);
         if (client != GSS_C_NO_NAME)

@@ -25,8 +25,8 @@
  * settings.
  *
  * Ownership: the mechanism borrows the credential, target name, strings, GSS table and faults of
- * its config for its lifetime; frames and events handed out are owned by the caller (zmtp_mech_frame_free,
- * zmtp_event_free).
+ * its config for its lifetime; frames and events handed out are owned by the caller
+ * (zmtp_mech_frame_free, zmtp_event_free).
  */
 #ifndef ZMTP_MECHANISM_H
 #define ZMTP_MECHANISM_H
@@ -60,8 +60,8 @@ struct zmtp_mech_config {
     const char *socket_type; /* ours: "DEALER", ... (sent as Socket-Type) */
     const void *identity;    /* Identity property value (REQ/DEALER/ROUTER) */
     size_t identity_len;
-    const struct gssops *gss;          /* NULL: gssops_mit, the linked GSS-API */
-    const struct zmtp_faults *faults;  /* NULL: none (a well-behaved peer) */
+    const struct gssops *gss;         /* NULL: gssops_mit, the linked GSS-API */
+    const struct zmtp_faults *faults; /* NULL: none (a well-behaved peer) */
 };
 
 /* One frame to send, with what it is for the transcript and for fault hooks. */

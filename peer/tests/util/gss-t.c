@@ -110,8 +110,7 @@ static void test_import(void)
     gss_name_t name = (gss_name_t)&name;
     OM_uint32 major, minor = 99;
 
-    check_import("zmq@localhost", NAMETYPE_HOSTBASED, GSS_C_NT_HOSTBASED_SERVICE,
-                 "zmq@localhost");
+    check_import("zmq@localhost", NAMETYPE_HOSTBASED, GSS_C_NT_HOSTBASED_SERVICE, "zmq@localhost");
     check_import("zmq", NAMETYPE_HOSTBASED, GSS_C_NT_HOSTBASED_SERVICE, "zmq");
     check_import("alice", NAMETYPE_USER, GSS_C_NT_USER_NAME, "alice");
     check_import("alice@GSSCONFORM.TEST", NAMETYPE_KRB5, GSS_KRB5_NT_PRINCIPAL_NAME,

@@ -51,8 +51,11 @@ int main(void)
     is_string(string_written("\t\n\x01\x1f", buf, sizeof(buf)), "\"\\u0009\\u000a\\u0001\\u001f\"",
               "control characters as \\u00XX");
     is_string(string_written("x\x7fy", buf, sizeof(buf)), "\"x\\u007fy\"", "DEL escaped");
-    is_string(string_written("b\xc3\xbc" "cher \xe2\x82\xac \xf0\x9f\x98\x80", buf, sizeof(buf)),
-              "\"b\xc3\xbc" "cher \xe2\x82\xac \xf0\x9f\x98\x80\"",
+    is_string(string_written("b\xc3\xbc"
+                             "cher \xe2\x82\xac \xf0\x9f\x98\x80",
+                             buf, sizeof(buf)),
+              "\"b\xc3\xbc"
+              "cher \xe2\x82\xac \xf0\x9f\x98\x80\"",
               "well-formed UTF-8 (2, 3 and 4 bytes) copied unchanged");
     is_string(string_written("\xff\x80", buf, sizeof(buf)), "\"\\u00ff\\u0080\"",
               "bytes that are not UTF-8 as \\u00XX");
@@ -62,8 +65,8 @@ int main(void)
               "an overlong form byte by byte");
     is_string(string_written("\xed\xa0\x80", buf, sizeof(buf)), "\"\\u00ed\\u00a0\\u0080\"",
               "an encoded surrogate byte by byte");
-    is_string(written(nul_inside, sizeof(nul_inside), false, buf, sizeof(buf)),
-              "\"a\\u0000b\"", "json_put_bytes: NUL inside");
+    is_string(written(nul_inside, sizeof(nul_inside), false, buf, sizeof(buf)), "\"a\\u0000b\"",
+              "json_put_bytes: NUL inside");
     is_string(written("\xc3\xbc", 1, false, buf, sizeof(buf)), "\"\\u00c3\"",
               "json_put_bytes: a sequence cut by the length is not read past it");
     is_string(written(hexbytes, sizeof(hexbytes), true, buf, sizeof(buf)), "\"007fabff\"",

@@ -147,9 +147,9 @@ static OM_uint32 fake_accept(OM_uint32 *minor, gss_ctx_id_t *ctx, gss_cred_id_t 
     return GSS_S_COMPLETE;
 }
 
-static OM_uint32 fake_inquire(OM_uint32 *minor, gss_ctx_id_t ctx, gss_name_t *src,
-                              gss_name_t *targ, OM_uint32 *lifetime, gss_OID *mech,
-                              OM_uint32 *flags, int *initiator, int *open)
+static OM_uint32 fake_inquire(OM_uint32 *minor, gss_ctx_id_t ctx, gss_name_t *src, gss_name_t *targ,
+                              OM_uint32 *lifetime, gss_OID *mech, OM_uint32 *flags, int *initiator,
+                              int *open)
 {
     (void)ctx, (void)lifetime, (void)mech, (void)flags, (void)initiator, (void)open;
     *minor = 0;
@@ -192,8 +192,8 @@ static OM_uint32 fake_wrap(OM_uint32 *minor, gss_ctx_id_t ctx, int conf_req, gss
     return GSS_S_COMPLETE;
 }
 
-static OM_uint32 fake_unwrap(OM_uint32 *minor, gss_ctx_id_t ctx, gss_buffer_t in,
-                             gss_buffer_t out, int *conf_state, gss_qop_t *qop)
+static OM_uint32 fake_unwrap(OM_uint32 *minor, gss_ctx_id_t ctx, gss_buffer_t in, gss_buffer_t out,
+                             int *conf_state, gss_qop_t *qop)
 {
     const unsigned char *t = in->value;
 
@@ -344,8 +344,8 @@ static void test_handshake_and_data(void)
     zmtp_event_free(&ev);
     ok(calls.init == 2 && calls.accept == 1, "GSS context calls went through the table (%u, %u)",
        calls.init, calls.accept);
-    ok(calls.wrap == 3 && calls.unwrap == 3, "wraps: two READYs and a message (%u, %u)",
-       calls.wrap, calls.unwrap);
+    ok(calls.wrap == 3 && calls.unwrap == 3, "wraps: two READYs and a message (%u, %u)", calls.wrap,
+       calls.unwrap);
     pair_free(&p);
     ok(calls.deleted == 2, "both contexts deleted through the table");
     ok(calls.released_names >= 2, "names released through the table");
@@ -360,8 +360,7 @@ static void test_denied(void)
     pair_init(&p, NULL);
     is_int(up_to_authorization(&p, &err), ZMTP_OK, "up to the question");
     is_int(zmtp_mech_authorize(p.server, false, &err), ZMTP_DENIED, "answer: denied");
-    ok(strstr(err.text, "alice@FAKE.TEST") != NULL, "the reason names the principal: %s",
-       err.text);
+    ok(strstr(err.text, "alice@FAKE.TEST") != NULL, "the reason names the principal: %s", err.text);
     ok(take_event(p.server, ZMTP_EVENT_AUTHORIZED, &ev) && !ev.allowed, "AUTHORIZED false");
     zmtp_event_free(&ev);
     is_int(pump(&p, false, &err), ZMTP_OK, "nothing more from the server");
