@@ -1,7 +1,8 @@
 /*
  * The driver of one ZMTP GSSAPI connection: owns the socket (non-blocking, poll, deadlines),
- * sends and reads the greeting, splits the byte stream into frames for the mechanism
- * (zmtp/mechanism.h), writes the frames it produces, and records everything in the transcript.
+ * sends and reads the greeting, has the byte stream split into frames (zmtp/connection.h) for
+ * the mechanism (zmtp/mechanism.h), writes the frames it produces, and records everything in
+ * the transcript.
  *
  * Fault seam: struct zmtp_hooks sees our greeting bytes and every outgoing frame before it is
  * encoded, and may rewrite or drop them; a later fault catalogue plugs in there without
@@ -16,6 +17,7 @@
 
 #include "tools/transcript.h"
 #include "util/builder.h"
+#include "zmtp/connection.h"
 #include "zmtp/mechanism.h"
 
 #include <signal.h>
@@ -68,17 +70,14 @@ struct zmtp_session {
     int fd;
     struct zmtp_mech *mech;
     struct zmtp_session_config cfg;
-    struct builder in; /* received bytes not yet parsed, from in_off */
-    size_t in_off;
-    struct builder out; /* bytes to write, from out_off */
+    struct zmtp_connection conn; /* the incoming bytes: greeting, then frames */
+    struct builder out;          /* bytes to write, from out_off */
     size_t out_off;
-    bool greeting_done;
     bool peer_closed;
     bool peer_reset;    /* the close was a reset (ECONNRESET), not a FIN */
     bool stop_drained;  /* the stop flag was seen and the input already received parsed */
     bool authz_pending; /* the authorizer was started and has not decided yet */
-    struct zmtp_greeting peer_greeting;
-    unsigned long frames_in, frames_out;
+    unsigned long frames_out;
 };
 
 /* Monotonic milliseconds (for deadlines). */
