@@ -1,6 +1,7 @@
 /* The fault catalogue of gsspeer's ZMTP roles: see faults.h and docs/peer.md. */
 #include "tools/faults.h"
 
+#include "tools/contract.h"
 #include "tools/transcript.h"
 #include "util/hex.h"
 #include "util/jsonout.h"
@@ -16,9 +17,9 @@
 #include <unistd.h>
 
 enum {
-    EXIT_OK = 0,
-    EXIT_FAIL = 1,
-    EXIT_USAGE = 64,
+    EXIT_OK = CONTRACT_EXIT_OK,
+    EXIT_FAIL = CONTRACT_EXIT_FAIL,
+    EXIT_USAGE = CONTRACT_EXIT_USAGE,
     SLICE_MS = 50,
     RECEIVED_EVENTS_MAX = 64,
     OVERSIZE_SENT_MAX = 4096,
@@ -1106,10 +1107,7 @@ static int fail(const char *fmt, ...)
     va_start(args, fmt);
     vsnprintf(reason, sizeof(reason), fmt, args);
     va_end(args);
-    fprintf(stderr, "gsspeer: %s\n", reason);
-    fputs("{\"event\":\"error\",\"reason\":", stdout);
-    json_put_string(stdout, reason);
-    event_end(stdout);
+    contract_event_error("gsspeer", reason);
     return EXIT_FAIL;
 }
 
