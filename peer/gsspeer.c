@@ -2,10 +2,10 @@
  * gsspeer: the reference peer of gssconform. Dispatches to one subcommand per role or tool.
  */
 #include "commands.h"
+#include "tools/faults.h"
+#include "tools/roles.h"
+#include "tools/xep0233-cmd.h"
 #include "tools/xmpp-server.h"
-#include "xmpp/xep0233-cmd.h"
-#include "zmtp/faults.h"
-#include "zmtp/roles.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +22,7 @@ const struct command gsspeer_commands[] = {
     {"xmpp-server", "XMPP server: STARTTLS, SASL GSSAPI with XEP-0233 <hostname/>, binding",
      cmd_xmpp_server},
     {"faults", "the fault catalogue of zmtp-server/zmtp-client --fault", cmd_faults},
+    {"contract", "the ZMTP shim contract's options and exit statuses (--json)", cmd_contract},
     {NULL, NULL, NULL},
 };
 

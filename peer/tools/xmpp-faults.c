@@ -1,7 +1,7 @@
 /* The fault catalogue of gsspeer xmpp-server: see xmpp-faults.h and docs/peer.md. */
 #include "tools/xmpp-faults.h"
 
-#include "zmtp/transcript.h" /* json_put_string */
+#include "util/jsonout.h"
 
 #include <string.h>
 

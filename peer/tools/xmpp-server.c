@@ -11,7 +11,7 @@
 #include "xmpp/sasl.h"
 #include "xmpp/stream.h"
 #include "xmpp/xep0233.h"
-#include "zmtp/transcript.h" /* json_put_string, json_put_hex */
+#include "util/jsonout.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

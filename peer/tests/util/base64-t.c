@@ -4,53 +4,52 @@
 #include "tests/xmpp/vectors.h"
 #include "util/base64.h"
 #include "util/hex.h"
-#include "util/json.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 /* What a role does with the character data of a SASL element (base64.h): no text is no
  * payload, "=" is zero octets, anything else goes through the decoder. */
-static enum base64_status payload_decode(const struct json_value *text, bool *present,
-                                         unsigned char **out, size_t *out_len, size_t *where)
+static enum base64_status payload_decode(const json_t *text, bool *present, unsigned char **out,
+                                         size_t *out_len, size_t *where)
 {
-    *present = text->length > 0;
-    if (text->length == 1 && text->string[0] == '=') {
+    *present = json_string_length(text) > 0;
+    if (json_string_length(text) == 1 && json_string_value(text)[0] == '=') {
         *out = malloc(1);
         *out_len = 0;
         return *out != NULL ? BASE64_OK : BASE64_NO_MEMORY;
     }
-    return base64_decode(text->string, text->length, out, out_len, where);
+    return base64_decode(json_string_value(text), json_string_length(text), out, out_len, where);
 }
 
-static bool run_vector(const struct json_value *group, const struct json_value *t)
+static bool run_vector(const json_t *group, const json_t *t)
 {
-    const char *type = json_string(json_get(group, "type"));
-    const struct json_value *text = json_get(t, "text");
-    const struct json_value *expected = json_get(t, "expected");
-    const char *result = json_string(json_get(t, "result"));
-    const char *want_status = json_string(json_get(expected, "status"));
-    const char *want_hex = json_string(json_get(expected, "octets"));
+    const char *type = json_string_value(json_object_get(group, "type"));
+    const json_t *text = json_object_get(t, "text");
+    const json_t *expected = json_object_get(t, "expected");
+    const char *result = json_string_value(json_object_get(t, "result"));
+    const char *want_status = json_string_value(json_object_get(expected, "status"));
+    const char *want_hex = json_string_value(json_object_get(expected, "octets"));
     unsigned char *got = NULL, *want = NULL;
     size_t got_len = 0, want_len = 0, where = 12345;
     long long want_where = -1;
     enum base64_status st;
     bool payload, present = true, good = true;
 
-    if (type == NULL || text == NULL || text->type != JSON_STRING || result == NULL ||
+    if (type == NULL || text == NULL || !json_is_string(text) || result == NULL ||
         want_status == NULL) {
         diag("vector lacks group type, text, result or expected.status");
         return false;
     }
     payload = strcmp(type, "payload") == 0;
     /* The decoder's own verdict on the text. */
-    st = base64_decode(text->string, text->length, &got, &got_len, &where);
+    st = base64_decode(json_string_value(text), json_string_length(text), &got, &got_len, &where);
     if (strcmp(base64_status_name(st), want_status) != 0) {
         diag("base64_decode: %s, want %s", base64_status_name(st), want_status);
         good = false;
     }
     if (st != BASE64_OK) {
-        json_integer(json_get(json_get(t, "error"), "offset"), &want_where);
+        jsonload_integer(json_object_get(json_object_get(t, "error"), "offset"), &want_where);
         if (got != NULL || got_len != 0) {
             diag("a refusal hands out a buffer");
             good = false;
@@ -70,7 +69,7 @@ static bool run_vector(const struct json_value *group, const struct json_value *
         good = false;
     }
     if (st == BASE64_OK) {
-        const struct json_value *want_present = json_get(expected, "present");
+        const json_t *want_present = json_object_get(expected, "present");
 
         if (want_hex == NULL || hex_decode(want_hex, &want, &want_len) != HEX_OK) {
             diag("expected.octets is not hex");
@@ -81,7 +80,7 @@ static bool run_vector(const struct json_value *group, const struct json_value *
             diag("decoded %zu octets, want %zu (%s)", got_len, want_len, want_hex);
             good = false;
         }
-        if (payload && (want_present == NULL || want_present->boolean != present)) {
+        if (payload && (!json_is_boolean(want_present) || json_is_true(want_present) != present)) {
             diag("present %d, want the opposite", present);
             good = false;
         }
@@ -89,8 +88,8 @@ static bool run_vector(const struct json_value *group, const struct json_value *
         if (!payload || got_len > 0) {
             char *enc = base64_encode(got, got_len);
 
-            if (enc == NULL || strlen(enc) != text->length ||
-                memcmp(enc, text->string, text->length) != 0) {
+            if (enc == NULL || strlen(enc) != json_string_length(text) ||
+                memcmp(enc, json_string_value(text), json_string_length(text)) != 0) {
                 diag("base64_encode gives '%s'", enc != NULL ? enc : "(null)");
                 good = false;
             }

@@ -179,7 +179,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
-    major = gssutil_import_name(opt.service, GSS_NAMETYPE_KRB5, &service, &minor);
+    major = gssutil_import_name(opt.service, NAMETYPE_KRB5, &service, &minor);
     if (GSS_ERROR(major)) {
         char *text = gssutil_status_text(major, minor);
 

@@ -9,7 +9,6 @@
 #include "tests/tap.h"
 #include "tests/xmpp/vectors.h"
 #include "util/hex.h"
-#include "util/json.h"
 #include "xmpp/sasl.h"
 
 #include <gssapi/gssapi_krb5.h>
@@ -1248,13 +1247,13 @@ static bool vector_through_client(const unsigned char *msg, size_t len, bool wan
     return good && fake.live == 0;
 }
 
-static bool run_layer_vector(const struct json_value *group, const struct json_value *t)
+static bool run_layer_vector(const json_t *group, const json_t *t)
 {
-    const char *type = json_string(json_get(group, "type"));
-    const struct json_value *expected = json_get(t, "expected");
-    const char *result = json_string(json_get(t, "result"));
-    const char *input = json_string(json_get(t, "input"));
-    const char *want_status = json_string(json_get(expected, "status"));
+    const char *type = json_string_value(json_object_get(group, "type"));
+    const json_t *expected = json_object_get(t, "expected");
+    const char *result = json_string_value(json_object_get(t, "result"));
+    const char *input = json_string_value(json_object_get(t, "input"));
+    const char *want_status = json_string_value(json_object_get(expected, "status"));
     struct sasl_layer_msg msg;
     enum sasl_layer_status st;
     unsigned char *bytes = NULL;
@@ -1268,8 +1267,8 @@ static bool run_layer_vector(const struct json_value *group, const struct json_v
         return false;
     }
     server = strcmp(type, "server-layers") == 0;
-    if (!server &&
-        (strcmp(type, "client-layers") != 0 || !json_integer(json_get(t, "offered"), &offered))) {
+    if (!server && (strcmp(type, "client-layers") != 0 ||
+                    !jsonload_integer(json_object_get(t, "offered"), &offered))) {
         diag("group type '%s' or offered", type);
         free(bytes);
         return false;
@@ -1285,21 +1284,23 @@ static bool run_layer_vector(const struct json_value *group, const struct json_v
         good = false;
     }
     if (st == SASL_LAYER_OK) {
-        const struct json_value *authzid = json_get(expected, "authzid");
+        const json_t *authzid = json_object_get(expected, "authzid");
 
-        json_integer(json_get(expected, server ? "layers" : "layer"), &want_layers);
-        json_integer(json_get(expected, "maxSize"), &want_max);
+        jsonload_integer(json_object_get(expected, server ? "layers" : "layer"), &want_layers);
+        jsonload_integer(json_object_get(expected, "maxSize"), &want_max);
         if (msg.layers != want_layers || msg.max_size != want_max) {
             diag("layers %02x max %u, want %02llx %lld", msg.layers, (unsigned)msg.max_size,
                  want_layers, want_max);
             good = false;
         }
         if (!server) {
-            bool want_none = authzid == NULL || authzid->type == JSON_NULL;
+            bool want_none = authzid == NULL || json_is_null(authzid);
 
-            if (want_none ? msg.authzid != NULL
-                          : (msg.authzid == NULL || msg.authzid_len != authzid->length ||
-                             memcmp(msg.authzid, authzid->string, authzid->length) != 0)) {
+            if (want_none
+                    ? msg.authzid != NULL
+                    : (msg.authzid == NULL || msg.authzid_len != json_string_length(authzid) ||
+                       memcmp(msg.authzid, json_string_value(authzid),
+                              json_string_length(authzid)) != 0)) {
                 diag("authzid differs");
                 good = false;
             }
@@ -1330,7 +1331,8 @@ int main(void)
     test_conditions();
     test_layer_statuses();
     each_vector("sasl-layers.json", "layers", run_layer_vector);
-    is_int((int)inputs_changed, 0, "no payload lent to sasl_step was written into (MIT's unwrap "
-                                   "works in place)");
+    is_int((int)inputs_changed, 0,
+           "no payload lent to sasl_step was written into (MIT's unwrap "
+           "works in place)");
     done_testing();
 }
