@@ -60,7 +60,8 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 from xml.sax.saxutils import escape, quoteattr
 
-EXIT_OK, EXIT_FAIL, EXIT_INVALID, EXIT_USAGE = 0, 1, 2, 64
+# The shim contract's exit statuses: 64 a usage error, 69 an option recognised but not honoured.
+EXIT_OK, EXIT_FAIL, EXIT_INVALID, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 64, 69
 
 NS_STREAM = "http://etherx.jabber.org/streams"
 NS_CLIENT = "jabber:client"
@@ -455,7 +456,7 @@ def parse_options(argv: list[str]) -> Options:
         if a.principal_form == "domain":
             raise FrontError("--principal-form domain: the SASL library builds only a host-based "
                              "service name (service@host), never xmpp/<hostname>/<domain>",
-                             EXIT_USAGE)
+                             EXIT_UNAVAILABLE)
         if a.sasl_host == "hostname":
             raise FrontError("xmpp-client: --sasl-host is domain or advertised", EXIT_USAGE)
         if a.tls != "off" and a.tls_ca is None:
@@ -885,7 +886,7 @@ def main(argv: list[str]) -> int:
         return run_server(opts) if opts.server else run_client(opts)
     except FrontError as err:
         note(str(err))
-        if err.status != EXIT_USAGE:
+        if err.status not in (EXIT_USAGE, EXIT_UNAVAILABLE):
             emit("error", reason=str(err))
         return err.status
 

@@ -326,7 +326,7 @@ class SaslLibsTest(realmlib.SharedRealmCase):
                           DOMAIN, "--jid", f"alice@{DOMAIN}", "--tls-ca", self.tls_cert,
                           "--principal-form", "domain", "--sasl-program", "gsasl --client"],
                          None, 30)
-        self.assertEqual(proc.returncode, 64)
+        self.assertEqual(proc.returncode, 69)
         self.assertIn("host-based", proc.stderr)
         self.assertEqual(proc.stdout, "")
 
