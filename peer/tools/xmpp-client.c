@@ -106,6 +106,7 @@ struct client {
     struct sasl *sasl;
     struct sasl *second; /* second-auth: the engine of the fresh context */
     bool sasl_done;      /* the engine returned SASL_DONE (success is expected next) */
+    bool second_sent;    /* second-auth: the new <auth/> went out */
     unsigned challenges;
     unsigned char *held;  /* initial token held back (no/empty initial response faults) */
     size_t held_len;
@@ -730,8 +731,9 @@ static void on_challenge(struct client *c, xmpp_stanza_t *stanza, const char *xm
     enum sasl_status st;
 
     c->challenges++;
-    if (c->held != NULL || (c->challenges == 1 && (c->opt.faults[XC_FAULT_ABORT] ||
-                                                   c->opt.faults[XC_FAULT_SECOND_AUTH])))
+    if (c->held != NULL ||
+        (c->challenges == 1 && (c->opt.faults[XC_FAULT_ABORT] ||
+                                (c->opt.faults[XC_FAULT_SECOND_AUTH] && !c->second_sent))))
         tr_stanza(c, stanza, xml, in, len, true);
     if (equals)
         fprintf(stderr, "gsspeer: xmpp-client: note: <challenge>=</challenge> (RFC 6120 §6.4.2 "
@@ -739,8 +741,21 @@ static void on_challenge(struct client *c, xmpp_stanza_t *stanza, const char *xm
     if (c->held != NULL) {
         /* no/empty initial response: the server's empty challenge asks for the token. */
         if (len != 0) {
-            finish(c, EXIT_FAIL, "a non-empty challenge (%zu octets) answered our empty initial "
-                                 "response; an empty one was expected (RFC 4422 §5)", len);
+            /* Observed (the faults that hold the token back are applied by now): e.g. a
+             * SPNEGO NegTokenInit from an acceptor that took the empty input for a token. */
+            char reason[MAX_TEXT];
+
+            snprintf(reason, sizeof(reason),
+                     "a challenge of %zu octets answered our %s; an empty challenge was expected "
+                     "(RFC 4422 §5: a client-first mechanism without initial response)",
+                     len, c->opt.faults[XC_FAULT_NO_INITIAL_RESPONSE] ? "absent initial response"
+                                                                     : "empty initial response");
+            event_begin("unexpected-challenge");
+            printf(",\"len\":%zu,\"head\":", len);
+            json_put_hex(stdout, in, len < 32 ? len : 32);
+            event_end();
+            send_xml(c, "abort", "<abort xmlns=\"" SASL_NS "\"/>");
+            observed_or_fail(c, reason);
             return;
         }
         send_sasl(c, "response", NULL, c->held, c->held_len, PAYLOAD_BASE64);
@@ -753,7 +768,8 @@ static void on_challenge(struct client *c, xmpp_stanza_t *stanza, const char *xm
         send_xml(c, "abort", "<abort xmlns=\"" SASL_NS "\"/>");
         return;
     }
-    if (c->challenges == 1 && c->opt.faults[XC_FAULT_SECOND_AUTH]) {
+    if (c->challenges == 1 && c->opt.faults[XC_FAULT_SECOND_AUTH] && !c->second_sent) {
+        c->second_sent = true;
         c->second = sasl_new(&c->cfg);
         if (c->second == NULL || sasl_client_start(c->second, &out, &out_len) == SASL_FAILED) {
             finish(c, EXIT_FAIL, "second-auth: %s",
@@ -856,13 +872,16 @@ static void on_failure(struct client *c, xmpp_stanza_t *stanza)
     enum sasl_condition parsed;
     char reason[MAX_TEXT * 2];
 
+    bool defined = condition != NULL && sasl_condition_parse(condition, &parsed);
+
     event_begin("sasl");
     event_str("outcome", "failure");
     event_str("condition", condition);
+    printf(",\"defined\":%s", defined ? "true" : "false");
     if (text != NULL)
         event_str("text", text);
     event_end();
-    if (condition == NULL || !sasl_condition_parse(condition, &parsed))
+    if (!defined)
         snprintf(reason, sizeof(reason),
                  "<failure/> without a defined condition%s%s (RFC 6120 §6.5)",
                  condition != NULL ? ": " : "", condition != NULL ? condition : "");

@@ -304,11 +304,46 @@ class WithProsody(realmlib.SharedRealmCase):
         self.assertTrue(refused, run.stdout)
         self.assertNotIn("success", [e.get("outcome") for e in run.named("sasl")])
 
-    def test_fault_not_applicable(self) -> None:
-        # sasl-before-tls needs STARTTLS on offer; after TLS the client refuses to pretend.
-        run = self.client("--fault", "sasl-before-tls", "--tls", "off")
-        self.assertIn(run.status, (0, 1))
-        self.assertEqual(run.named("tls"), [])
+    def test_faults_on_the_wire(self) -> None:
+        # What each fault puts on the wire, from the client's own transcript; the server's
+        # reaction only has to be there (judging it is the catalogue's business).
+        def out(run: Run, kind: str) -> list[dict]:
+            return [r for r in run.transcript if r["dir"] == "out" and r["kind"] == kind]
+
+        def reply(run: Run) -> dict:
+            found = [r["sasl"]["layer"] for r in out(run, "response") if "layer" in r["sasl"]]
+            self.assertEqual(len(found), 1, run.transcript)
+            return found[0]
+
+        checks = {
+            "layer-no-bit": lambda run: self.assertEqual(reply(run)["plain"], "00000000"),
+            "layer-several-bits": lambda run: self.assertEqual(reply(run)["layers"], 7),
+            "maxsize-with-none": lambda run: self.assertEqual(
+                (reply(run)["layers"], reply(run)["max_size"] > 0), (1, True)),
+            "foreign-authzid": lambda run: self.assertEqual(reply(run)["authzid"],
+                                                            f"mallory@{DOMAIN}"),
+            "empty-response-equals": lambda run: self.assertTrue(
+                out(run, "response")[0]["xml"].endswith(">=</response>")),
+            "empty-response-element": lambda run: self.assertTrue(
+                out(run, "response")[0]["xml"].endswith("/>")),
+            "initial-response-empty-equals": lambda run: self.assertTrue(
+                out(run, "auth")[0]["xml"].endswith(">=</auth>")),
+            "no-initial-response": lambda run: self.assertTrue(
+                out(run, "auth")[0]["xml"].endswith("/>")),
+            "second-auth": lambda run: self.assertEqual(len(out(run, "auth")), 2),
+            "no-integrity": lambda run: self.assertTrue(out(run, "auth")),
+        }
+        for name, check in checks.items():
+            with self.subTest(fault=name):
+                run = self.client("--fault", name,
+                                  transcript=os.path.join(self.tmp.name, f"{name}.jsonl"))
+                self.assertEqual(run.status, 0, run.stdout + run.stderr)
+                self.assertEqual(run.one("fault")["name"], name)
+                reaction = (run.named("sasl") + run.named("stream-error") +
+                            run.named("peer-closed") + run.named("peer-open") +
+                            run.named("client-refused") + run.named("unexpected-challenge"))
+                self.assertTrue(reaction, run.stdout)
+                check(run)
 
 
 class Scripted(unittest.TestCase):
@@ -393,6 +428,14 @@ class Scripted(unittest.TestCase):
                           b"</stream:features>"], "--tls", "off")
         self.assertFailed(run, "GSSAPI")
         self.assertEqual(run.one("features")["mechanisms"], ["PLAIN"])
+
+    def test_fault_not_applicable(self) -> None:
+        # sasl-before-tls needs STARTTLS on offer; without it the fault cannot be applied.
+        run = self.serve([self.HEADER + b"<stream:features><mechanisms xmlns='urn:ietf:params:"
+                          b"xml:ns:xmpp-sasl'><mechanism>GSSAPI</mechanism></mechanisms>"
+                          b"</stream:features>"], "--fault", "sasl-before-tls")
+        self.assertFailed(run, "sasl-before-tls", "cannot be applied")
+        self.assertEqual(run.named("fault"), [])
 
     def test_stream_error(self) -> None:
         run = self.serve([self.HEADER + b"<stream:error><host-unknown xmlns='urn:ietf:params:xml:"
