@@ -1058,7 +1058,7 @@ static void on_conn(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
             break;
         if (c->phase == PH_CONNECTING) {
             finish(c, EXIT_FAIL, "cannot connect to %s:%u: %s", c->opt.host, c->opt.port,
-                   error != 0 ? strerror(error) : "connection failed");
+                   error != 0 ? strerror(error) : "connection refused or failed");
             break;
         }
         if (c->phase == PH_CLOSING) {
@@ -1312,6 +1312,10 @@ static bool check_inputs(const struct options *o)
         strpbrk(o->jid, "/\"'<>&") != NULL) {
         fprintf(stderr, "gsspeer: xmpp-client: --jid '%s' is not a bare JID user@%s\n", o->jid,
                 o->domain);
+        return false;
+    }
+    if (o->tls_ca != NULL && access(o->tls_ca, R_OK) != 0) {
+        fprintf(stderr, "gsspeer: xmpp-client: --tls-ca %s: %s\n", o->tls_ca, strerror(errno));
         return false;
     }
     if (o->authzid != NULL && strpbrk(o->authzid, "\"'<>&") != NULL) {

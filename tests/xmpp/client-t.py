@@ -501,6 +501,18 @@ class Cli(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         r = self.run_cli("--connect", "127.0.0.1:1", "--domain", DOMAIN, "--jid", "bob@other")
         self.assertEqual(r.returncode, 2)
+        r = self.run_cli("--connect", "127.0.0.1:1", "--domain", DOMAIN, "--jid", JID,
+                         "--tls-ca", "/nonexistent/ca.pem")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--tls-ca /nonexistent/ca.pem", r.stderr)
+
+    def test_connection_refused(self) -> None:
+        with socket.socket() as s:  # a port nobody listens on: bound, never listening
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+            r = self.run_cli("--connect", f"127.0.0.1:{port}", "--domain", DOMAIN, "--jid", JID)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("cannot connect", json.loads(r.stdout)["reason"])
 
 
 if __name__ == "__main__":
