@@ -89,10 +89,10 @@ struct client {
     xmpp_conn_t *conn;
     FILE *transcript;
     enum phase phase;
-    bool secured;          /* TLS is up */
-    bool authenticated;    /* <success/> came */
-    bool finished;         /* the run's outcome is decided */
-    int status;            /* exit status once finished */
+    bool secured;       /* TLS is up */
+    bool authenticated; /* <success/> came */
+    bool finished;      /* the run's outcome is decided */
+    int status;         /* exit status once finished */
     long long start_ms, deadline_ms, first_fault_ms;
     unsigned faults_applied;
     char server_header[MAX_TEXT]; /* the last stream header libstrophe logged */
@@ -108,7 +108,7 @@ struct client {
     bool sasl_done;      /* the engine returned SASL_DONE (success is expected next) */
     bool second_sent;    /* second-auth: the new <auth/> went out */
     unsigned challenges;
-    unsigned char *held;  /* initial token held back (no/empty initial response faults) */
+    unsigned char *held; /* initial token held back (no/empty initial response faults) */
     size_t held_len;
     char foreign_authzid[300];
 };
@@ -234,8 +234,8 @@ static OM_uint32 tap_wrap(OM_uint32 *minor, gss_ctx_id_t ctx, int conf, gss_qop_
     return gssops_mit.wrap(minor, ctx, conf, qop, in, conf_state, out);
 }
 
-static OM_uint32 tap_unwrap(OM_uint32 *minor, gss_ctx_id_t ctx, gss_buffer_t in,
-                            gss_buffer_t out, int *conf_state, gss_qop_t *qop)
+static OM_uint32 tap_unwrap(OM_uint32 *minor, gss_ctx_id_t ctx, gss_buffer_t in, gss_buffer_t out,
+                            int *conf_state, gss_qop_t *qop)
 {
     OM_uint32 major = gssops_mit.unwrap(minor, ctx, in, out, conf_state, qop);
 
@@ -263,8 +263,7 @@ static void tr_layer(struct client *c, bool server)
                 : sasl_layers_parse_client(t->plain, t->len, 0x07, &msg);
     if (t->len >= 4)
         fprintf(c->transcript, ",\"layers\":%u,\"max_size\":%lu", t->plain[0],
-                (unsigned long)t->plain[1] << 16 | (unsigned long)t->plain[2] << 8 |
-                    t->plain[3]);
+                (unsigned long)t->plain[1] << 16 | (unsigned long)t->plain[2] << 8 | t->plain[3]);
     if (!server && t->len > 4) {
         char authzid[300];
         size_t n = t->len - 4 < sizeof(authzid) - 1 ? t->len - 4 : sizeof(authzid) - 1;
@@ -338,7 +337,7 @@ static void fault_applied(struct client *c, enum xc_fault id, const char *detail
     c->faults_applied++;
     event_begin("fault");
     event_str("name", xc_fault_catalogue[id].name);
-    printf(",\"applied\":true");
+    printf(",\"arg\":\"\",\"phase\":\"sasl\",\"applied\":true");
     event_str("detail", detail);
     event_end();
 }
@@ -365,8 +364,10 @@ static void close_stream(struct client *c)
 static void open_stream(struct client *c)
 {
     char *attrs[] = {
-        "to",    (char *)c->opt.domain, "version",      "1.0",
-        "xmlns", NS_CLIENT,             "xmlns:stream", "http://etherx.jabber.org/streams",
+        "to",           (char *)c->opt.domain,
+        "version",      "1.0",
+        "xmlns",        NS_CLIENT,
+        "xmlns:stream", "http://etherx.jabber.org/streams",
     };
     char xml[MAX_TEXT];
 
@@ -524,8 +525,7 @@ static void start_sasl(struct client *c, xmpp_stanza_t *features, const char *fe
     enum sasl_status st;
 
     if (features_parse(features_xml, strlen(features_xml), &fr) != FEATURES_OK) {
-        finish(c, EXIT_FAIL, "stream features: %s: %s", features_status_name(fr.status),
-               fr.error);
+        finish(c, EXIT_FAIL, "stream features: %s: %s", features_status_name(fr.status), fr.error);
         return;
     }
     verdict = hostname_check_verdict(&fr.hostname);
@@ -617,11 +617,9 @@ static void start_sasl(struct client *c, xmpp_stanza_t *features, const char *fe
                c->opt.faults[XC_FAULT_NO_INITIAL_RESPONSE]) {
         bool equals = c->opt.faults[XC_FAULT_INITIAL_RESPONSE_EMPTY_EQUALS];
 
-        fault_applied(c,
-                      equals ? XC_FAULT_INITIAL_RESPONSE_EMPTY_EQUALS
-                             : XC_FAULT_NO_INITIAL_RESPONSE,
-                      equals ? "<auth mechanism='GSSAPI'>=</auth>"
-                             : "<auth mechanism='GSSAPI'/>");
+        fault_applied(
+            c, equals ? XC_FAULT_INITIAL_RESPONSE_EMPTY_EQUALS : XC_FAULT_NO_INITIAL_RESPONSE,
+            equals ? "<auth mechanism='GSSAPI'>=</auth>" : "<auth mechanism='GSSAPI'/>");
         c->held = out;
         c->held_len = out_len;
         out = NULL;
@@ -642,14 +640,15 @@ static void on_features(struct client *c, xmpp_stanza_t *stanza, const char *xml
 
     if (c->authenticated) {
         if (xmpp_stanza_get_child_by_name_and_ns(stanza, "bind", NS_BIND) == NULL) {
-            finish(c, EXIT_FAIL, "no resource binding offered after authentication (RFC 6120 "
-                                 "§7.2: <bind/> in the restarted stream's features)");
+            finish(c, EXIT_FAIL,
+                   "no resource binding offered after authentication (RFC 6120 "
+                   "§7.2: <bind/> in the restarted stream's features)");
             return;
         }
         c->phase = PH_BIND;
         send_xml(c, "iq",
-                 "<iq type=\"set\" id=\"" BIND_ID "\"><bind xmlns=\"" NS_BIND "\"><resource>"
-                 BIND_RESOURCE "</resource></bind></iq>");
+                 "<iq type=\"set\" id=\"" BIND_ID "\"><bind xmlns=\"" NS_BIND
+                 "\"><resource>" BIND_RESOURCE "</resource></bind></iq>");
         return;
     }
     if (!c->secured && starttls && c->opt.tls != TLS_OFF &&
@@ -664,8 +663,9 @@ static void on_features(struct client *c, xmpp_stanza_t *stanza, const char *xml
         return;
     }
     if (c->opt.faults[XC_FAULT_SASL_BEFORE_TLS] && (c->secured || !starttls)) {
-        finish(c, EXIT_FAIL, "sasl-before-tls: the server offers no STARTTLS on the first "
-                             "stream, so the fault cannot be applied");
+        finish(c, EXIT_FAIL,
+               "sasl-before-tls: the server offers no STARTTLS on the first "
+               "stream, so the fault cannot be applied");
         return;
     }
     start_sasl(c, stanza, xml);
@@ -711,8 +711,8 @@ static bool decode_payload(struct client *c, const char *element, const char *te
     }
     st = base64_decode(text, strlen(text), out, len, &at);
     if (st != BASE64_OK) {
-        finish(c, EXIT_FAIL, "<%s/>: character data at offset %zu: %s (RFC 6120 §6.4)", element,
-               at, base64_status_reason(st));
+        finish(c, EXIT_FAIL, "<%s/>: character data at offset %zu: %s (RFC 6120 §6.4)", element, at,
+               base64_status_reason(st));
         return false;
     }
     return true;
@@ -748,8 +748,9 @@ static void on_challenge(struct client *c, xmpp_stanza_t *stanza, const char *xm
             snprintf(reason, sizeof(reason),
                      "a challenge of %zu octets answered our %s; an empty challenge was expected "
                      "(RFC 4422 §5: a client-first mechanism without initial response)",
-                     len, c->opt.faults[XC_FAULT_NO_INITIAL_RESPONSE] ? "absent initial response"
-                                                                     : "empty initial response");
+                     len,
+                     c->opt.faults[XC_FAULT_NO_INITIAL_RESPONSE] ? "absent initial response"
+                                                                 : "empty initial response");
             event_begin("unexpected-challenge");
             printf(",\"len\":%zu,\"head\":", len);
             json_put_hex(stdout, in, len < 32 ? len : 32);
@@ -1212,8 +1213,10 @@ static int parse_options(int argc, char **argv, struct options *o)
             else if (strcmp(optarg, "off") == 0)
                 o->tls = TLS_OFF;
             else {
-                fprintf(stderr, "gsspeer: xmpp-client: --tls must be required, optional or "
-                                "off, not '%s'\n", optarg);
+                fprintf(stderr,
+                        "gsspeer: xmpp-client: --tls must be required, optional or "
+                        "off, not '%s'\n",
+                        optarg);
                 return EXIT_USAGE;
             }
             break;
@@ -1231,8 +1234,10 @@ static int parse_options(int argc, char **argv, struct options *o)
             else if (strcmp(optarg, "domain") == 0)
                 o->form = FORM_DOMAIN;
             else {
-                fprintf(stderr, "gsspeer: xmpp-client: --principal-form must be xep0233, "
-                                "hostbased or domain, not '%s'\n", optarg);
+                fprintf(stderr,
+                        "gsspeer: xmpp-client: --principal-form must be xep0233, "
+                        "hostbased or domain, not '%s'\n",
+                        optarg);
                 return EXIT_USAGE;
             }
             break;
@@ -1255,8 +1260,10 @@ static int parse_options(int argc, char **argv, struct options *o)
             o->timeout_ms = strtol(optarg, &end, 10);
             if (errno != 0 || end == optarg || *end != '\0' || o->timeout_ms < 1 ||
                 o->timeout_ms > 3600000) {
-                fprintf(stderr, "gsspeer: xmpp-client: --timeout-ms: '%s' is not a number of "
-                                "milliseconds in 1..3600000\n", optarg);
+                fprintf(stderr,
+                        "gsspeer: xmpp-client: --timeout-ms: '%s' is not a number of "
+                        "milliseconds in 1..3600000\n",
+                        optarg);
                 return EXIT_INVALID;
             }
             break;
@@ -1282,8 +1289,9 @@ static int parse_options(int argc, char **argv, struct options *o)
     }
     if (optind != argc || connect == NULL || o->domain == NULL || o->jid == NULL) {
         fprintf(stderr, "gsspeer: xmpp-client: %s\n",
-                optind != argc ? "unexpected argument" : "--connect, --domain and --jid are "
-                                                         "required");
+                optind != argc ? "unexpected argument"
+                               : "--connect, --domain and --jid are "
+                                 "required");
         usage(stderr);
         return EXIT_USAGE;
     }
