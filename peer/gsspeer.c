@@ -5,6 +5,7 @@
 #include "tools/faults.h"
 #include "tools/roles.h"
 #include "tools/xep0233-cmd.h"
+#include "tools/xmpp-client.h"
 #include "tools/xmpp-server.h"
 
 #include <stdio.h>
@@ -21,6 +22,8 @@ const struct command gsspeer_commands[] = {
     {"zmtp-client", "ZMTP GSSAPI client: DEALER/REQ round trips, PUSH, SUB", cmd_zmtp_client},
     {"xmpp-server", "XMPP server: STARTTLS, SASL GSSAPI with XEP-0233 <hostname/>, binding",
      cmd_xmpp_server},
+    {"xmpp-client", "XMPP client: one SASL GSSAPI login (XEP-0233 name), bind, close",
+     cmd_xmpp_client},
     {"faults", "the fault catalogue of zmtp-server/zmtp-client --fault", cmd_faults},
     {"contract", "the ZMTP shim contract's options and exit statuses (--json)", cmd_contract},
     {NULL, NULL, NULL},
