@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -171,7 +170,6 @@ def run_client(env: dict[str, str], port: int, *args: str, transcript: str | Non
     return Run(proc, transcript)
 
 
-@unittest.skipUnless(shutil.which("prosody"), "prosody is not installed (deps/packages.txt)")
 class WithProsody(realmlib.SharedRealmCase):
     realm_prefix = "client-t."
     realm_options = {"principals": ("alice", f"xmpp/{HOST}/{DOMAIN}", f"xmpp/{DOMAIN}")}
@@ -346,18 +344,6 @@ class WithProsody(realmlib.SharedRealmCase):
                 check(run)
 
 
-def has_command(name: str) -> bool:
-    """Whether the built gsspeer offers the subcommand NAME (xmpp-server comes from another
-    branch; until it is merged, the interoperability test below is skipped)."""
-    try:
-        out = subprocess.run([gsspeer(), "--help"], capture_output=True, encoding="utf-8",
-                             timeout=20, check=False).stdout
-    except OSError:
-        return False
-    return any(line.split()[:1] == [name] for line in out.splitlines())
-
-
-@unittest.skipUnless(has_command("xmpp-server"), "gsspeer has no xmpp-server (not merged yet)")
 class WithReferenceServer(realmlib.SharedRealmCase):
     """The XEP-0233 path end to end: gsspeer's own server advertises <hostname/>, the client
     asks the KDC for xmpp/H/D@REALM."""
