@@ -67,7 +67,7 @@ check: deps
 
 report: deps
 	@$(MAKE) --no-print-directory all
-	./gssconform report --out reports
+	./gssconform report --out reports --build $(BUILD)
 
 test: all $(TEST_PROGS)
 	GSSCONFORM_BUILD=$(abspath $(BUILD)) prove $(if $(V),-v) $(C_TESTS) $(PY_TESTS)
@@ -84,7 +84,8 @@ $(PEER_LIB): $(PEER_OBJS)
 $(GSSPEER): $(BUILD)/peer/gsspeer.o $(PEER_LIB)
 	$(CC) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
 
-# peer/gsspeer is what users and the runner call; it points at the last build made. Checked on
+# peer/gsspeer is what users call; it points at the last build made (the runner does not follow
+# it: it uses build/ unless --build or GSSCONFORM_BUILD says otherwise). Checked on
 # every make (a link's own time says nothing about which build it names).
 peer/gsspeer: $(GSSPEER) FORCE
 	@[ "$$(readlink $@)" = "../$(GSSPEER)" ] || ln -sfn ../$(GSSPEER) $@

@@ -623,6 +623,22 @@ class Realm:
         elif self.directory.exists():
             self._save_state()
 
+    def restart_kdc(self) -> "Realm":
+        """Start the KDC again on the realm's database (the same principals and keytabs) after
+        it died or was stopped: on its old port when that is still free, else on another one
+        (krb5.conf and kdc.conf are rewritten in place, so env() stays valid). Returns self;
+        raises RealmError when the realm has no directory or the KDC does not come up."""
+        if not (self.directory / "db").is_dir():
+            raise RealmError(f"{self.directory}: no realm database to restart a KDC on")
+        self._stop_kdc()
+        try:
+            self._use_port(self.kdc_port or None)
+            self._start_kdc(find_binary("krb5kdc"))
+        except OSError as e:
+            raise RealmError(f"restarting the KDC in {self.directory}: {e}") from None
+        self._save_state()
+        return self
+
     @classmethod
     def attach(cls, directory: str | os.PathLike[str]) -> "Realm":
         """Re-open a realm another process started (state in DIR/realm.json).

@@ -84,6 +84,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--strict", action="store_true",
                      help="SHOULD and de facto expectations count as failures (FAIL)")
     run.add_argument("--out", default="reports", metavar="DIR", help="report folder")
+    run.add_argument("--force", action="store_true",
+                     help="write into --out even if it does not look like a report folder")
+    run.add_argument("--build", metavar="DIR",
+                     help="build folder of gsspeer and the shims (default $GSSCONFORM_BUILD, "
+                          "else build/; e.g. build-san for the sanitized build)")
     run.add_argument("--expectations", action="append", default=[], metavar="FILE",
                      help="extra [[expectation]] file (disabled/xfail per case)")
     run.add_argument("--peer", metavar="PROFILE",
@@ -98,10 +103,15 @@ def _parser() -> argparse.ArgumentParser:
     merge = sub.add_parser("merge", help="merge shard report folders into one report")
     merge.add_argument("dirs", nargs="+", metavar="DIR")
     merge.add_argument("--out", default="reports", metavar="DIR")
+    merge.add_argument("--force", action="store_true",
+                       help="write into --out even if it does not look like a report folder")
     merge.add_argument("--scenarios", default=os.path.join(REPO, "scenarios"), metavar="DIR")
 
     report = sub.add_parser("report", help="both specs x every bundled candidate + summary")
     report.add_argument("--out", default="reports", metavar="DIR")
+    report.add_argument("--force", action="store_true",
+                        help="write into --out even if it does not look like a report folder")
+    report.add_argument("--build", metavar="DIR", help="build folder (as for run)")
     # Cases mostly wait (observation windows, deadlines), so three workers suit two cores.
     report.add_argument("-j", "--jobs", type=_positive(int), default=3, metavar="N",
                         help="parallel workers (default 3)")
@@ -119,7 +129,7 @@ def _settings(args: argparse.Namespace, specs: list[str], candidates: list[str])
                     out=args.out, scenarios=args.scenarios, peer=args.peer,
                     expectations=args.expectations,
                     enctypes=tuple(_split([args.enctypes])) if args.enctypes else None,
-                    quiet=args.quiet)
+                    quiet=args.quiet, build=args.build, force=args.force)
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -159,7 +169,7 @@ def _report(args: argparse.Namespace) -> int:
         raise InputError("no bundled candidate found under candidates/")
     settings = Settings(specs=specs, candidates=candidates, jobs=args.jobs,
                         deadline=args.deadline, out=args.out, scenarios=scenarios,
-                        write_empty=True, summary=False)
+                        write_empty=True, summary=False, build=args.build, force=args.force)
     run = Run(settings)
     requirements.check_references(run.cases, requirements.load(scenarios))
     print(f"gssconform report: {len(run.items)} runs ({len(run.cases)} cases of "
@@ -177,11 +187,18 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    check_out(args.out)
+    for folder in args.dirs:
+        if os.path.realpath(folder) == os.path.realpath(args.out):
+            raise InputError("is also a folder being merged: the merge would delete what it "
+                             "reads (choose another --out)", args.out, None, "--out")
+    check_out(args.out, args.force)
     doc = reports.merge(args.dirs, args.out)
     os.makedirs(args.out, exist_ok=True)
     clean_out(args.out)
-    reports.write_all(doc, args.out, args.scenarios)
+    try:
+        reports.write_all(doc, args.out, args.scenarios)
+    except OSError as err:
+        raise HarnessError(f"{args.out}: cannot write the reports: {err}") from None
     print(f"gssconform: merged {len(args.dirs)} folders: "
           f"{reports.summary_line(doc['results'])}", file=sys.stderr)
     if doc["meta"].get("interrupted"):

@@ -77,6 +77,7 @@ def side(proc: Proc | None, started: bool, ready: bool | None, timed_out: bool,
         "stdout": proc.stdout.text(), "stderr": stderr, "crash": crash(proc, stderr),
         "stdout_bytes": proc.stdout.total, "stderr_bytes": proc.stderr.total,
         "truncated": proc.stdout.truncated or proc.stderr.truncated,
+        "events_dropped": proc.stdout.events_dropped,
         "escaped": proc.leftovers, "transcript": transcript or [],
         **_wire(transcript or []),
     }

@@ -7,7 +7,9 @@ at start; realm failures become HarnessError (verdict ERROR, exit 2), never a ca
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -17,6 +19,10 @@ from .errors import HarnessError
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 REALM_SETUP = os.path.join(REPO, "realm-setup")
+RESTARTS = 3   # KDC restarts a run tries before it stops
+# What MIT krb5 (trace and error messages) and the shims print when no KDC answers.
+KDC_UNREACHABLE = re.compile(r"Cannot contact any KDC|Cannot find KDC|KDC unreachable|"
+                             r"Unable to reach any KDC|KRB5_KDC_UNREACH", re.I)
 
 
 def krbrealm_module():
@@ -33,13 +39,100 @@ def krbrealm_module():
 class RunRealm:
     """A realm for one run: started on demand, stopped and removed by close()."""
 
-    def __init__(self, principals: list[str], enctypes: tuple[str, ...] | None = None) -> None:
+    def __init__(self, principals: list[str], enctypes: tuple[str, ...] | None = None,
+                 registry=None) -> None:
         self.specs = principals
         self.enctypes = enctypes
         self.realm = None
         self.error: str | None = None
         self._lock = threading.Lock()
         self._tmp: str | None = None
+        self.registry = registry      # process.Registry: the KDC is a child, not an orphan
+        self.generation = 0           # KDC restarts so far
+        self.restarts: list[str] = []  # why each restart happened
+
+    @property
+    def tmp(self) -> str | None:
+        """The temporary folder holding the realm (None before start)."""
+        return self._tmp
+
+    def _keep_kdc(self) -> None:
+        if self.registry is not None and self.realm is not None and self.realm.kdc_pid:
+            self.registry.keep(self.realm.kdc_pid)
+
+    def health(self) -> str | None:
+        """None while the KDC process lives and its port accepts TCP, else what is wrong."""
+        realm = self.realm
+        if realm is None:
+            return self.error or "realm not started"
+        pid = realm.kdc_pid
+        if not pid or not krbrealm_module()._alive(pid):
+            return f"the KDC (krb5kdc pid {pid}) is gone"
+        try:
+            with socket.create_connection(("127.0.0.1", realm.kdc_port), timeout=1.0):
+                pass
+        except OSError as err:
+            return f"the KDC (pid {pid}) does not answer on 127.0.0.1:{realm.kdc_port}: {err}"
+        return None
+
+    def ensure(self) -> str | None:
+        """Between cases: None when the KDC is healthy, restarting it (same database,
+        principals and keytabs) when it is gone, up to RESTARTS times per run; else the reason
+        the realm is lost."""
+        with self._lock:
+            problem = self.health()
+            if problem is None:
+                return None
+            if len(self.restarts) >= RESTARTS:
+                return f"{problem}; not restarted again after {RESTARTS} restarts"
+            self.restarts.append(problem)
+            print(f"gssconform: realm: {problem}: restarting the KDC", file=sys.stderr,
+                  flush=True)
+            old = self.realm.kdc_pid
+            lock = self.registry.spawn_lock if self.registry is not None else threading.RLock()
+            try:
+                with lock:
+                    self.realm.restart_kdc()
+            except Exception as err:  # noqa: BLE001 (RealmError, OSError: the run stops)
+                return f"{problem}; restarting it failed: {err}"
+            finally:
+                if self.registry is not None and old:
+                    self.registry.unkeep(old)
+                self.generation += 1
+                self._keep_kdc()
+            return self.health()
+
+    def broken_since(self, generation: int, result: dict, out: str) -> str | None:
+        """After a case: why its outcome cannot be trusted because of the realm (the KDC died
+        or was restarted while it ran, or a side could not reach the KDC in a case that did not
+        pass), else None."""
+        if generation != self.generation:
+            return "the KDC was restarted while this case ran"
+        problem = self.health()
+        if problem:
+            return f"{problem} (it died while this case ran)"
+        if result.get("verdict") in ("PASS", "XFAIL"):
+            return None
+        texts = []
+        for side in ("candidate", "peer"):
+            texts.append(str((result.get("observations", {}).get(side) or {}).get(
+                "stderr_tail", "")))
+        for key, rel in result.get("artifacts", {}).items():
+            if key.endswith((".krb5trace", ".stderr")):
+                try:
+                    with open(os.path.join(out, rel), encoding="utf-8",
+                              errors="replace") as handle:
+                        texts.append(handle.read(1 << 20))
+                except OSError:
+                    continue
+        for text in texts:
+            match = KDC_UNREACHABLE.search(text)
+            if match:
+                line_start = text.rfind("\n", 0, match.start()) + 1
+                line_end = text.find("\n", match.end())
+                line = text[line_start:line_end if line_end >= 0 else None].strip()[:200]
+                return f"a side could not reach the KDC ({line})"
+        return None
 
     def start(self) -> None:
         """Create the realm with all principals; on failure remember the error for every case."""
@@ -55,6 +148,7 @@ class RunRealm:
                 realm = krbrealm.Realm(os.path.join(self._tmp, "realm"), **kwargs)
                 realm.start()
                 self.realm = realm
+                self._keep_kdc()
             except HarnessError as err:
                 self.error = str(err)
             except Exception as err:  # RealmError, PrincipalSpecError, OSError
@@ -72,7 +166,8 @@ class RunRealm:
             return {"started": False, "error": self.error}
         return {"started": True, "realm": self.realm.realm, "enctypes": list(self.realm.enctypes),
                 "directory": str(self.realm.directory),
-                "kdc_port": self.realm.kdc_port, "krb5": _krb5_version()}
+                "kdc_port": self.realm.kdc_port, "krb5": _krb5_version(),
+                "kdc_restarts": list(self.restarts)}
 
     def close(self) -> None:
         """Stop the KDC and remove the realm directory."""

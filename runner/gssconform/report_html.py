@@ -239,6 +239,15 @@ document.addEventListener('DOMContentLoaded', function () {
 """
 
 
+def _build_note(build) -> str:
+    """', build DIR (how chosen)' for the index page, marking a sanitized build."""
+    if not isinstance(build, dict):
+        return ""
+    san = ", <b>sanitized (ASan)</b>" if build.get("sanitized") else ""
+    where, how = html.escape(str(build.get("dir", "?"))), html.escape(str(build.get("chosen_by")))
+    return f", build {where} ({how}{san})"
+
+
 def write(doc: dict, out: str) -> None:
     """Write index.html and cases/*.html into out."""
     esc = html.escape
@@ -272,7 +281,8 @@ def write(doc: dict, out: str) -> None:
              f"realm {esc(str(realm.get('realm', '-')))} "
              f"{esc(', '.join(realm.get('enctypes', []) or []))}, deadline "
              f"{esc(str(meta.get('deadline')))} s{', strict' if meta.get('strict') else ''}"
-             f"{', <b>interrupted</b>' if meta.get('interrupted') else ''}. "
+             f"{', <b>interrupted</b>' if meta.get('interrupted') else ''}"
+             f"{_build_note(meta.get('build'))}. "
              f"<a href='requirements.html'>Requirement coverage</a> &middot; "
              f"<a href='results.json'>results.json</a> &middot; <a href='junit.xml'>junit.xml</a>"
              f" &middot; <a href='results.tap'>results.tap</a></p>",

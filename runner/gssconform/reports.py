@@ -11,6 +11,45 @@ from .verdict import VERDICTS, counts, known_failures
 
 FILES = ("results.json", "results.tap", "junit.xml", "index.html", "requirements.html",
          "requirements.json")
+# Written while a run goes: a header line (meta, candidates, cases), then one {"result": ...}
+# line per finished case, then {"end": true}. A run killed outright leaves it without the end.
+STREAM = "results.jsonl"
+STREAM_FORMAT = "gssconform-results-stream/1"
+
+
+def read_stream(path: str) -> dict:
+    """A results document rebuilt from a results.jsonl (InputError if it has no header line).
+    Without its end line the run did not finish: meta.interrupted and meta.unfinished are set,
+    and meta.planned keeps the number of cases it meant to run. A last line cut short is
+    ignored (a line is written in one append, but a full disk can still cut one)."""
+    doc = None
+    ended = False
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                if not isinstance(record, dict):
+                    continue
+                if number == 1 and record.get("format") == STREAM_FORMAT:
+                    doc = {"format": "gssconform-results/1", "meta": record.get("meta", {}),
+                           "candidates": record.get("candidates", []),
+                           "cases": record.get("cases", {}), "results": []}
+                elif doc is not None and isinstance(record.get("result"), dict):
+                    doc["results"].append(record["result"])
+                elif record.get("end") is True:
+                    ended = True
+    except OSError as err:
+        raise InputError(f"cannot read results: {err}", path) from None
+    if doc is None:
+        raise InputError(f"not a gssconform results stream (no '{STREAM_FORMAT}' header)",
+                         path, 1)
+    if not ended:
+        doc["meta"]["interrupted"] = True
+        doc["meta"]["unfinished"] = True
+    return doc
 
 
 def write_all(doc: dict, out: str, scenarios: str) -> dict[str, str]:
@@ -78,9 +117,13 @@ def merge(dirs: list[str], out: str) -> dict:
     seen = set()
     for folder in dirs:
         path = os.path.join(folder, "results.json")
+        stream = os.path.join(folder, STREAM)
         try:
-            with open(path, encoding="utf-8") as handle:
-                doc = json.load(handle)
+            if not os.path.exists(path) and os.path.exists(stream):
+                path, doc = stream, read_stream(stream)  # a run that was killed
+            else:
+                with open(path, encoding="utf-8") as handle:
+                    doc = json.load(handle)
         except (OSError, ValueError) as err:
             raise InputError(f"cannot read results: {err}", path) from None
         if not isinstance(doc, dict) or doc.get("format") != "gssconform-results/1":

@@ -4,6 +4,7 @@ within their deadlines, show progress, stop everything (also on Ctrl-C), write t
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import shutil
@@ -19,9 +20,9 @@ from datetime import datetime, timezone
 
 from . import VERSION, reports, verdict
 from .candidate import Profile, bundled, load_expectation_file, load_profile, resolve
-from .errors import EXIT_HARNESS, EXIT_NO_CASE, InputError
+from .errors import EXIT_HARNESS, EXIT_NO_CASE, HarnessError, InputError
 from .execute import Context, run_case
-from .process import Proc, Registry
+from .process import Guardian, Proc, Registry, become_subreaper
 from .progress import Progress
 from .realm import REPO, RunRealm, krbrealm_module
 from .scenario import Case, load_spec, select
@@ -51,30 +52,51 @@ class Settings:
     quiet: bool = False
     write_empty: bool = False  # write (empty) reports even when no case is selected
     summary: bool = True       # print the result counts and the report path at the end
+    build: str | None = None   # --build: the build folder (default $GSSCONFORM_BUILD, build/)
+    force: bool = False        # --force: write into a folder that is no gssconform report
 
 
-def gsspeer_path() -> str:
-    """The reference peer program: $GSSCONFORM_BUILD/gsspeer, else the checkout's peer/gsspeer,
-    else an installed gsspeer on the PATH (`make install`)."""
-    build = os.environ.get("GSSCONFORM_BUILD")
-    if build and os.path.exists(os.path.join(build, "gsspeer")):
-        return os.path.join(build, "gsspeer")
-    local = os.path.join(REPO, "peer", "gsspeer")
+def build_choice(build: str | None = None, repo: str = REPO) -> tuple[str, str]:
+    """The build folder ({build}) and how it was chosen: --build, else $GSSCONFORM_BUILD, else
+    the checkout's build/. Never the folder peer/gsspeer happens to point at: after `make
+    SANITIZE=1` that is build-san/, and a sanitized build must be asked for by name."""
+    if build:
+        return os.path.abspath(build), "--build"
+    env = os.environ.get("GSSCONFORM_BUILD")
+    if env:
+        return os.path.abspath(env), "GSSCONFORM_BUILD"
+    return os.path.join(repo, "build"), "default"
+
+
+def build_dir(build: str | None = None) -> str:
+    """The build folder ({build}) (see build_choice)."""
+    return build_choice(build)[0]
+
+
+def gsspeer_path(build: str | None = None) -> str:
+    """The reference peer program: gsspeer in the build folder, else an installed gsspeer on the
+    PATH (`make install`), else the build folder's path (check_programs reports it missing)."""
+    local = os.path.join(build_dir(build), "gsspeer")
     if os.path.exists(local):
         return local
     return shutil.which("gsspeer") or local
 
 
-def build_dir() -> str:
-    """The build folder ({build}): $GSSCONFORM_BUILD, else the folder of the last build that
-    peer/gsspeer points at (make links it), else build/."""
-    build = os.environ.get("GSSCONFORM_BUILD")
-    if build:
-        return build
-    link = os.path.join(REPO, "peer", "gsspeer")
-    if os.path.islink(link) and os.path.exists(link):
-        return os.path.dirname(os.path.realpath(link))
-    return os.path.join(REPO, "build")
+def sanitized(program: str) -> bool:
+    """Whether a program was built with AddressSanitizer (its ASan runtime symbol is linked in)."""
+    try:
+        with open(program, "rb") as handle:
+            return b"__asan_init" in handle.read(64 << 20)
+    except OSError:
+        return False
+
+
+def build_info(build: str | None = None) -> dict:
+    """Which build the run used, for the report: folder, how chosen, gsspeer, sanitized."""
+    folder, how = build_choice(build)
+    program = gsspeer_path(build)
+    return {"dir": folder, "chosen_by": how, "gsspeer": program,
+            "sanitized": sanitized(program)}
 
 
 def load_cases(settings: Settings) -> list[Case]:
@@ -131,10 +153,11 @@ def check_roles(cases: list[Case], profiles: list[Profile], peer: Profile | None
                              "peer.role")
 
 
-def check_programs(items: list[tuple[Case, Profile, int]], peer: Profile | None) -> None:
+def check_programs(items: list[tuple[Case, Profile, int]], peer: Profile | None,
+                   build: str | None = None) -> None:
     """InputError naming the profile line of a role whose program does not exist, before
     anything starts (it would otherwise be an ERROR in every case)."""
-    values = {"gsspeer": gsspeer_path(), "build": build_dir()}
+    values = {"gsspeer": gsspeer_path(build), "build": build_dir(build)}
     wanted = {(profile.path, case.candidate.role): profile for case, profile, _ in items}
     wanted.update({(peer.path, case.peer.role): peer for case, _, _ in items
                    if case.peer and peer})
@@ -213,25 +236,45 @@ def _tls_files(directory: str) -> dict[str, str]:
     return {"tls_cert": cert, "tls_key": key, "tls_ca": cert}
 
 
-def check_out(out: str) -> None:
-    """InputError unless out can be a report folder: a folder (or nothing yet) whose artifacts/
-    and cases/, if any, an earlier run wrote (clean_out deletes them)."""
+REPORT_MARKS = ("results.json", "results.jsonl")
+_PSEUDO_FS = ("/proc", "/sys", "/dev")
+
+
+def check_out(out: str, force: bool = False) -> None:
+    """InputError unless out can be a report folder, before anything starts: not a file, not
+    under /proc, /sys or /dev, creatable and writable (tried), and either new, empty, or a
+    folder an earlier run wrote (results.json or results.jsonl): a run deletes the reports and
+    artifacts it finds there, so someone else's index.html or artifacts/ is refused unless
+    force."""
+    real = os.path.realpath(out)
+    for top in _PSEUDO_FS:
+        if real == top or real.startswith(top + os.sep):
+            raise InputError(f"the report folder is under {top}, which holds no files",
+                             out, None, "--out")
     if os.path.exists(out) and not os.path.isdir(out):
         raise InputError("the report folder is an existing file", out, None, "--out")
-    if os.path.isfile(os.path.join(out, "results.json")):
+    try:
+        os.makedirs(out, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".gssconform-probe-", dir=out)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise InputError(f"cannot write the report folder: {err.strerror or err}", out, None,
+                         "--out") from None
+    if force or any(os.path.isfile(os.path.join(out, name)) for name in REPORT_MARKS):
         return
-    for name in ("artifacts", "cases"):
+    for name in ("artifacts", "cases") + reports.FILES:
         if os.path.exists(os.path.join(out, name)):
-            raise InputError(f"holds {name}/ but no results.json: not a gssconform report "
-                             "folder, and a run would delete it (choose another --out)", out,
-                             None, "--out")
+            raise InputError(f"holds {name} but no results.json: not a gssconform report "
+                             "folder, and a run would overwrite it (choose another --out, or "
+                             "--force)", out, None, "--out")
 
 
 def clean_out(out: str) -> None:
     """Remove the reports and artifacts a previous run left in the report folder."""
     for name in ("artifacts", "cases"):
         shutil.rmtree(os.path.join(out, name), ignore_errors=True)
-    for name in reports.FILES:
+    for name in reports.FILES + (reports.STREAM,):
         try:
             os.unlink(os.path.join(out, name))
         except FileNotFoundError:
@@ -245,6 +288,7 @@ class Run:
         self.settings = settings
         self.registry = Registry()
         self.interrupted = False
+        self.stopped: str | None = None  # why the run stopped before its end (realm gone)
         self.cases = load_cases(settings)
         self.profiles = load_candidates(settings)
         peer_path = settings.peer or os.path.join(settings.candidates_dir, "gsspeer",
@@ -257,18 +301,45 @@ class Run:
             self.peer = load_profile(peer_path)
         else:
             self.peer_error = f"reference peer profile {peer_path} is missing"
-        check_out(settings.out)
+        check_out(settings.out, settings.force)
         self.items = plan(self.cases, self.profiles, settings.shard, settings.repeat)
         check_roles(self.cases, self.profiles + bundled_profiles(settings, self.profiles),
                     self.peer)
-        check_programs(self.items, self.peer)
-        self.realm = RunRealm(_principal_specs(self.cases), settings.enctypes)
+        check_programs(self.items, self.peer, settings.build)
+        self.realm = RunRealm(_principal_specs(self.cases), settings.enctypes, self.registry)
+        self._stream_fd: int | None = None
 
     def _on_signal(self, signum: int, frame) -> None:
         self.interrupted = True
         self.registry.kill_all()
         print(f"\ngssconform: {signal.Signals(signum).name}: stopping every process",
               file=sys.stderr, flush=True)
+
+    def _stream(self, record: dict) -> None:
+        """Append one line to results.jsonl in a single write (O_APPEND): a run killed at any
+        moment leaves whole lines, which `gssconform merge` can still report."""
+        if self._stream_fd is None:
+            return
+        line = (json.dumps(record, default=str) + "\n").encode("utf-8")
+        try:
+            os.write(self._stream_fd, line)
+        except OSError as err:
+            print(f"gssconform: warning: cannot append to {reports.STREAM}: {err}",
+                  file=sys.stderr)
+
+    def _meta(self, started: datetime, realm_info: dict, peer_version: str, build: dict) -> dict:
+        s = self.settings
+        return {"tool": "gssconform", "version": VERSION, "started": started.isoformat(
+            timespec="seconds"), "finished": datetime.now(timezone.utc).isoformat(
+            timespec="seconds"), "host": platform.node(), "python": platform.python_version(),
+            "specs": [spec for spec in s.specs if any(c.spec == spec for c in self.cases)],
+            "include": s.include, "skip": s.skip, "jobs": s.jobs,
+            "shard": f"{s.shard[0]}/{s.shard[1]}", "repeat": s.repeat, "strict": s.strict,
+            "deadline": s.deadline or DEFAULT_DEADLINE, "realm": realm_info,
+            "build": build,
+            "peer": {"profile": self.peer.path if self.peer else None,
+                     "program": build["gsspeer"], "version": peer_version},
+            "interrupted": self.interrupted, "planned": len(self.items)}
 
     def execute(self) -> int:
         """Run every item and write the reports; returns the exit code."""
@@ -282,24 +353,38 @@ class Run:
         if threading.current_thread() is threading.main_thread():
             for signum in (signal.SIGINT, signal.SIGTERM):
                 handlers[signum] = signal.signal(signum, self._on_signal)
+        # Orphaned descendants of candidates become ours (process.sweep finds them), and a
+        # guardian cleans up if this process is killed outright.
+        self.registry.subreaper = become_subreaper()
+        guardian = Guardian(self.registry)
+        guardian.start()
         tmp = tempfile.mkdtemp(prefix="gssconform-run-")
+        guardian.remove_on_death(tmp)
         started = datetime.now(timezone.utc)
         results: list[dict | None] = [None] * len(self.items)
+        build = build_info(s.build)
+        candidates: list[dict] = []
+        peer_version = ""
+        try:
+            self._stream_fd = os.open(os.path.join(s.out, reports.STREAM),
+                                      os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_TRUNC, 0o644)
+        except OSError as err:
+            raise HarnessError(f"{s.out}: cannot write {reports.STREAM}: {err}") from None
         try:
             if any(case.realm for case, _, _ in self.items):
                 self.realm.start()
+                if self.realm.tmp:
+                    guardian.remove_on_death(self.realm.tmp)
             tls = {}
             if any("{tls_" in repr(p.roles) for p in self.profiles + [self.peer] if p):
                 try:
                     tls = _tls_files(tmp)
                 except (OSError, subprocess.SubprocessError) as err:
                     print(f"gssconform: warning: no TLS files: {err}", file=sys.stderr)
-            build = build_dir()
-            gsspeer = gsspeer_path()
-            values = {"gsspeer": gsspeer, "build": build}
+            values = {"gsspeer": build["gsspeer"], "build": build["dir"]}
             ctx = Context(out=os.path.abspath(s.out), registry=self.registry, realm=self.realm,
-                          peer=self.peer, peer_error=self.peer_error, gsspeer=gsspeer,
-                          build=build, strict=s.strict,
+                          peer=self.peer, peer_error=self.peer_error, gsspeer=build["gsspeer"],
+                          build=build["dir"], strict=s.strict,
                           deadline=s.deadline or DEFAULT_DEADLINE,
                           deadline_forced=s.deadline is not None, tls=tls)
             candidates = [{"name": p.name, "profile": p.path, "description": p.description,
@@ -308,40 +393,62 @@ class Run:
                           for p in self.profiles]
             peer_version = _version(self.peer, dict(values, dir=self.peer.folder),
                                     self.registry) if self.peer else ""
+            self._stream({"format": reports.STREAM_FORMAT,
+                          "meta": self._meta(started, self.realm.describe(), peer_version,
+                                             build),
+                          "candidates": candidates,
+                          "cases": {case.id: case.to_json() for case in self.cases}})
             self._work(ctx, results)
         finally:
             self.registry.kill_all()
             realm_info = self.realm.describe()
             self.realm.close()
             shutil.rmtree(tmp, ignore_errors=True)
+            guardian.close()
             for signum, handler in handlers.items():
                 signal.signal(signum, handler)
         done = [r for r in results if r is not None]
         doc = {
             "format": "gssconform-results/1",
-            "meta": {"tool": "gssconform", "version": VERSION, "started": started.isoformat(
-                timespec="seconds"), "finished": datetime.now(timezone.utc).isoformat(
-                timespec="seconds"), "host": platform.node(), "python": platform.python_version(),
-                "specs": [spec for spec in s.specs if any(c.spec == spec for c in self.cases)],
-                "include": s.include, "skip": s.skip, "jobs": s.jobs,
-                "shard": f"{s.shard[0]}/{s.shard[1]}", "repeat": s.repeat, "strict": s.strict,
-                "deadline": s.deadline or DEFAULT_DEADLINE, "realm": realm_info,
-                "peer": {"profile": self.peer.path if self.peer else None,
-                         "program": gsspeer_path(), "version": peer_version},
-                "interrupted": self.interrupted, "planned": len(self.items)},
+            "meta": self._meta(started, realm_info, peer_version, build),
             "candidates": candidates,
             "cases": {case.id: case.to_json() for case in self.cases},
             "results": done,
         }
-        paths = reports.write_all(doc, s.out, s.scenarios)
+        if self.stopped:
+            doc["meta"]["stopped"] = self.stopped
+        try:
+            paths = reports.write_all(doc, s.out, s.scenarios)
+        except OSError as err:
+            raise HarnessError(f"{s.out}: cannot write the reports: {err}") from None
+        finally:
+            self._stream({"end": True})
+            os.close(self._stream_fd)
+            self._stream_fd = None
+        if self.stopped:
+            print(f"gssconform: run stopped: {self.stopped}", file=sys.stderr)
         if s.summary:
             print(f"gssconform: {reports.summary_line(done)}", file=sys.stderr)
             print(f"gssconform: report: {paths['index.html']}", file=sys.stderr)
-        if self.interrupted:
+            if build["sanitized"]:
+                print(f"gssconform: note: the build used ({build['dir']}) is sanitized (ASan)",
+                      file=sys.stderr)
+        if self.interrupted or self.stopped:
             return EXIT_HARNESS
         if not self.items:
             return EXIT_NO_CASE
         return verdict.exit_code([r["verdict"] for r in done])
+
+    def _realm_check(self, case: Case) -> str | None:
+        """Before a case that needs the realm: None when the KDC is healthy (restarted if it
+        was gone), else why not; a realm that cannot be brought back stops the run."""
+        if not case.realm or self.realm.realm is None:
+            return None
+        problem = self.realm.ensure()
+        if problem and not self.stopped:
+            self.stopped = problem
+            self.registry.closed = True  # no new case starts
+        return problem
 
     def _work(self, ctx: Context, results: list) -> None:
         progress = Progress(len(self.items), quiet=self.settings.quiet)
@@ -352,8 +459,25 @@ class Run:
             if self.registry.closed:
                 return -1
             try:
+                problem = self._realm_check(case)
+                if problem:
+                    results[index] = {"case": case.id, "spec": case.spec,
+                                      "candidate": profile.name, "role": case.candidate.role,
+                                      "repeat": repeat, "verdict": "ERROR",
+                                      "reason": f"realm: {problem}", "checks": [],
+                                      "observations": {}, "artifacts": {}}
+                    return index
+                generation = self.realm.generation
                 results[index] = run_case(ctx, case, profile, repeat, self.settings.repeat)
-                if self.registry.closed:
+                if case.realm and results[index]["verdict"] not in ("SKIP", "UNIMPLEMENTED"):
+                    broken = self.realm.broken_since(generation, results[index], ctx.out)
+                    if broken:
+                        # What the case saw without a KDC proves nothing about the candidate.
+                        results[index].update(
+                            verdict="ERROR", realm_failure=True,
+                            reason=f"realm: {broken} (judged before that: "
+                                   f"{results[index]['verdict']}: {results[index]['reason']})")
+                if self.interrupted:
                     # The harness killed this case's processes: what they did proves nothing.
                     results[index].update(
                         verdict="ERROR", interrupted=True,
@@ -365,6 +489,7 @@ class Run:
                                   "verdict": "ERROR", "reason": f"harness error: "
                                   f"{type(err).__name__}: {err}", "checks": [],
                                   "observations": {}, "artifacts": {}}
+            self._stream({"result": results[index]})
             return index
 
         try:
@@ -381,4 +506,3 @@ class Run:
                             other.cancel()
         finally:
             progress.close()
-

@@ -13,7 +13,7 @@ from .errors import InputError
 from .tomlsrc import Doc, Node
 
 KNOWN_SPECS = ("zmtp-gssapi", "xep0233")
-LEVELS = ("MUST", "SHOULD", "MAY", "de-facto", "security", "INFO")
+LEVELS = ("MUST", "SHOULD", "MAY", "de-facto", "security", "INFO", "harness")
 OPERATORS = ("equals", "not_equals", "one_of", "contains", "not_contains", "matches",
              "at_least", "at_most", "length", "present")
 SIDES = ("candidate", "peer")

@@ -7,6 +7,7 @@ from typing import Any
 
 from .candidate import Expectation
 from .errors import EXIT_FAILURES, EXIT_HARNESS, EXIT_NO_CASE, EXIT_OK
+from .process import EVENTS_CAP, LINE_CAP
 from .scenario import Case, Check
 
 VERDICTS = ("PASS", "FAIL", "NON-STRICT", "INFO", "UNIMPLEMENTED", "CRASH", "TIMEOUT", "ERROR",
@@ -76,6 +77,8 @@ def evaluate(check: Check, observations: dict) -> tuple[bool, str]:
 
 
 def _level_verdict(level: str, strict: bool) -> str:
+    if level == "harness":
+        return "ERROR"  # a precondition the reference peer or the harness had to meet
     if level in ("MUST", "security"):
         return "FAIL"
     if level in ("SHOULD", "de-facto"):
@@ -90,6 +93,17 @@ def judge(case: Case, obs: dict, strict: bool) -> tuple[str, str, list[dict]]:
         return "ERROR", f"reference peer crashed ({peer['crash']})", []
     if cand.get("crash"):
         return "CRASH", f"candidate crashed: {cand['crash']}", []
+    for key, name, side in (("candidate", "candidate", cand), ("peer", "reference peer", peer)):
+        readers = [c.observe for c in case.checks if c.observe.startswith(
+            (f"{key}.event.", f"{key}.events"))]
+        if side.get("events_dropped") and readers:
+            # Events after the cap were never seen: a late 'done' would read as absent, a
+            # 'nothing delivered' as true, a count as too small. Checks that do not read this
+            # side's events are unaffected (many-messages prints 10,000 'delivered' events).
+            return "ERROR", (f"the {name}'s event stream was cut: {side['events_dropped']} "
+                             f"event lines beyond the first {EVENTS_CAP} (or longer than "
+                             f"{LINE_CAP} bytes) were not read, so {readers[0]} cannot be "
+                             "judged"), []
     if cand.get("exit") == 64:
         reason = (cand.get("stderr") or "").strip().splitlines()
         return "UNIMPLEMENTED", "candidate cannot honour this case (exit 64)" + (
@@ -110,7 +124,7 @@ def judge(case: Case, obs: dict, strict: bool) -> tuple[str, str, list[dict]]:
                                "peer was still waiting)"), []
     outcomes = []
     worst = None
-    order = ("FAIL", "NON-STRICT", "INFO")
+    order = ("ERROR", "FAIL", "NON-STRICT", "INFO")
     for check in case.checks:
         ok, seen = evaluate(check, obs)
         outcomes.append({"observe": check.observe, "level": check.level, "passed": ok,
@@ -118,7 +132,9 @@ def judge(case: Case, obs: dict, strict: bool) -> tuple[str, str, list[dict]]:
         if not ok:
             verdict = _level_verdict(check.level, strict)
             if worst is None or order.index(verdict) < order.index(worst[0]):
-                worst = (verdict, f"{check.level}: {check.message} ({seen})")
+                what = ("the reference peer or harness did not do its part, so the case proves "
+                        "nothing: " if verdict == "ERROR" else f"{check.level}: ")
+                worst = (verdict, f"{what}{check.message} ({seen})")
     if worst:
         return worst[0], worst[1], outcomes
     return "PASS", "all checks passed", outcomes
