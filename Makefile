@@ -13,7 +13,7 @@ LIBEXEC  = $(DESTDIR)$(PREFIX)/libexec/gssconform
 DATADIR  = $(DESTDIR)$(PREFIX)/share/gssconform
 
 VERSION := 0.1.0
-PKGS    := krb5-gssapi krb5 libzmq libstrophe expat openssl libidn2
+PKGS    := krb5-gssapi krb5 libzmq libstrophe expat openssl libidn2 jansson
 
 # Recursive (=) on purpose: pkg-config runs only when a compile needs it, after `deps` ran.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))

@@ -2,9 +2,9 @@
  * gsspeer: the reference peer of gssconform. Dispatches to one subcommand per role or tool.
  */
 #include "commands.h"
-#include "xmpp/xep0233-cmd.h"
-#include "zmtp/faults.h"
-#include "zmtp/roles.h"
+#include "tools/faults.h"
+#include "tools/roles.h"
+#include "tools/xep0233-cmd.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +19,7 @@ const struct command gsspeer_commands[] = {
      cmd_zmtp_server},
     {"zmtp-client", "ZMTP GSSAPI client: DEALER/REQ round trips, PUSH, SUB", cmd_zmtp_client},
     {"faults", "the fault catalogue of zmtp-server/zmtp-client --fault", cmd_faults},
+    {"contract", "the ZMTP shim contract's options and exit statuses (--json)", cmd_contract},
     {NULL, NULL, NULL},
 };
 

@@ -7,7 +7,6 @@
  * libzmq's socket monitor is read too: its events go to stderr as text, and a client gives up
  * (exit 1) on the first HANDSHAKE_FAILED_* event instead of letting libzmq reconnect forever.
  */
-#include "events.h"
 #include "options.h"
 #include "zap.h"
 
@@ -244,14 +243,14 @@ static bool receive_message(struct run *run, struct message *m)
 static bool deliver(const struct message *m, size_t first)
 {
     size_t n = m->count - first;
-    struct event_part *parts = calloc(n == 0 ? 1 : n, sizeof(*parts));
+    struct contract_part *parts = calloc(n == 0 ? 1 : n, sizeof(*parts));
     if (parts == NULL)
         return false;
     for (size_t i = 0; i < n; i++) {
         parts[i].data = zmq_msg_data(&m->parts[first + i]);
         parts[i].len = zmq_msg_size(&m->parts[first + i]);
     }
-    event_delivered(parts, n);
+    contract_event_delivered(parts, n);
     free(parts);
     return true;
 }
@@ -388,7 +387,7 @@ static enum wait_status publish(struct run *run)
         }
         run->sent++;
     }
-    event_sent(run->sent);
+    contract_event_sent(run->sent);
 
 cleanup:
     message_free(&m);
@@ -434,7 +433,7 @@ static enum wait_status request(struct run *run)
         }
         run->sent++;
         if (run->sent == run->opts->count)
-            event_sent(run->sent);
+            contract_event_sent(run->sent);
         status = wait_for(run, ZMQ_POLLIN);
         if (status != WAIT_READY) {
             explain(run, status, "waiting for an echo");
@@ -452,7 +451,7 @@ static enum wait_status request(struct run *run)
         run->verified++;
     }
     if (run->opts->count == 0)
-        event_sent(0);
+        contract_event_sent(0);
 
 cleanup:
     message_free(&m);
@@ -637,7 +636,7 @@ static bool open_run(struct run *run)
         }
         if (zmq_getsockopt(run->socket, ZMQ_LAST_ENDPOINT, endpoint, &len) != 0)
             snprintf(endpoint, sizeof(endpoint), "%s", o->endpoint);
-        event_listening(endpoint);
+        contract_event_listening(endpoint);
     } else if (zmq_connect(run->socket, o->endpoint) != 0) {
         snprintf(run->reason, sizeof(run->reason), "connect %s: %s", o->endpoint,
                  zmq_strerror(errno));
@@ -689,13 +688,13 @@ static int run_endpoint(const struct shim_options *opts)
         status = collect(&run);
     }
     if (status == WAIT_READY || (status == WAIT_TERMINATED && opts->role == SHIM_SERVER)) {
-        event_done(run.sent, run.received, run.verified);
+        contract_event_done(run.sent, run.received, run.verified);
         exit_status = SHIM_EXIT_OK;
     }
 
 cleanup:
     if (exit_status != SHIM_EXIT_OK)
-        event_error(run.reason[0] != '\0' ? run.reason : "failed");
+        contract_event_error("libzmq-shim", run.reason[0] != '\0' ? run.reason : "failed");
     close_run(&run, linger_ms);
     return exit_status;
 }
@@ -704,15 +703,17 @@ static void usage(FILE *out)
 {
     fputs("usage: libzmq-shim zmtp-server --bind ENDPOINT [options]\n"
           "       libzmq-shim zmtp-client --connect ENDPOINT --service-principal NAME [options]\n"
+          "       libzmq-shim contract --json\n"
           "       libzmq-shim --version\n"
           "\n"
           "The libzmq candidate of gssconform (shim contract: docs/candidates-bundled.md).\n"
           "Options: --socket-type T, --service-principal N, --service-nametype K, --principal N,\n"
           "  --nametype K (K: hostbased|user|krb5), --plaintext, --allow PRINCIPAL (repeatable),\n"
           "  --count N, --size S, --parts P, --payload-hex HEX, --subscribe TOPIC,\n"
-          "  --timeout-ms MS, --handshake-timeout-ms MS, --max-frame-size BYTES.\n"
+          "  --timeout-ms MS, --handshake-timeout-ms MS, --max-frame-size BYTES,\n"
+          "  --interval-ms MS.\n"
           "Exit status: 0 success; 1 exchange failed or timed out; 2 invalid option value;\n"
-          "64 usage error or an option this candidate cannot honour.\n",
+          "64 usage error; 69 a contract option this candidate cannot honour (--transcript).\n",
           out);
 }
 
@@ -735,6 +736,8 @@ int main(int argc, char **argv)
         printf("libzmq %d.%d.%d\n", major, minor, patch);
         return SHIM_EXIT_OK;
     }
+    if (strcmp(argv[1], "contract") == 0)
+        return contract_command(argc - 1, argv + 1, shim_unavailable);
     if (strcmp(argv[1], "zmtp-server") != 0 && strcmp(argv[1], "zmtp-client") != 0) {
         fprintf(stderr, "libzmq-shim: unknown command '%s' (zmtp-server or zmtp-client)\n",
                 argv[1]);
@@ -747,7 +750,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "libzmq-shim: libzmq %d.%d.%d was built without GSSAPI\n", major, minor,
                 patch);
         shim_options_free(&opts);
-        return SHIM_EXIT_USAGE;
+        return SHIM_EXIT_UNAVAILABLE;
     }
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_terminate;

@@ -14,51 +14,15 @@
 #include <strings.h>
 #include <zmq.h>
 
-enum {
-    OPT_BIND = 256,
-    OPT_CONNECT,
-    OPT_SOCKET_TYPE,
-    OPT_SERVICE_PRINCIPAL,
-    OPT_SERVICE_NAMETYPE,
-    OPT_PRINCIPAL,
-    OPT_NAMETYPE,
-    OPT_PLAINTEXT,
-    OPT_ALLOW,
-    OPT_COUNT,
-    OPT_SIZE,
-    OPT_PARTS,
-    OPT_PAYLOAD_HEX,
-    OPT_SUBSCRIBE,
-    OPT_TIMEOUT_MS,
-    OPT_TRANSCRIPT,
-    OPT_HANDSHAKE_TIMEOUT_MS,
-    OPT_MAX_FRAME_SIZE,
-    OPT_INTERVAL_MS,
-};
+/* libzmq's own spelling of --max-frame-size, accepted as well. */
+enum { OPT_MAX_MSG_SIZE = CONTRACT_OPT_END };
 
-static const struct option long_options[] = {
-    {"bind", required_argument, NULL, OPT_BIND},
-    {"connect", required_argument, NULL, OPT_CONNECT},
-    {"socket-type", required_argument, NULL, OPT_SOCKET_TYPE},
-    {"service-principal", required_argument, NULL, OPT_SERVICE_PRINCIPAL},
-    {"service-nametype", required_argument, NULL, OPT_SERVICE_NAMETYPE},
-    {"principal", required_argument, NULL, OPT_PRINCIPAL},
-    {"nametype", required_argument, NULL, OPT_NAMETYPE},
-    {"plaintext", no_argument, NULL, OPT_PLAINTEXT},
-    {"allow", required_argument, NULL, OPT_ALLOW},
-    {"count", required_argument, NULL, OPT_COUNT},
-    {"size", required_argument, NULL, OPT_SIZE},
-    {"parts", required_argument, NULL, OPT_PARTS},
-    {"payload-hex", required_argument, NULL, OPT_PAYLOAD_HEX},
-    {"subscribe", required_argument, NULL, OPT_SUBSCRIBE},
-    {"timeout-ms", required_argument, NULL, OPT_TIMEOUT_MS},
-    {"transcript", required_argument, NULL, OPT_TRANSCRIPT},
-    {"handshake-timeout-ms", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT_MS},
-    {"max-frame-size", required_argument, NULL, OPT_MAX_FRAME_SIZE},
-    {"max-msg-size", required_argument, NULL, OPT_MAX_FRAME_SIZE}, /* its libzmq name */
-    {"interval-ms", required_argument, NULL, OPT_INTERVAL_MS},
+static const struct option own_options[] = {
+    {"max-msg-size", required_argument, NULL, OPT_MAX_MSG_SIZE},
     {NULL, 0, NULL, 0},
 };
+
+const char *const shim_unavailable[] = {"transcript", NULL};
 
 static const struct {
     const char *name;
@@ -138,6 +102,7 @@ enum shim_exit shim_options_parse(int argc, char **argv, struct shim_options *op
 {
     enum shim_exit status = SHIM_EXIT_OK;
     long long n = 0;
+    struct option long_options[CONTRACT_OPT_COUNT_ALL + 4];
     bool server = strcmp(argv[0], "zmtp-server") == 0;
 
     memset(opts, 0, sizeof(*opts));
@@ -159,6 +124,11 @@ enum shim_exit shim_options_parse(int argc, char **argv, struct shim_options *op
         goto cleanup;
     }
 
+    if (!contract_longopts(own_options, long_options,
+                           sizeof(long_options) / sizeof(long_options[0]))) {
+        status = usage_error("options", "internal error: option table too small");
+        goto cleanup;
+    }
     opterr = 0;
     optind = 1;
     for (;;) {
@@ -166,16 +136,16 @@ enum shim_exit shim_options_parse(int argc, char **argv, struct shim_options *op
         if (c == -1)
             break;
         switch (c) {
-        case OPT_BIND:
-        case OPT_CONNECT:
-            if ((c == OPT_BIND) != server) {
+        case CONTRACT_OPT_BIND:
+        case CONTRACT_OPT_CONNECT:
+            if ((c == CONTRACT_OPT_BIND) != server) {
                 status = usage_error(argv[0], server ? "a server binds (--bind)"
                                                      : "a client connects (--connect)");
                 goto cleanup;
             }
             opts->endpoint = optarg;
             break;
-        case OPT_SOCKET_TYPE: {
+        case CONTRACT_OPT_SOCKET_TYPE: {
             size_t i;
             for (i = 0; i < sizeof(socket_types) / sizeof(socket_types[0]); i++)
                 if (strcasecmp(optarg, socket_types[i].name) == 0)
@@ -189,49 +159,50 @@ enum shim_exit shim_options_parse(int argc, char **argv, struct shim_options *op
             opts->socket_type_name = socket_types[i].name;
             break;
         }
-        case OPT_SERVICE_PRINCIPAL:
+        case CONTRACT_OPT_SERVICE_PRINCIPAL:
             opts->service_principal = optarg;
             break;
-        case OPT_PRINCIPAL:
+        case CONTRACT_OPT_PRINCIPAL:
             opts->principal = optarg;
             break;
-        case OPT_SERVICE_NAMETYPE:
-        case OPT_NAMETYPE:
-            if (!parse_nametype(optarg,
-                                c == OPT_NAMETYPE ? &opts->nametype : &opts->service_nametype)) {
-                status = usage_error(c == OPT_NAMETYPE ? "--nametype" : "--service-nametype",
-                                     "expected hostbased, user or krb5");
+        case CONTRACT_OPT_SERVICE_NAMETYPE:
+        case CONTRACT_OPT_NAMETYPE:
+            if (!parse_nametype(optarg, c == CONTRACT_OPT_NAMETYPE ? &opts->nametype
+                                                                   : &opts->service_nametype)) {
+                status =
+                    usage_error(c == CONTRACT_OPT_NAMETYPE ? "--nametype" : "--service-nametype",
+                                "expected hostbased, user or krb5");
                 goto cleanup;
             }
             break;
-        case OPT_PLAINTEXT:
+        case CONTRACT_OPT_PLAINTEXT:
             opts->plaintext = true;
             break;
-        case OPT_ALLOW:
+        case CONTRACT_OPT_ALLOW:
             opts->allow[opts->allow_count++] = optarg;
             break;
-        case OPT_COUNT:
+        case CONTRACT_OPT_COUNT:
             if (!parse_number(optarg, 0, LONG_MAX, &n)) {
                 status = invalid("count", optarg, "expected a number >= 0");
                 goto cleanup;
             }
             opts->count = (unsigned long)n;
             break;
-        case OPT_SIZE:
+        case CONTRACT_OPT_SIZE:
             if (!parse_number(optarg, 0, INT_MAX, &n)) {
                 status = invalid("size", optarg, "expected a number of bytes >= 0");
                 goto cleanup;
             }
             opts->size = (size_t)n;
             break;
-        case OPT_PARTS:
+        case CONTRACT_OPT_PARTS:
             if (!parse_number(optarg, 1, 1000000, &n)) {
                 status = invalid("parts", optarg, "expected a number >= 1");
                 goto cleanup;
             }
             opts->parts = (size_t)n;
             break;
-        case OPT_PAYLOAD_HEX:
+        case CONTRACT_OPT_PAYLOAD_HEX:
             free(opts->payload);
             opts->payload = NULL;
             if (hex_decode(optarg, &opts->payload, &opts->payload_len) != HEX_OK) {
@@ -239,17 +210,17 @@ enum shim_exit shim_options_parse(int argc, char **argv, struct shim_options *op
                 goto cleanup;
             }
             break;
-        case OPT_SUBSCRIBE:
+        case CONTRACT_OPT_SUBSCRIBE:
             opts->subscribe = optarg;
             break;
-        case OPT_TIMEOUT_MS:
+        case CONTRACT_OPT_TIMEOUT_MS:
             if (!parse_number(optarg, 1, INT_MAX, &n)) {
                 status = invalid("timeout-ms", optarg, "expected milliseconds >= 1");
                 goto cleanup;
             }
             opts->timeout_ms = (long)n;
             break;
-        case OPT_HANDSHAKE_TIMEOUT_MS:
+        case CONTRACT_OPT_HANDSHAKE_TIMEOUT_MS:
             /* ZMQ_HANDSHAKE_IVL 0 would mean no deadline at all, which the contract excludes */
             if (!parse_number(optarg, 1, INT_MAX, &n)) {
                 status = invalid("handshake-timeout-ms", optarg, "expected milliseconds >= 1");
@@ -257,23 +228,25 @@ enum shim_exit shim_options_parse(int argc, char **argv, struct shim_options *op
             }
             opts->handshake_timeout_ms = (int)n;
             break;
-        case OPT_INTERVAL_MS:
+        case CONTRACT_OPT_INTERVAL_MS:
             if (!parse_number(optarg, 0, 600000, &n)) {
                 status = invalid("interval-ms", optarg, "expected milliseconds 0..600000");
                 goto cleanup;
             }
             opts->interval_ms = (long)n;
             break;
-        case OPT_MAX_FRAME_SIZE:
+        case CONTRACT_OPT_MAX_FRAME_SIZE:
+        case OPT_MAX_MSG_SIZE:
             if (!parse_number(optarg, 0, LLONG_MAX, &n)) {
                 status = invalid("max-frame-size", optarg, "expected bytes >= 0");
                 goto cleanup;
             }
             opts->max_frame_size = n;
             break;
-        case OPT_TRANSCRIPT:
-            status = usage_error("--transcript", "only gsspeer writes transcripts; libzmq does "
-                                                 "not expose its frames");
+        case CONTRACT_OPT_TRANSCRIPT:
+            status = contract_unavailable("libzmq-shim", "transcript",
+                                          "only gsspeer writes transcripts; libzmq does not "
+                                          "expose its frames");
             goto cleanup;
         default:
             status = usage_error(argv[optind - 1] != NULL ? argv[optind - 1] : argv[0],

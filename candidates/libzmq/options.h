@@ -1,6 +1,7 @@
 /*
- * The command line of the libzmq candidate shim: the options every ZMTP endpoint of gssconform
- * accepts (docs/candidates-bundled.md, the shim contract), parsed into one struct.
+ * The command line of the libzmq candidate shim parsed into one struct with libzmq's values
+ * (ZMQ_* socket and name types). The option table and the exit statuses are the shared ones of
+ * the shim contract (tools/contract.h); only the mapping to libzmq lives here.
  *
  * Ownership: every string in struct shim_options points into argv (nothing is allocated except
  * the allow list and the decoded payload, released by shim_options_free).
@@ -8,16 +9,23 @@
 #ifndef SHIM_OPTIONS_H
 #define SHIM_OPTIONS_H
 
+#include "tools/contract.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Exit statuses of the contract. */
+/* Exit statuses of the contract (tools/contract.h). */
 enum shim_exit {
-    SHIM_EXIT_OK = 0,
-    SHIM_EXIT_FAIL = 1,    /* protocol / exchange failure or timeout */
-    SHIM_EXIT_INVALID = 2, /* an option value is malformed */
-    SHIM_EXIT_USAGE = 64,  /* unknown option, missing argument, or something we cannot honour */
+    SHIM_EXIT_OK = CONTRACT_EXIT_OK,
+    SHIM_EXIT_FAIL = CONTRACT_EXIT_FAIL,
+    SHIM_EXIT_INVALID = CONTRACT_EXIT_INVALID,
+    SHIM_EXIT_USAGE = CONTRACT_EXIT_USAGE,
+    SHIM_EXIT_UNAVAILABLE = CONTRACT_EXIT_UNAVAILABLE,
 };
+
+/* The contract options libzmq cannot honour (NULL-terminated): they exit
+ * SHIM_EXIT_UNAVAILABLE. */
+extern const char *const shim_unavailable[];
 
 enum shim_role { SHIM_SERVER, SHIM_CLIENT };
 
@@ -48,8 +56,9 @@ struct shim_options {
 
 /*
  * Parse ARGV (argv[0] is the subcommand "zmtp-server" or "zmtp-client") into *OPTS.
- * Returns SHIM_EXIT_OK, or SHIM_EXIT_USAGE / SHIM_EXIT_INVALID after printing a one-line reason
- * on stderr. On failure nothing stays allocated. On success the caller calls shim_options_free.
+ * Returns SHIM_EXIT_OK, or SHIM_EXIT_USAGE / SHIM_EXIT_INVALID / SHIM_EXIT_UNAVAILABLE after
+ * printing a one-line reason on stderr. On failure nothing stays allocated. On success the caller
+ * calls shim_options_free.
  */
 enum shim_exit shim_options_parse(int argc, char **argv, struct shim_options *opts);
 

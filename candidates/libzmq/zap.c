@@ -3,7 +3,7 @@
  */
 #include "zap.h"
 
-#include "events.h"
+#include "tools/contract.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -79,7 +79,7 @@ static void answer(struct zap_handler *h)
     }
     const char *principal = frames[6].data;
     bool admit = allowed(h, principal);
-    event_authorized(principal, admit);
+    contract_event_authorized(principal, admit);
     if (admit)
         reply(h->socket, request_id, "200", "OK", principal);
     else

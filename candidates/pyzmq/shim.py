@@ -30,7 +30,21 @@ from typing import Any, NoReturn
 import zmq
 from zmq.utils.monitor import recv_monitor_message
 
-EXIT_OK, EXIT_FAIL, EXIT_INVALID, EXIT_USAGE = 0, 1, 2, 64
+# The shim contract (docs/candidates.md; the C programs share peer/tools/contract.c, and
+# tests/zmtp/contract-t.py checks that this copy prints the same table).
+EXIT_OK, EXIT_FAIL, EXIT_INVALID, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 64, 69
+# (name, takes a value, roles) in the contract's order.
+CONTRACT_OPTIONS = (
+    ("bind", True, "server"), ("connect", True, "client"), ("socket-type", True, "both"),
+    ("service-principal", True, "both"), ("service-nametype", True, "both"),
+    ("principal", True, "client"), ("nametype", True, "client"), ("plaintext", False, "both"),
+    ("allow", True, "server"), ("count", True, "both"), ("size", True, "both"),
+    ("parts", True, "both"), ("payload-hex", True, "both"), ("subscribe", True, "client"),
+    ("timeout-ms", True, "both"), ("handshake-timeout-ms", True, "both"),
+    ("interval-ms", True, "client"), ("max-frame-size", True, "both"),
+    ("transcript", True, "both"),
+)
+UNAVAILABLE = ("transcript",)  # contract options pyzmq cannot honour: exit 69
 TICK_MS = 100
 
 # libzmq's option numbers and name types (zmq.h), absent from pyzmq's constants.
@@ -126,7 +140,7 @@ def parse_options(command: str, argv: list[str]) -> Options:
     a = p.parse_args(argv)
     if a.transcript is not None:
         raise UsageError("--transcript: only gsspeer writes transcripts; libzmq does not "
-                         "expose its frames")
+                         "expose its frames", EXIT_UNAVAILABLE)
     if server and a.connect is not None or not server and a.bind is not None:
         raise UsageError(f"{command}: a server binds (--bind), a client connects (--connect)")
     endpoint = a.bind if server else a.connect
@@ -182,15 +196,25 @@ def parse_options(command: str, argv: list[str]) -> Options:
 
 def _parser() -> _Parser:
     p = _Parser(add_help=False, allow_abbrev=False)
-    for name in ("bind", "connect", "socket-type", "service-principal", "service-nametype",
-                 "principal", "nametype", "count", "size", "parts", "payload-hex", "subscribe",
-                 "timeout-ms", "transcript", "handshake-timeout-ms", "max-frame-size",
-                 "interval-ms"):
-        p.add_argument(f"--{name}")
+    for name, takes_value, _roles in CONTRACT_OPTIONS:
+        if name == "allow":
+            p.add_argument("--allow", action="append")
+        elif takes_value:
+            p.add_argument(f"--{name}")
+        else:
+            p.add_argument(f"--{name}", action="store_true")
     p.add_argument("--max-msg-size", dest="max_frame_size")  # its libzmq name
-    p.add_argument("--allow", action="append")
-    p.add_argument("--plaintext", action="store_true")
     return p
+
+
+def contract_json() -> str:
+    """`shim.py contract --json`: the contract table as the C programs print it."""
+    return json.dumps({
+        "contract": "zmtp",
+        "exit": {"ok": EXIT_OK, "fail": EXIT_FAIL, "invalid": EXIT_INVALID,
+                 "usage": EXIT_USAGE, "unavailable": EXIT_UNAVAILABLE},
+        "options": [{"name": n, "value": v, "roles": r} for n, v, r in CONTRACT_OPTIONS],
+        "unavailable": list(UNAVAILABLE)}, separators=(",", ":"))
 
 
 class ZapHandler:
@@ -489,6 +513,7 @@ def _fail(reason: str) -> int:
 USAGE = """\
 usage: shim.py zmtp-server --bind ENDPOINT [options]
        shim.py zmtp-client --connect ENDPOINT --service-principal NAME [options]
+       shim.py contract --json
        shim.py --version
 
 The pyzmq candidate of gssconform (shim contract: docs/candidates-bundled.md).
@@ -497,7 +522,7 @@ Options: --socket-type T, --service-principal N, --service-nametype K, --princip
   --count N, --size S, --parts P, --payload-hex HEX, --subscribe TOPIC,
   --timeout-ms MS, --handshake-timeout-ms MS, --max-frame-size BYTES, --interval-ms MS.
 Exit status: 0 success; 1 exchange failed or timed out; 2 invalid option value;
-64 usage error or an option this candidate cannot honour.
+64 usage error; 69 a contract option this candidate cannot honour (--transcript).
 """
 
 
@@ -512,6 +537,12 @@ def main(argv: list[str]) -> int:
     if argv[1] == "--version":
         print(f"pyzmq {zmq.pyzmq_version()} libzmq {zmq.zmq_version()}")
         return EXIT_OK
+    if argv[1] == "contract":
+        if argv[2:] != ["--json"]:
+            print("usage: shim.py contract --json", file=sys.stderr)
+            return EXIT_USAGE
+        print(contract_json(), flush=True)
+        return EXIT_OK
     if argv[1] not in ("zmtp-server", "zmtp-client"):
         print(f"pyzmq-shim: unknown command '{argv[1]}' (zmtp-server or zmtp-client)",
               file=sys.stderr)
@@ -524,7 +555,7 @@ def main(argv: list[str]) -> int:
     if not zmq.has("gssapi"):
         print(f"pyzmq-shim: libzmq {zmq.zmq_version()} was built without GSSAPI",
               file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_UNAVAILABLE
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: _terminated.set())
     return run_endpoint(opts)

@@ -11,15 +11,15 @@
 enum { STATUS_MESSAGES_MAX = 16 };
 
 static const struct {
-    enum gss_nametype type;
+    enum nametype type;
     const char *name;
 } nametypes[] = {
-    {GSS_NAMETYPE_HOSTBASED, "hostbased"},
-    {GSS_NAMETYPE_USER, "user"},
-    {GSS_NAMETYPE_KRB5, "krb5"},
+    {NAMETYPE_HOSTBASED, "hostbased"},
+    {NAMETYPE_USER, "user"},
+    {NAMETYPE_KRB5, "krb5"},
 };
 
-bool gss_nametype_parse(const char *text, enum gss_nametype *type)
+bool nametype_parse(const char *text, enum nametype *type)
 {
     for (size_t i = 0; text != NULL && i < sizeof(nametypes) / sizeof(nametypes[0]); i++) {
         if (strcmp(text, nametypes[i].name) == 0) {
@@ -30,7 +30,7 @@ bool gss_nametype_parse(const char *text, enum gss_nametype *type)
     return false;
 }
 
-const char *gss_nametype_name(enum gss_nametype type)
+const char *nametype_name(enum nametype type)
 {
     for (size_t i = 0; i < sizeof(nametypes) / sizeof(nametypes[0]); i++)
         if (nametypes[i].type == type)
@@ -38,7 +38,7 @@ const char *gss_nametype_name(enum gss_nametype type)
     return "unknown";
 }
 
-OM_uint32 gssutil_import_name(const char *text, enum gss_nametype type, gss_name_t *name,
+OM_uint32 gssutil_import_name(const char *text, enum nametype type, gss_name_t *name,
                               OM_uint32 *minor)
 {
     gss_buffer_desc buffer;
@@ -48,13 +48,13 @@ OM_uint32 gssutil_import_name(const char *text, enum gss_nametype type, gss_name
     *name = GSS_C_NO_NAME;
     *minor = 0;
     switch (type) {
-    case GSS_NAMETYPE_HOSTBASED:
+    case NAMETYPE_HOSTBASED:
         oid = GSS_C_NT_HOSTBASED_SERVICE;
         break;
-    case GSS_NAMETYPE_USER:
+    case NAMETYPE_USER:
         oid = GSS_C_NT_USER_NAME;
         break;
-    case GSS_NAMETYPE_KRB5:
+    case NAMETYPE_KRB5:
         oid = (gss_OID)GSS_KRB5_NT_PRINCIPAL_NAME;
         break;
     default:

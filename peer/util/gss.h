@@ -15,19 +15,19 @@
 #include <stdbool.h>
 
 /* How a name given on the command line is imported (the same three kinds libzmq offers). */
-enum gss_nametype {
-    GSS_NAMETYPE_HOSTBASED, /* "service" or "service@host" (GSS_C_NT_HOSTBASED_SERVICE) */
-    GSS_NAMETYPE_USER,      /* "alice" (GSS_C_NT_USER_NAME) */
-    GSS_NAMETYPE_KRB5,      /* full principal "a/b/c@REALM" (GSS_KRB5_NT_PRINCIPAL_NAME) */
+enum nametype {
+    NAMETYPE_HOSTBASED, /* "service" or "service@host" (GSS_C_NT_HOSTBASED_SERVICE) */
+    NAMETYPE_USER,      /* "alice" (GSS_C_NT_USER_NAME) */
+    NAMETYPE_KRB5,      /* full principal "a/b/c@REALM" (GSS_KRB5_NT_PRINCIPAL_NAME) */
 };
 
 /* Parse "hostbased", "user" or "krb5" into *TYPE; false for anything else. */
-bool gss_nametype_parse(const char *text, enum gss_nametype *type);
+bool nametype_parse(const char *text, enum nametype *type);
 /* The canonical word for TYPE ("hostbased", "user", "krb5"). */
-const char *gss_nametype_name(enum gss_nametype type);
+const char *nametype_name(enum nametype type);
 
 /* Import TEXT as a name of the given kind. Returns the GSS major status; *MINOR is set. */
-OM_uint32 gssutil_import_name(const char *text, enum gss_nametype type, gss_name_t *name,
+OM_uint32 gssutil_import_name(const char *text, enum nametype type, gss_name_t *name,
                               OM_uint32 *minor);
 
 /* Acquire credentials for NAME (GSS_C_NO_NAME: the default) for USAGE (GSS_C_INITIATE,

@@ -8,11 +8,12 @@
 #include <string.h>
 
 enum mech_state {
-    STATE_START, /* before zmtp_mech_start */
-    STATE_TOKEN, /* waiting for the peer's INITIATE */
-    STATE_EMPTY, /* server: waiting for the client's empty command frame */
-    STATE_READY, /* waiting for the peer's READY */
-    STATE_DATA,  /* both READYs done */
+    STATE_START,     /* before zmtp_mech_start */
+    STATE_TOKEN,     /* waiting for the peer's INITIATE */
+    STATE_EMPTY,     /* server: waiting for the client's empty command frame */
+    STATE_AUTHORIZE, /* server: waiting for the driver's zmtp_mech_authorize */
+    STATE_READY,     /* waiting for the peer's READY */
+    STATE_DATA,      /* both READYs done */
     STATE_FAILED,
 };
 
@@ -24,6 +25,8 @@ struct queue {
 
 struct zmtp_mech {
     struct zmtp_mech_config cfg;
+    const struct gssops *gss;  /* cfg.gss or gssops_mit */
+    struct zmtp_faults faults; /* a copy of *cfg.faults, or all zero */
     enum mech_state state;
     gss_ctx_id_t ctx;
     bool context_complete;
@@ -78,7 +81,7 @@ static bool queue_pop(struct queue *q, void *item)
 /* ---- helpers ---- */
 
 /* Record a GSS failure of CALL as the mechanism's error. */
-static enum zmtp_status gss_failure(struct zmtp_error *err, const char *call, OM_uint32 major,
+static enum zmtp_status call_failed(struct zmtp_error *err, const char *call, OM_uint32 major,
                                     OM_uint32 minor)
 {
     char *text = gssutil_status_text(major, minor);
@@ -117,9 +120,10 @@ static enum zmtp_status queue_frame(struct zmtp_mech *m, uint8_t flags, struct b
 
 /* Queue PLAIN: wrapped in a MESSAGE (COMMAND_FRAME: in a command frame) when encrypting, else
  * PLAIN_FLAGS + the body after its flags byte as an ordinary frame. */
-static enum zmtp_status queue_payload(struct zmtp_mech *m, const unsigned char *plain,
-                                      size_t plain_len, bool command_frame, uint8_t plain_flags,
-                                      const char *kind, struct zmtp_error *err)
+static enum zmtp_status queue_payload_conf(struct zmtp_mech *m, const unsigned char *plain,
+                                           size_t plain_len, bool command_frame,
+                                           uint8_t plain_flags, const char *kind, bool conf,
+                                           struct zmtp_error *err)
 {
     gss_buffer_desc in, out = GSS_C_EMPTY_BUFFER;
     OM_uint32 major, minor;
@@ -135,14 +139,22 @@ static enum zmtp_status queue_payload(struct zmtp_mech *m, const unsigned char *
     in.value = (void *)plain;
     in.length = plain_len;
     /* 38/ZMTP-GSSAPI de facto: gss_wrap(conf_req=1, default QOP). */
-    major = gss_wrap(&minor, m->ctx, !m->cfg.wrap_integrity_only, GSS_C_QOP_DEFAULT, &in,
-                     &conf_state, &out);
+    major = m->gss->wrap(&minor, m->ctx, conf, GSS_C_QOP_DEFAULT, &in, &conf_state, &out);
     if (major != GSS_S_COMPLETE)
-        return gss_failure(err, "gss_wrap", major, minor);
+        return call_failed(err, "gss_wrap", major, minor);
     zmtp_message_encode(&b, out.value, out.length);
-    gss_release_buffer(&minor, &out);
+    m->gss->release_buffer(&minor, &out);
     status = queue_frame(m, command_frame ? ZMTP_FLAG_COMMAND : 0, &b, kind, plain, plain_len, err);
     return status;
+}
+
+/* queue_payload_conf with confidentiality on, unless the wrap_integrity_only fault says not. */
+static enum zmtp_status queue_payload(struct zmtp_mech *m, const unsigned char *plain,
+                                      size_t plain_len, bool command_frame, uint8_t plain_flags,
+                                      const char *kind, struct zmtp_error *err)
+{
+    return queue_payload_conf(m, plain, plain_len, command_frame, plain_flags, kind,
+                              !m->faults.wrap_integrity_only, err);
 }
 
 static enum zmtp_status queue_event(struct zmtp_mech *m, struct zmtp_event *ev,
@@ -172,6 +184,9 @@ enum zmtp_status zmtp_mech_new(const struct zmtp_mech_config *cfg, struct zmtp_m
     if (m == NULL)
         return zmtp_fail(err, ZMTP_SYSTEM, "out of memory");
     m->cfg = *cfg;
+    m->gss = cfg->gss != NULL ? cfg->gss : &gssops_mit;
+    if (cfg->faults != NULL)
+        m->faults = *cfg->faults;
     m->ctx = GSS_C_NO_CONTEXT;
     m->frames.item_size = sizeof(struct zmtp_mech_frame);
     m->events.item_size = sizeof(struct zmtp_event);
@@ -205,7 +220,7 @@ void zmtp_mech_free(struct zmtp_mech *m)
     free(m->note_plain);
     free(m->peer_principal);
     if (m->ctx != GSS_C_NO_CONTEXT)
-        gss_delete_sec_context(&minor, &m->ctx, GSS_C_NO_BUFFER);
+        m->gss->delete_sec_context(&minor, &m->ctx, GSS_C_NO_BUFFER);
     free(m);
 }
 
@@ -254,6 +269,25 @@ const char *zmtp_mech_peer_principal(const struct zmtp_mech *m)
 
 /* ---- handshake ---- */
 
+/* gss_display_name of NAME through the table, as a new C string; NULL on failure. */
+static char *display_name(const struct zmtp_mech *m, gss_name_t name)
+{
+    gss_buffer_desc buffer = GSS_C_EMPTY_BUFFER;
+    OM_uint32 minor;
+    char *text = NULL;
+
+    if (GSS_ERROR(m->gss->display_name(&minor, name, &buffer, NULL)))
+        return NULL;
+    text = malloc(buffer.length + 1);
+    if (text != NULL) {
+        if (buffer.length > 0)
+            memcpy(text, buffer.value, buffer.length);
+        text[buffer.length] = '\0';
+    }
+    m->gss->release_buffer(&minor, &buffer);
+    return text;
+}
+
 /* Remember the peer's principal once the context is complete. */
 static void note_peer_principal(struct zmtp_mech *m, gss_name_t source)
 {
@@ -262,12 +296,12 @@ static void note_peer_principal(struct zmtp_mech *m, gss_name_t source)
 
     if (m->peer_principal != NULL)
         return;
-    if (name == GSS_C_NO_NAME &&
-        GSS_ERROR(gss_inquire_context(&minor, m->ctx, NULL, &name, NULL, NULL, NULL, NULL, NULL)))
+    if (name == GSS_C_NO_NAME && GSS_ERROR(m->gss->inquire_context(&minor, m->ctx, NULL, &name,
+                                                                   NULL, NULL, NULL, NULL, NULL)))
         return;
-    m->peer_principal = gssutil_display_name(name);
+    m->peer_principal = display_name(m, name);
     if (name != source)
-        gss_release_name(&minor, &name);
+        m->gss->release_name(&minor, &name);
 }
 
 /* Queue the token GSS produced: INITIATE(token), or the empty command frame when there is
@@ -293,16 +327,16 @@ static enum zmtp_status client_step(struct zmtp_mech *m, const unsigned char *in
     enum zmtp_status status;
 
     /* libzmq: default mechanism, MUTUAL | REPLAY, no channel bindings. */
-    major =
-        gss_init_sec_context(&minor, m->cfg.cred, &m->ctx, m->cfg.target, GSS_C_NO_OID,
-                             GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG, 0, GSS_C_NO_CHANNEL_BINDINGS,
-                             input != NULL ? &in : GSS_C_NO_BUFFER, NULL, &out, NULL, NULL);
+    major = m->gss->init_sec_context(&minor, m->cfg.cred, &m->ctx, m->cfg.target, GSS_C_NO_OID,
+                                     GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG, 0,
+                                     GSS_C_NO_CHANNEL_BINDINGS,
+                                     input != NULL ? &in : GSS_C_NO_BUFFER, NULL, &out, NULL, NULL);
     if (GSS_ERROR(major)) {
-        gss_release_buffer(&minor2, &out);
-        return gss_failure(err, "gss_init_sec_context", major, minor);
+        m->gss->release_buffer(&minor2, &out);
+        return call_failed(err, "gss_init_sec_context", major, minor);
     }
     status = queue_token(m, &out, err);
-    gss_release_buffer(&minor2, &out);
+    m->gss->release_buffer(&minor2, &out);
     if (status != ZMTP_OK)
         return status;
     if (major == GSS_S_COMPLETE) {
@@ -316,7 +350,7 @@ static enum zmtp_status client_step(struct zmtp_mech *m, const unsigned char *in
 }
 
 /* Queue our READY: wrapped (00 "05 READY" props) in a command frame, or a plain READY; the
- * ready_* fault seams change its names or Socket-Type value. */
+ * ready_* faults change its names or Socket-Type value. */
 static enum zmtp_status queue_ready(struct zmtp_mech *m, struct zmtp_error *err)
 {
     struct builder b;
@@ -324,16 +358,17 @@ static enum zmtp_status queue_ready(struct zmtp_mech *m, struct zmtp_error *err)
     size_t plain_len;
     enum zmtp_status status;
     const struct zmtp_mech_config *c = &m->cfg;
-    const char *type_name = c->ready_type_name != NULL ? c->ready_type_name : "Socket-Type";
+    const struct zmtp_faults *f = &m->faults;
+    const char *type_name = f->ready_type_name != NULL ? f->ready_type_name : "Socket-Type";
     const char *identity_name =
-        c->ready_identity_name != NULL ? c->ready_identity_name : "Identity";
+        f->ready_identity_name != NULL ? f->ready_identity_name : "Identity";
 
     if (!zmtp_socket_type_has_identity(c->socket_type))
         identity_name = NULL;
     builder_init(&b);
     builder_add_u8(&b, 0);
     zmtp_ready_encode_named(&b, type_name,
-                            c->ready_socket_type != NULL ? c->ready_socket_type : c->socket_type,
+                            f->ready_socket_type != NULL ? f->ready_socket_type : c->socket_type,
                             identity_name, c->identity, c->identity_len);
     plain = builder_detach(&b, &plain_len);
     if (plain == NULL)
@@ -367,45 +402,71 @@ static enum zmtp_status server_step(struct zmtp_mech *m, const unsigned char *in
     OM_uint32 major, minor, minor2;
     enum zmtp_status status;
 
-    major = gss_accept_sec_context(&minor, &m->ctx, m->cfg.cred, &in, GSS_C_NO_CHANNEL_BINDINGS,
-                                   &client, NULL, &out, NULL, NULL, NULL);
+    major = m->gss->accept_sec_context(&minor, &m->ctx, m->cfg.cred, &in, GSS_C_NO_CHANNEL_BINDINGS,
+                                       &client, NULL, &out, NULL, NULL, NULL);
     if (GSS_ERROR(major)) {
-        gss_release_buffer(&minor2, &out);
-        gss_release_name(&minor2, &client);
-        return gss_failure(err, "gss_accept_sec_context", major, minor);
+        m->gss->release_buffer(&minor2, &out);
+        if (client != GSS_C_NO_NAME)
+            m->gss->release_name(&minor2, &client);
+        return call_failed(err, "gss_accept_sec_context", major, minor);
     }
     status = queue_token(m, &out, err);
-    gss_release_buffer(&minor2, &out);
+    m->gss->release_buffer(&minor2, &out);
     if (status == ZMTP_OK && major == GSS_S_COMPLETE) {
         m->context_complete = true;
         note_peer_principal(m, client);
         m->state = STATE_EMPTY;
     }
-    gss_release_name(&minor2, &client);
+    if (client != GSS_C_NO_NAME)
+        m->gss->release_name(&minor2, &client);
     return status;
 }
 
-/* Server, after the empty frame: authorize, then send READY first. */
-static enum zmtp_status server_authorize(struct zmtp_mech *m, struct zmtp_error *err)
+/* Server, after the empty frame: ask the driver whether the client may in. */
+static enum zmtp_status server_ask_authorization(struct zmtp_mech *m, struct zmtp_error *err)
 {
-    struct zmtp_event ev = {.type = ZMTP_EVENT_AUTHORIZED, .allowed = true};
-    const char *who = m->peer_principal != NULL ? m->peer_principal : "";
+    struct zmtp_event ev = {.type = ZMTP_EVENT_AUTHORIZE};
     enum zmtp_status status;
 
-    if (m->cfg.authorize != NULL)
-        ev.allowed = m->cfg.authorize(m->cfg.authorize_arg, who);
-    ev.principal = strdup(who);
+    ev.principal = strdup(m->peer_principal != NULL ? m->peer_principal : "");
     if (ev.principal == NULL)
         return zmtp_fail(err, ZMTP_SYSTEM, "out of memory");
     status = queue_event(m, &ev, err);
-    if (status != ZMTP_OK)
-        return status;
-    if (!ev.allowed)
-        return zmtp_fail(err, ZMTP_DENIED, "client principal %s is not allowed", who);
-    status = queue_ready(m, err);
     if (status == ZMTP_OK)
-        m->state = STATE_READY;
+        m->state = STATE_AUTHORIZE;
     return status;
+}
+
+bool zmtp_mech_awaiting_authorization(const struct zmtp_mech *m)
+{
+    return m->state == STATE_AUTHORIZE;
+}
+
+/* The answer: record it as an event, then send READY first (allowed) or fail. */
+enum zmtp_status zmtp_mech_authorize(struct zmtp_mech *m, bool allowed, struct zmtp_error *err)
+{
+    struct zmtp_event ev = {.type = ZMTP_EVENT_AUTHORIZED, .allowed = allowed};
+    const char *who = m->peer_principal != NULL ? m->peer_principal : "";
+    enum zmtp_status status;
+
+    if (m->state != STATE_AUTHORIZE)
+        return zmtp_fail(err, ZMTP_UNEXPECTED, "no authorization question is pending");
+    ev.principal = strdup(who);
+    if (ev.principal == NULL)
+        status = zmtp_fail(err, ZMTP_SYSTEM, "out of memory");
+    else
+        status = queue_event(m, &ev, err);
+    if (status == ZMTP_OK && !allowed)
+        status = zmtp_fail(err, ZMTP_DENIED, "client principal %s is not allowed", who);
+    if (status == ZMTP_OK)
+        status = queue_ready(m, err);
+    if (status != ZMTP_OK) {
+        m->failure = *err;
+        m->state = STATE_FAILED;
+        return status;
+    }
+    m->state = STATE_READY;
+    return ZMTP_OK;
 }
 
 /* Unwrap the token of a MESSAGE body; on success m->note_plain holds the plaintext. */
@@ -424,15 +485,15 @@ static enum zmtp_status unwrap_message(struct zmtp_mech *m, const unsigned char 
         return status;
     in.value = (void *)token;
     in.length = token_len;
-    major = gss_unwrap(&minor, m->ctx, &in, &out, &conf_state, NULL);
+    major = m->gss->unwrap(&minor, m->ctx, &in, &out, &conf_state, NULL);
     /* Supplementary bits (duplicate, old, unsequenced token) are failures too: a replayed or
      * reordered token must not be delivered. */
     if (major != GSS_S_COMPLETE) {
-        gss_release_buffer(&minor, &out);
-        return gss_failure(err, "gss_unwrap of the MESSAGE token at offset 12", major, minor);
+        m->gss->release_buffer(&minor, &out);
+        return call_failed(err, "gss_unwrap of the MESSAGE token at offset 12", major, minor);
     }
     if (!conf_state) {
-        gss_release_buffer(&minor, &out);
+        m->gss->release_buffer(&minor, &out);
         return zmtp_fail(err, ZMTP_INTEGRITY_ONLY,
                          "MESSAGE token at offset 12: conf_state 0 (integrity only) while "
                          "encryption is on");
@@ -444,7 +505,7 @@ static enum zmtp_status unwrap_message(struct zmtp_mech *m, const unsigned char 
 
         if (zmtp_wrap_header_decode(token, token_len, &h, NULL) == ZMTP_OK) {
             if (m->peer_seq_known && h.snd_seq != m->peer_seq + 1) {
-                gss_release_buffer(&minor, &out);
+                m->gss->release_buffer(&minor, &out);
                 return zmtp_fail(err, ZMTP_UNEXPECTED,
                                  "MESSAGE token at offset 12: SND_SEQ %llu, expected %llu "
                                  "(reordered or missing token)",
@@ -458,13 +519,13 @@ static enum zmtp_status unwrap_message(struct zmtp_mech *m, const unsigned char 
     free(m->note_plain);
     m->note_plain = malloc(out.length > 0 ? out.length : 1);
     if (m->note_plain == NULL) {
-        gss_release_buffer(&minor, &out);
+        m->gss->release_buffer(&minor, &out);
         return zmtp_fail(err, ZMTP_SYSTEM, "out of memory");
     }
     if (out.length > 0)
         memcpy(m->note_plain, out.value, out.length);
     *plain_len = out.length;
-    gss_release_buffer(&minor, &out);
+    m->gss->release_buffer(&minor, &out);
     return ZMTP_OK;
 }
 
@@ -807,7 +868,13 @@ enum zmtp_status zmtp_mech_receive(struct zmtp_mech *m, uint8_t flags, const uns
             break;
         }
         note->kind = "empty";
-        status = server_authorize(m, err);
+        status = server_ask_authorization(m, err);
+        break;
+    case STATE_AUTHORIZE:
+        status = zmtp_fail(err, ZMTP_UNEXPECTED,
+                           "%s frame of %zu bytes before the authorization decision (the driver "
+                           "answers with zmtp_mech_authorize first)",
+                           command ? "command" : "message", len);
         break;
     case STATE_READY:
         if (len == 0) {
@@ -909,14 +976,8 @@ enum zmtp_status zmtp_mech_ping(struct zmtp_mech *m, uint16_t ttl, const void *c
 enum zmtp_status zmtp_mech_queue_wrapped(struct zmtp_mech *m, const void *plain, size_t len,
                                          bool conf, struct zmtp_error *err)
 {
-    bool saved = m->cfg.wrap_integrity_only;
-    enum zmtp_status status;
-
     if (m->state != STATE_DATA || m->cfg.plaintext)
         return zmtp_fail(err, ZMTP_UNEXPECTED,
                          "a wrapped MESSAGE needs an encrypting session after READY");
-    m->cfg.wrap_integrity_only = !conf;
-    status = queue_payload(m, plain, len, false, 0, "MESSAGE", err);
-    m->cfg.wrap_integrity_only = saved;
-    return status;
+    return queue_payload_conf(m, plain, len, false, 0, "MESSAGE", conf, err);
 }

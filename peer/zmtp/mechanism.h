@@ -3,7 +3,14 @@
  * the caller feeds every frame received after the greeting in with zmtp_mech_receive, takes
  * the frames to send out with zmtp_mech_next_frame, and takes application events (handshake
  * done, messages, subscriptions, authorization) with zmtp_mech_next_event. It never touches a
- * socket; the GSS-API calls happen inside.
+ * socket, a process or a file; every GSS-API call goes through the struct gssops of its config
+ * (util/gssops.h), so tests and fuzzers can run it on a fake table without a KDC.
+ *
+ * Authorization is an event the driver answers: once the client's context is complete and its
+ * empty command frame came, the server emits ZMTP_EVENT_AUTHORIZE (principal) and waits;
+ * frames fed in meanwhile are refused. The driver decides however it likes (an allow list, an
+ * external command) and answers with zmtp_mech_authorize, which queues ZMTP_EVENT_AUTHORIZED
+ * and, when allowed, the server's READY.
  *
  * Handshake (de facto, Kerberos; docs/zmtp-gssapi.md):
  *   client INITIATE(AP-REQ) -> server INITIATE(AP-REP) -> client empty command frame 04 00 ->
@@ -13,16 +20,18 @@
  *
  * Fault seam: every outgoing frame is returned as a struct zmtp_mech_frame carrying its kind and
  * plaintext, so a driver can tamper with, drop, duplicate or reorder frames before they reach
- * the wire; wrap_integrity_only in the config turns confidentiality of outgoing wraps off, and
- * the ready_* fields change what our READY says.
+ * the wire. Misbehaviour the mechanism itself must produce is gathered in one struct
+ * zmtp_faults the config points to (NULL for a well-behaved peer), apart from the real
+ * settings.
  *
- * Ownership: the mechanism borrows the credential, target name and strings of its config for
- * its lifetime; frames and events handed out are owned by the caller (zmtp_mech_frame_free,
- * zmtp_event_free).
+ * Ownership: the mechanism borrows the credential, target name, strings, GSS table and faults of
+ * its config for its lifetime; frames and events handed out are owned by the caller
+ * (zmtp_mech_frame_free, zmtp_event_free).
  */
 #ifndef ZMTP_MECHANISM_H
 #define ZMTP_MECHANISM_H
 
+#include "util/gssops.h"
 #include "zmtp/codec.h"
 
 #include <gssapi/gssapi.h>
@@ -34,8 +43,14 @@ enum zmtp_role {
     ZMTP_ROLE_SERVER,
 };
 
-/* Server authorization: PRINCIPAL is gss_display_name of the client; return true to admit. */
-typedef bool (*zmtp_authorize_fn)(void *arg, const char *principal);
+/* Every way our own side misbehaves on purpose (fault injection, tools/faults.c), in one place
+ * (BoGo's ProtocolBugs): nothing here is a real setting. Zero / NULL members behave correctly. */
+struct zmtp_faults {
+    bool wrap_integrity_only; /* gss_wrap with conf_req 0 (the correct value is 1) */
+    /* Our READY: the two property names as spelt on the wire, and the Socket-Type value
+     * claimed (NULL: the canonical "Socket-Type", "Identity", and our real socket type). */
+    const char *ready_type_name, *ready_identity_name, *ready_socket_type;
+};
 
 struct zmtp_mech_config {
     enum zmtp_role role;
@@ -45,12 +60,8 @@ struct zmtp_mech_config {
     const char *socket_type; /* ours: "DEALER", ... (sent as Socket-Type) */
     const void *identity;    /* Identity property value (REQ/DEALER/ROUTER) */
     size_t identity_len;
-    zmtp_authorize_fn authorize; /* server; NULL admits every authenticated client */
-    void *authorize_arg;
-    bool wrap_integrity_only; /* fault seam: gss_wrap with conf_req 0 (the default false = 1) */
-    /* Fault seams for our READY (NULL: the canonical "Socket-Type", "Identity", socket_type):
-     * the two property names as spelt on the wire, and the Socket-Type value claimed. */
-    const char *ready_type_name, *ready_identity_name, *ready_socket_type;
+    const struct gssops *gss;         /* NULL: gssops_mit, the linked GSS-API */
+    const struct zmtp_faults *faults; /* NULL: none (a well-behaved peer) */
 };
 
 /* One frame to send, with what it is for the transcript and for fault hooks. */
@@ -77,7 +88,8 @@ struct zmtp_part {
 
 enum zmtp_event_type {
     ZMTP_EVENT_READY,      /* handshake complete; peer_socket_type / principal known */
-    ZMTP_EVENT_AUTHORIZED, /* server: principal and allowed */
+    ZMTP_EVENT_AUTHORIZE,  /* server: principal; answer with zmtp_mech_authorize */
+    ZMTP_EVENT_AUTHORIZED, /* server: principal and allowed (the answer given) */
     ZMTP_EVENT_MESSAGE,    /* parts / count: one complete multipart message */
     ZMTP_EVENT_SUBSCRIBE,  /* topic / topic_len (PUB side) */
     ZMTP_EVENT_CANCEL,
@@ -89,7 +101,7 @@ struct zmtp_event {
     size_t count;
     unsigned char *topic; /* SUBSCRIBE/CANCEL: owned */
     size_t topic_len;
-    char *principal; /* AUTHORIZED: owned */
+    char *principal; /* AUTHORIZE / AUTHORIZED: owned */
     bool allowed;
 };
 
@@ -124,6 +136,14 @@ void zmtp_mech_frame_free(struct zmtp_mech_frame *frame);
 bool zmtp_mech_next_event(struct zmtp_mech *mech, struct zmtp_event *event);
 void zmtp_event_free(struct zmtp_event *event);
 
+/* Server: true while an authorization question (ZMTP_EVENT_AUTHORIZE) waits for its answer. */
+bool zmtp_mech_awaiting_authorization(const struct zmtp_mech *mech);
+
+/* Server: answer the pending authorization question. Queues ZMTP_EVENT_AUTHORIZED; when
+ * ALLOWED the server's READY follows, else the mechanism fails with ZMTP_DENIED (that status
+ * and *ERR are returned). ZMTP_UNEXPECTED when no question is pending. */
+enum zmtp_status zmtp_mech_authorize(struct zmtp_mech *mech, bool allowed, struct zmtp_error *err);
+
 /* True once both READY commands went through. */
 bool zmtp_mech_ready(const struct zmtp_mech *mech);
 
@@ -139,7 +159,7 @@ enum zmtp_status zmtp_mech_subscribe(struct zmtp_mech *mech, enum zmtp_subscript
 enum zmtp_status zmtp_mech_ping(struct zmtp_mech *mech, uint16_t ttl, const void *context,
                                 size_t len, struct zmtp_error *err);
 
-/* Fault seam: queue PLAIN (LEN bytes, flags byte included or not, borrowed) as one MESSAGE
+/* Fault injection: queue PLAIN (LEN bytes, flags byte included or not, borrowed) as one MESSAGE
  * in a message frame, wrapped with conf_req CONF, exactly as given (no flags byte is added, so a
  * zero-length or unknown-flags plaintext can be produced). Only after READY, never in PLAINTEXT
  * mode. */

@@ -104,10 +104,16 @@ def judge(case: Case, obs: dict, strict: bool) -> tuple[str, str, list[dict]]:
                              f"event lines beyond the first {EVENTS_CAP} (or longer than "
                              f"{LINE_CAP} bytes) were not read, so {readers[0]} cannot be "
                              "judged"), []
-    if cand.get("exit") == 64:
-        reason = (cand.get("stderr") or "").strip().splitlines()
-        return "UNIMPLEMENTED", "candidate cannot honour this case (exit 64)" + (
-            f": {reason[-1][:200]}" if reason else ""), []
+    if cand.get("exit") in (64, 69):
+        # The shim contract: 69 (EX_UNAVAILABLE) is an option the candidate recognises but
+        # cannot honour; 64 is a usage error, i.e. the case or profile passed something the
+        # contract does not define: the suite's fault, not the candidate's.
+        lines = (cand.get("stderr") or "").strip().splitlines()
+        line = lines[-1][:200] if lines else ""
+        if cand["exit"] == 69:
+            return "UNIMPLEMENTED", "candidate cannot honour this case (exit 69)" + (
+                f": {line}" if line else ""), []
+        return "ERROR", f"usage error: {line or 'exit 64 with nothing on stderr'}", []
     if case.timeouts == "verdict":
         server = cand if case.server == "candidate" else peer
         if case.peer and server.get("ready") is False:

@@ -32,9 +32,9 @@ static const OM_uint32 wanted_flags = GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG | GS
 
 struct options {
     const char *client;
-    enum gss_nametype client_type;
+    enum nametype client_type;
     const char *service;
-    enum gss_nametype service_type;
+    enum nametype service_type;
 };
 
 static void usage(FILE *out)
@@ -64,7 +64,7 @@ static bool parse_options(int argc, char **argv, struct options *opt)
                    strcmp(arg, "--service-nametype") == 0) {
             bool client = arg[2] == 'c';
 
-            if (!gss_nametype_parse(value, client ? &opt->client_type : &opt->service_type)) {
+            if (!nametype_parse(value, client ? &opt->client_type : &opt->service_type)) {
                 fprintf(stderr, "gss-roundtrip: %s: unknown name type '%s'\n", arg, value);
                 return false;
             }

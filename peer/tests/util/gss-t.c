@@ -51,32 +51,32 @@ static void test_nametypes(void)
 {
     static const struct {
         const char *text;
-        enum gss_nametype type;
+        enum nametype type;
     } words[] = {
-        {"hostbased", GSS_NAMETYPE_HOSTBASED},
-        {"user", GSS_NAMETYPE_USER},
-        {"krb5", GSS_NAMETYPE_KRB5},
+        {"hostbased", NAMETYPE_HOSTBASED},
+        {"user", NAMETYPE_USER},
+        {"krb5", NAMETYPE_KRB5},
     };
     static const char *bad[] = {"", "Hostbased", "krb", "krb5 ", "principal", NULL};
-    enum gss_nametype type;
+    enum nametype type;
 
     for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-        type = (enum gss_nametype) - 1;
-        ok(gss_nametype_parse(words[i].text, &type) && type == words[i].type, "parse \"%s\"",
+        type = (enum nametype) - 1;
+        ok(nametype_parse(words[i].text, &type) && type == words[i].type, "parse \"%s\"",
            words[i].text);
-        is_string(gss_nametype_name(words[i].type), words[i].text, "name of \"%s\" round trips",
+        is_string(nametype_name(words[i].type), words[i].text, "name of \"%s\" round trips",
                   words[i].text);
     }
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        type = GSS_NAMETYPE_USER;
-        ok(!gss_nametype_parse(bad[i], &type) && type == GSS_NAMETYPE_USER,
+        type = NAMETYPE_USER;
+        ok(!nametype_parse(bad[i], &type) && type == NAMETYPE_USER,
            "\"%s\" is not a name type and *type is untouched", bad[i] ? bad[i] : "(null)");
     }
-    is_string(gss_nametype_name((enum gss_nametype)42), "unknown", "name of an invalid type");
+    is_string(nametype_name((enum nametype)42), "unknown", "name of an invalid type");
 }
 
 /* Import TEXT as TYPE, check the name type GSS reports and that it displays as DISPLAY. */
-static void check_import(const char *text, enum gss_nametype type, gss_OID want_oid,
+static void check_import(const char *text, enum nametype type, gss_OID want_oid,
                          const char *display)
 {
     gss_name_t name = GSS_C_NO_NAME;
@@ -87,7 +87,7 @@ static void check_import(const char *text, enum gss_nametype type, gss_OID want_
 
     major = gssutil_import_name(text, type, &name, &minor);
     if (!ok(major == GSS_S_COMPLETE && name != GSS_C_NO_NAME, "import %s name \"%s\"",
-            gss_nametype_name(type), text)) {
+            nametype_name(type), text)) {
         char *why = gssutil_status_text(major, minor);
         diag("%s", why);
         free(why);
@@ -97,7 +97,7 @@ static void check_import(const char *text, enum gss_nametype type, gss_OID want_
     major = gss_display_name(&minor, name, &buffer, &oid);
     ok(major == GSS_S_COMPLETE && oid != GSS_C_NO_OID && oid->length == want_oid->length &&
            memcmp(oid->elements, want_oid->elements, oid->length) == 0,
-       "\"%s\" keeps the %s name type", text, gss_nametype_name(type));
+       "\"%s\" keeps the %s name type", text, nametype_name(type));
     gss_release_buffer(&minor, &buffer);
     shown = gssutil_display_name(name);
     is_string(shown, display, "\"%s\" displays as \"%s\"", text, display);
@@ -110,21 +110,20 @@ static void test_import(void)
     gss_name_t name = (gss_name_t)&name;
     OM_uint32 major, minor = 99;
 
-    check_import("zmq@localhost", GSS_NAMETYPE_HOSTBASED, GSS_C_NT_HOSTBASED_SERVICE,
-                 "zmq@localhost");
-    check_import("zmq", GSS_NAMETYPE_HOSTBASED, GSS_C_NT_HOSTBASED_SERVICE, "zmq");
-    check_import("alice", GSS_NAMETYPE_USER, GSS_C_NT_USER_NAME, "alice");
-    check_import("alice@GSSCONFORM.TEST", GSS_NAMETYPE_KRB5, GSS_KRB5_NT_PRINCIPAL_NAME,
+    check_import("zmq@localhost", NAMETYPE_HOSTBASED, GSS_C_NT_HOSTBASED_SERVICE, "zmq@localhost");
+    check_import("zmq", NAMETYPE_HOSTBASED, GSS_C_NT_HOSTBASED_SERVICE, "zmq");
+    check_import("alice", NAMETYPE_USER, GSS_C_NT_USER_NAME, "alice");
+    check_import("alice@GSSCONFORM.TEST", NAMETYPE_KRB5, GSS_KRB5_NT_PRINCIPAL_NAME,
                  "alice@GSSCONFORM.TEST");
-    check_import("xmpp/auth42.us.example.com/example.com@GSSCONFORM.TEST", GSS_NAMETYPE_KRB5,
+    check_import("xmpp/auth42.us.example.com/example.com@GSSCONFORM.TEST", NAMETYPE_KRB5,
                  GSS_KRB5_NT_PRINCIPAL_NAME,
                  "xmpp/auth42.us.example.com/example.com@GSSCONFORM.TEST");
 
-    major = gssutil_import_name("alice", (enum gss_nametype)42, &name, &minor);
+    major = gssutil_import_name("alice", (enum nametype)42, &name, &minor);
     ok(major == GSS_S_BAD_NAMETYPE && name == GSS_C_NO_NAME && minor == 0,
        "an invalid name type is GSS_S_BAD_NAMETYPE and no name");
     name = (gss_name_t)&name;
-    major = gssutil_import_name(NULL, GSS_NAMETYPE_USER, &name, &minor);
+    major = gssutil_import_name(NULL, NAMETYPE_USER, &name, &minor);
     ok(GSS_ERROR(major) && name == GSS_C_NO_NAME, "a NULL text fails with no name");
 }
 
@@ -163,7 +162,7 @@ static void test_status(void)
        "acceptor creds from a missing keytab fail with no credential");
     check_status(major, minor, missing_keytab, "missing keytab");
 
-    gssutil_import_name("alice@GSSCONFORM.TEST", GSS_NAMETYPE_KRB5, &name, &minor);
+    gssutil_import_name("alice@GSSCONFORM.TEST", NAMETYPE_KRB5, &name, &minor);
     cred = (gss_cred_id_t)&cred;
     major = gssutil_acquire_cred(name, GSS_C_INITIATE, &cred, &minor);
     ok(GSS_ERROR(major) && cred == GSS_C_NO_CREDENTIAL,
@@ -173,7 +172,7 @@ static void test_status(void)
 
     /* MIT's mechglue keeps the text and parses it when the krb5 mechanism needs it, so the
      * malformed principal shows up when canonicalizing. */
-    major = gssutil_import_name("a@B@C", GSS_NAMETYPE_KRB5, &name, &minor);
+    major = gssutil_import_name("a@B@C", NAMETYPE_KRB5, &name, &minor);
     ok(major == GSS_S_COMPLETE, "import of a@B@C is deferred to the mechanism");
     {
         gss_name_t mech_name = GSS_C_NO_NAME;

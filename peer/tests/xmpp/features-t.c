@@ -2,22 +2,22 @@
  * vectors cannot carry (NUL bytes, depth, size). */
 #include "tests/tap.h"
 #include "tests/xmpp/vectors.h"
-#include "util/json.h"
+#include "util/jsonload.h"
 #include "xmpp/features.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static bool run_vector(const struct json_value *group, const struct json_value *t)
+static bool run_vector(const json_t *group, const json_t *t)
 {
     struct features_result r;
-    const struct json_value *expected = json_get(t, "expected");
-    const char *xml = json_string(json_get(t, "xml"));
-    const char *want_result = json_string(json_get(t, "result"));
-    const char *want_status = json_string(json_get(expected, "status"));
-    const char *want_host = json_string(json_get(expected, "hostname"));
-    const struct json_value *offered = json_get(expected, "gssapiOffered");
+    const json_t *expected = json_object_get(t, "expected");
+    const char *xml = json_string_value(json_object_get(t, "xml"));
+    const char *want_result = json_string_value(json_object_get(t, "result"));
+    const char *want_status = json_string_value(json_object_get(expected, "status"));
+    const char *want_host = json_string_value(json_object_get(expected, "hostname"));
+    const json_t *offered = json_object_get(expected, "gssapiOffered");
     const char *got[HOSTNAME_STATUS_COUNT + 1];
     const char *status, *decisive = NULL;
     enum xep0233_verdict verdict = XEP0233_INVALID;
@@ -29,7 +29,7 @@ static bool run_vector(const struct json_value *group, const struct json_value *
         diag("vector lacks xml, result or expected.status");
         return false;
     }
-    features_parse(xml, json_get(t, "xml")->length, &r);
+    features_parse(xml, json_string_length(json_object_get(t, "xml")), &r);
     if (r.status == FEATURES_OK) {
         status = hostname_status_name(r.hostname.status);
         verdict = hostname_check_verdict(&r.hostname);
@@ -56,12 +56,13 @@ static bool run_vector(const struct json_value *group, const struct json_value *
         diag("hostname '%s', want '%s'", r.hostname.name, want_host ? want_host : "(none)");
         good = false;
     }
-    if (offered != NULL && (offered->type != JSON_BOOL || offered->boolean != r.gssapi_offered)) {
+    if (offered != NULL &&
+        (!json_is_boolean(offered) || json_is_true(offered) != r.gssapi_offered)) {
         diag("gssapiOffered %d, want the opposite", r.gssapi_offered);
         good = false;
     }
     if (decisive == NULL || decisive[0] != '\0')
-        good &= flags_match(json_get(t, "flags"), got, ngot, decisive);
+        good &= flags_match(json_object_get(t, "flags"), got, ngot, decisive);
     return good;
 }
 

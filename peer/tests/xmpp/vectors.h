@@ -10,7 +10,7 @@
 #define TESTS_XMPP_VECTORS_H
 
 #include "tests/tap.h"
-#include "util/json.h"
+#include "util/jsonload.h"
 #include "xmpp/xep0233.h"
 
 #include <stdio.h>
@@ -56,15 +56,15 @@ static inline bool in_set(const char *flag, const char **set, size_t n)
 /* Compare the status flags of a vector with what was computed: equal sets for usable
  * results; for invalid ones the deciding flag must be listed and nothing listed that was not
  * found (the findings before the decisive one depend on the order of checks). */
-static inline bool flags_match(const struct json_value *flags, const char **got, size_t ngot,
+static inline bool flags_match(const json_t *flags, const char **got, size_t ngot,
                                const char *decisive)
 {
     enum hostname_status st;
     bool good = true;
     size_t listed = 0;
 
-    for (size_t i = 0; i < flags->count; i++) {
-        const char *flag = json_string(&flags->items[i]);
+    for (size_t i = 0; i < json_array_size(flags); i++) {
+        const char *flag = json_string_value(json_array_get(flags, i));
 
         if (flag == NULL || !(hostname_status_parse(flag, &st) || principal_flag(flag)))
             continue;
@@ -77,9 +77,9 @@ static inline bool flags_match(const struct json_value *flags, const char **got,
     if (decisive != NULL) {
         bool present = false;
 
-        for (size_t i = 0; i < flags->count; i++)
-            present |= json_string(&flags->items[i]) != NULL &&
-                       strcmp(json_string(&flags->items[i]), decisive) == 0;
+        for (size_t i = 0; i < json_array_size(flags); i++)
+            present |= json_string_value(json_array_get(flags, i)) != NULL &&
+                       strcmp(json_string_value(json_array_get(flags, i)), decisive) == 0;
         if (!present) {
             diag("deciding flag %s not listed", decisive);
             good = false;
@@ -97,36 +97,35 @@ static inline bool flags_match(const struct json_value *flags, const char **got,
  * "WHAT vector TCID ID", then check that numberOfTests tests ran. RUN gets the group (for its
  * type) and the test, prints diagnostics and returns whether the test passed. */
 static inline void each_vector(const char *file, const char *what,
-                               bool (*run)(const struct json_value *group,
-                                           const struct json_value *test))
+                               bool (*run)(const json_t *group, const json_t *test))
 {
-    struct json_value *doc = NULL;
-    struct json_error err;
-    const struct json_value *groups, *tests;
+    json_t *doc = NULL;
+    char why[512];
+    const json_t *groups, *tests;
     char path[512];
     long long declared = 0, seen = 0, id;
 
     vector_path(path, sizeof(path), file);
-    if (json_parse_file(path, &doc, &err) != JSON_OK)
-        bail("%s", err.message);
-    groups = json_get(doc, "testGroups");
-    if (groups == NULL || groups->type != JSON_ARRAY)
+    if ((doc = jsonload_file(path, why, sizeof(why))) == NULL)
+        bail("%s", why);
+    groups = json_object_get(doc, "testGroups");
+    if (groups == NULL || !json_is_array(groups))
         bail("%s: no testGroups array", path);
-    for (size_t g = 0; g < groups->count; g++) {
-        tests = json_get(&groups->items[g], "tests");
-        if (tests == NULL || tests->type != JSON_ARRAY)
+    for (size_t g = 0; g < json_array_size(groups); g++) {
+        tests = json_object_get(json_array_get(groups, g), "tests");
+        if (tests == NULL || !json_is_array(tests))
             bail("%s: group %zu has no tests array", path, g);
-        for (size_t i = 0; i < tests->count; i++) {
+        for (size_t i = 0; i < json_array_size(tests); i++) {
             id = 0;
-            json_integer(json_get(&tests->items[i], "tcId"), &id);
-            ok(run(&groups->items[g], &tests->items[i]), "%s vector %lld %s", what, id,
-               json_string(json_get(&tests->items[i], "id")));
+            jsonload_integer(json_object_get(json_array_get(tests, i), "tcId"), &id);
+            ok(run(json_array_get(groups, g), json_array_get(tests, i)), "%s vector %lld %s", what,
+               id, json_string_value(json_object_get(json_array_get(tests, i), "id")));
             seen++;
         }
     }
-    json_integer(json_get(doc, "numberOfTests"), &declared);
+    jsonload_integer(json_object_get(doc, "numberOfTests"), &declared);
     is_int(seen, declared, "every one of numberOfTests %s vectors ran", what);
-    json_free(doc);
+    json_decref(doc);
 }
 
 #endif

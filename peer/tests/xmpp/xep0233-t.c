@@ -2,22 +2,22 @@
  * tables, explanations and the edges of hostname_check that vectors cannot express. */
 #include "tests/tap.h"
 #include "tests/xmpp/vectors.h"
-#include "util/json.h"
+#include "util/jsonload.h"
 #include "xmpp/xep0233.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static bool run_vector(const struct json_value *group, const struct json_value *t)
+static bool run_vector(const json_t *group, const json_t *t)
 {
-    const char *type = json_string(json_get(group, "type"));
+    const char *type = json_string_value(json_object_get(group, "type"));
     struct principal_request req = {PRINCIPAL_GSS, NULL, NULL, NULL, PRINCIPAL_PORT_UNKNOWN};
     struct principal_result r;
-    const struct json_value *expected = json_get(t, "expected");
-    const char *want_result = json_string(json_get(t, "result"));
-    const char *want_name = json_string(json_get(expected, "principal"));
-    const char *want_status = json_string(json_get(expected, "status"));
+    const json_t *expected = json_object_get(t, "expected");
+    const char *want_result = json_string_value(json_object_get(t, "result"));
+    const char *want_name = json_string_value(json_object_get(expected, "principal"));
+    const char *want_status = json_string_value(json_object_get(expected, "status"));
     const char *got[2 * HOSTNAME_STATUS_COUNT + 2];
     const char *decisive = NULL;
     size_t ngot = 0;
@@ -29,10 +29,10 @@ static bool run_vector(const struct json_value *group, const struct json_value *
         return false;
     }
     req.form = strcmp(type, "sspi") == 0 ? PRINCIPAL_SSPI : PRINCIPAL_GSS;
-    req.hostname = json_string(json_get(t, "hostname"));
-    req.domain = json_string(json_get(t, "domain"));
-    req.realm = json_string(json_get(t, "realm"));
-    if (json_integer(json_get(t, "port"), &port))
+    req.hostname = json_string_value(json_object_get(t, "hostname"));
+    req.domain = json_string_value(json_object_get(t, "domain"));
+    req.realm = json_string_value(json_object_get(t, "realm"));
+    if (jsonload_integer(json_object_get(t, "port"), &port))
         req.port = (long)port;
     if (req.domain == NULL || want_result == NULL || want_status == NULL) {
         diag("vector lacks domain, result or expected.status");
@@ -70,7 +70,7 @@ static bool run_vector(const struct json_value *group, const struct json_value *
         got[ngot++] = principal_status_flag(r.status);
     if (r.verdict == XEP0233_INVALID && decisive == NULL)
         decisive = principal_status_flag(r.status);
-    good &= flags_match(json_get(t, "flags"), got, ngot, decisive);
+    good &= flags_match(json_object_get(t, "flags"), got, ngot, decisive);
     principal_result_free(&r);
     return good;
 }

@@ -12,7 +12,7 @@
  */
 #include "tests/tap.h"
 #include "util/hex.h"
-#include "util/json.h"
+#include "util/jsonload.h"
 #include "zmtp/codec.h"
 
 #include <stdio.h>
@@ -23,9 +23,9 @@
 struct vector {
     const char *id;
     const char *result;
-    const struct json_value *test;
-    const struct json_value *expected; /* NULL for invalid vectors */
-    const char *error_field;           /* NULL unless invalid */
+    const json_t *test;
+    const json_t *expected;  /* NULL for invalid vectors */
+    const char *error_field; /* NULL unless invalid */
     long long error_offset;
     bool truncated; /* the vector carries the Truncated flag */
     unsigned char *input;
@@ -62,17 +62,16 @@ static void expect_hex(struct outcome *o, const char *field, const void *got, si
 
 /* Compare the integer GOT with the JSON integer (or boolean) member FIELD of the expected
  * fields. */
-static void expect_int(struct outcome *o, const struct json_value *expected, const char *field,
-                       long long got)
+static void expect_int(struct outcome *o, const json_t *expected, const char *field, long long got)
 {
-    const struct json_value *v = json_get(expected, field);
+    const json_t *v = json_object_get(expected, field);
     long long want;
 
     if (o->mismatch[0] != '\0')
         return;
-    if (v != NULL && v->type == JSON_BOOL)
-        want = v->boolean;
-    else if (!json_integer(v, &want)) {
+    if (v != NULL && json_is_boolean(v))
+        want = json_is_true(v);
+    else if (!jsonload_integer(v, &want)) {
         snprintf(o->mismatch, sizeof(o->mismatch), "%s: missing in the vector", field);
         return;
     }
@@ -81,10 +80,10 @@ static void expect_int(struct outcome *o, const struct json_value *expected, con
 }
 
 /* Compare a name (not NUL-terminated) with the expected string member FIELD. */
-static void expect_name(struct outcome *o, const struct json_value *expected, const char *field,
+static void expect_name(struct outcome *o, const json_t *expected, const char *field,
                         const char *got, size_t len)
 {
-    const char *want = json_string(json_get(expected, field));
+    const char *want = json_string_value(json_object_get(expected, field));
 
     if (o->mismatch[0] != '\0')
         return;
@@ -94,10 +93,10 @@ static void expect_name(struct outcome *o, const struct json_value *expected, co
 }
 
 /* Check the optional "subscription" expectation: how a PUB reads FLAGS + BODY. */
-static void expect_subscription(struct outcome *o, const struct json_value *expected, uint8_t flags,
+static void expect_subscription(struct outcome *o, const json_t *expected, uint8_t flags,
                                 const unsigned char *body, size_t len)
 {
-    const struct json_value *want = json_get(expected, "subscription");
+    const json_t *want = json_object_get(expected, "subscription");
     enum zmtp_subscription_kind kind;
     const unsigned char *topic;
     size_t topic_len;
@@ -108,7 +107,7 @@ static void expect_subscription(struct outcome *o, const struct json_value *expe
     if (want == NULL || o->mismatch[0] != '\0')
         return;
     st = zmtp_subscription_decode(flags, body, len, &kind, &topic, &topic_len, &err);
-    if (want->type == JSON_NULL) {
+    if (json_is_null(want)) {
         if (st == ZMTP_OK)
             snprintf(o->mismatch, sizeof(o->mismatch),
                      "subscription: decoded one where a PUB must see none");
@@ -118,13 +117,14 @@ static void expect_subscription(struct outcome *o, const struct json_value *expe
         snprintf(o->mismatch, sizeof(o->mismatch), "subscription: %.200s", err.text);
         return;
     }
-    want_kind = json_string(json_get(want, "kind"));
+    want_kind = json_string_value(json_object_get(want, "kind"));
     if (want_kind == NULL ||
         strcmp(want_kind, kind == ZMTP_SUBSCRIBE ? "subscribe" : "cancel") != 0) {
         snprintf(o->mismatch, sizeof(o->mismatch), "subscription: wrong kind");
         return;
     }
-    expect_hex(o, "subscription topic", topic, topic_len, json_string(json_get(want, "topic")));
+    expect_hex(o, "subscription topic", topic, topic_len,
+               json_string_value(json_object_get(want, "topic")));
 }
 
 static void run_greeting(const struct vector *v, struct outcome *o)
@@ -139,7 +139,7 @@ static void run_greeting(const struct vector *v, struct outcome *o)
     expect_name(o, v->expected, "mechanism", g.mechanism, strlen(g.mechanism));
     expect_int(o, v->expected, "as_server", g.as_server);
     expect_hex(o, "padding", g.padding, sizeof(g.padding),
-               json_string(json_get(v->expected, "padding")));
+               json_string_value(json_object_get(v->expected, "padding")));
 }
 
 static void run_frame(const struct vector *v, struct outcome *o)
@@ -156,7 +156,8 @@ static void run_frame(const struct vector *v, struct outcome *o)
     expect_int(o, v->expected, "long", (f.flags & ZMTP_FLAG_LONG) != 0);
     expect_int(o, v->expected, "command", (f.flags & ZMTP_FLAG_COMMAND) != 0);
     expect_int(o, v->expected, "size", (long long)f.size);
-    expect_hex(o, "body", f.body, (size_t)f.size, json_string(json_get(v->expected, "body")));
+    expect_hex(o, "body", f.body, (size_t)f.size,
+               json_string_value(json_object_get(v->expected, "body")));
 }
 
 /* A command body, then the grammar of PING, PONG and ERROR when the name is one of those. */
@@ -180,38 +181,39 @@ static void run_command(const struct vector *v, struct outcome *o)
     if (o->status != ZMTP_OK || v->expected == NULL)
         return;
     expect_name(o, v->expected, "name", c.name, c.name_len);
-    expect_hex(o, "data", c.data, c.data_len, json_string(json_get(v->expected, "data")));
+    expect_hex(o, "data", c.data, c.data_len,
+               json_string_value(json_object_get(v->expected, "data")));
     expect_subscription(o, v->expected, ZMTP_WRAP_COMMAND, v->input, v->len);
 }
 
 static void run_metadata(const struct vector *v, struct outcome *o)
 {
     struct zmtp_metadata md;
-    const struct json_value *props;
+    const json_t *props;
 
     o->status = zmtp_metadata_decode(v->input, v->len, &md, &o->err);
     if (o->status != ZMTP_OK || v->expected == NULL)
         return;
-    props = json_get(v->expected, "properties");
-    if (props == NULL || props->type != JSON_ARRAY || props->count != md.count) {
+    props = json_object_get(v->expected, "properties");
+    if (props == NULL || !json_is_array(props) || json_array_size(props) != md.count) {
         snprintf(o->mismatch, sizeof(o->mismatch), "decoded %zu properties, expected %zu", md.count,
-                 props == NULL ? 0 : props->count);
+                 props == NULL ? 0 : json_array_size(props));
         return;
     }
     for (size_t i = 0; i < md.count && o->mismatch[0] == '\0'; i++) {
-        const struct json_value *pair = &props->items[i];
+        const json_t *pair = json_array_get(props, i);
         const char *name;
 
-        if (pair->type != JSON_ARRAY || pair->count != 2) {
+        if (!json_is_array(pair) || json_array_size(pair) != 2) {
             snprintf(o->mismatch, sizeof(o->mismatch), "property %zu: not a [name, value]", i);
             return;
         }
-        name = json_string(&pair->items[0]);
+        name = json_string_value(json_array_get(pair, 0));
         if (name == NULL || strlen(name) != md.props[i].name_len ||
             memcmp(name, md.props[i].name, md.props[i].name_len) != 0)
             snprintf(o->mismatch, sizeof(o->mismatch), "property %zu: name differs", i);
         expect_hex(o, "property value", md.props[i].value, md.props[i].value_len,
-                   json_string(&pair->items[1]));
+                   json_string_value(json_array_get(pair, 1)));
     }
 }
 
@@ -222,7 +224,8 @@ static void run_initiate(const struct vector *v, struct outcome *o)
 
     o->status = zmtp_initiate_decode(v->input, v->len, &token, &token_len, &o->err);
     if (o->status == ZMTP_OK && v->expected != NULL)
-        expect_hex(o, "token", token, token_len, json_string(json_get(v->expected, "token")));
+        expect_hex(o, "token", token, token_len,
+                   json_string_value(json_object_get(v->expected, "token")));
 }
 
 static void run_message(const struct vector *v, struct outcome *o)
@@ -232,7 +235,8 @@ static void run_message(const struct vector *v, struct outcome *o)
 
     o->status = zmtp_message_decode(v->input, v->len, &token, &token_len, &o->err);
     if (o->status == ZMTP_OK && v->expected != NULL)
-        expect_hex(o, "token", token, token_len, json_string(json_get(v->expected, "token")));
+        expect_hex(o, "token", token, token_len,
+                   json_string_value(json_object_get(v->expected, "token")));
 }
 
 /* The flags octet, then the body as a command when COMMAND is set (offsets count from the
@@ -256,7 +260,7 @@ static void run_wrapped(const struct vector *v, struct outcome *o)
     expect_int(o, v->expected, "flags", w.flags);
     expect_int(o, v->expected, "more", (w.flags & ZMTP_WRAP_MORE) != 0);
     expect_int(o, v->expected, "command", (w.flags & ZMTP_WRAP_COMMAND) != 0);
-    expect_hex(o, "body", w.body, w.len, json_string(json_get(v->expected, "body")));
+    expect_hex(o, "body", w.body, w.len, json_string_value(json_object_get(v->expected, "body")));
     expect_subscription(o, v->expected, w.flags, w.body, w.len);
 }
 
@@ -352,39 +356,40 @@ static void check_vector(const char *type, const struct vector *v)
 }
 
 /* Unpack TEST into *V; false (with a failed point) when the vector itself is malformed. */
-static bool unpack(const struct json_value *test, struct vector *v)
+static bool unpack(const json_t *test, struct vector *v)
 {
-    const struct json_value *error, *flags;
+    const json_t *error, *flags;
     const char *input;
 
     memset(v, 0, sizeof(*v));
     v->test = test;
-    v->id = json_string(json_get(test, "id"));
-    v->result = json_string(json_get(test, "result"));
-    v->expected = json_get(test, "expected");
+    v->id = json_string_value(json_object_get(test, "id"));
+    v->result = json_string_value(json_object_get(test, "result"));
+    v->expected = json_object_get(test, "expected");
     if (v->id == NULL || v->result == NULL) {
         ok(false, "a vector without id or result");
         return false;
     }
-    input = json_string(json_get(test, "input"));
+    input = json_string_value(json_object_get(test, "input"));
     if (input == NULL || hex_decode(input, &v->input, &v->len) != HEX_OK) {
         ok(false, "%s: input is not hex", v->id);
         return false;
     }
-    error = json_get(test, "error");
+    error = json_object_get(test, "error");
     if (strcmp(v->result, "invalid") == 0) {
-        v->error_field = json_string(json_get(error, "field"));
-        if (v->error_field == NULL || !json_integer(json_get(error, "offset"), &v->error_offset)) {
+        v->error_field = json_string_value(json_object_get(error, "field"));
+        if (v->error_field == NULL ||
+            !jsonload_integer(json_object_get(error, "offset"), &v->error_offset)) {
             ok(false, "%s: invalid without error.field/offset", v->id);
             return false;
         }
-    } else if (v->expected == NULL || v->expected->type != JSON_OBJECT) {
+    } else if (v->expected == NULL || !json_is_object(v->expected)) {
         ok(false, "%s: %s without expected fields", v->id, v->result);
         return false;
     }
-    flags = json_get(test, "flags");
-    for (size_t i = 0; flags != NULL && flags->type == JSON_ARRAY && i < flags->count; i++) {
-        const char *flag = json_string(&flags->items[i]);
+    flags = json_object_get(test, "flags");
+    for (size_t i = 0; flags != NULL && json_is_array(flags) && i < json_array_size(flags); i++) {
+        const char *flag = json_string_value(json_array_get(flags, i));
 
         if (flag != NULL && strcmp(flag, "Truncated") == 0)
             v->truncated = true;
@@ -395,39 +400,39 @@ static bool unpack(const struct json_value *test, struct vector *v)
 int main(void)
 {
     const char *path = getenv("GSSCONFORM_VECTORS");
-    struct json_value *doc = NULL;
-    struct json_error jerr;
-    const struct json_value *groups;
+    json_t *doc = NULL;
+    char why[512];
+    const json_t *groups;
     long long declared = 0;
     size_t seen = 0;
 
     if (path == NULL)
         path = "vectors/zmtp-gssapi.json";
-    if (json_parse_file(path, &doc, &jerr) != JSON_OK)
+    if ((doc = jsonload_file(path, why, sizeof(why))) == NULL)
         bail("cannot read the vectors: %s (run from the repository root or set "
              "GSSCONFORM_VECTORS)",
-             jerr.message);
+             why);
     plan_lazy();
-    groups = json_get(doc, "testGroups");
-    if (groups == NULL || groups->type != JSON_ARRAY)
+    groups = json_object_get(doc, "testGroups");
+    if (groups == NULL || !json_is_array(groups))
         bail("%s: no testGroups array", path);
-    for (size_t g = 0; g < groups->count; g++) {
-        const char *type = json_string(json_get(&groups->items[g], "type"));
-        const struct json_value *tests = json_get(&groups->items[g], "tests");
+    for (size_t g = 0; g < json_array_size(groups); g++) {
+        const char *type = json_string_value(json_object_get(json_array_get(groups, g), "type"));
+        const json_t *tests = json_object_get(json_array_get(groups, g), "tests");
 
-        if (type == NULL || tests == NULL || tests->type != JSON_ARRAY)
+        if (type == NULL || tests == NULL || !json_is_array(tests))
             bail("%s: group %zu has no type or tests", path, g);
-        for (size_t t = 0; t < tests->count; t++) {
+        for (size_t t = 0; t < json_array_size(tests); t++) {
             struct vector v;
 
             seen++;
-            if (unpack(&tests->items[t], &v))
+            if (unpack(json_array_get(tests, t), &v))
                 check_vector(type, &v);
             free(v.input);
         }
     }
-    json_integer(json_get(doc, "numberOfTests"), &declared);
+    jsonload_integer(json_object_get(doc, "numberOfTests"), &declared);
     is_int((long long)seen, declared, "numberOfTests matches the vectors run");
-    json_free(doc);
+    json_decref(doc);
     done_testing();
 }

@@ -1,8 +1,10 @@
 /* The fault catalogue of gsspeer's ZMTP roles: see faults.h and docs/peer.md. */
-#include "zmtp/faults.h"
+#include "tools/faults.h"
 
+#include "tools/contract.h"
+#include "tools/transcript.h"
 #include "util/hex.h"
-#include "zmtp/transcript.h"
+#include "util/jsonout.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -15,9 +17,9 @@
 #include <unistd.h>
 
 enum {
-    EXIT_OK = 0,
-    EXIT_FAIL = 1,
-    EXIT_USAGE = 64,
+    EXIT_OK = CONTRACT_EXIT_OK,
+    EXIT_FAIL = CONTRACT_EXIT_FAIL,
+    EXIT_USAGE = CONTRACT_EXIT_USAGE,
     SLICE_MS = 50,
     RECEIVED_EVENTS_MAX = 64,
     OVERSIZE_SENT_MAX = 4096,
@@ -346,11 +348,12 @@ int faults_configure(struct fault_plan *plan, struct zmtp_session_config *cfg)
         }
     }
     if (has_fault(plan, FAULT_READY_NAME_CASE)) {
-        cfg->mech.ready_type_name = ready_type_name_recased;
-        cfg->mech.ready_identity_name = ready_identity_name_recased;
+        plan->mech_faults.ready_type_name = ready_type_name_recased;
+        plan->mech_faults.ready_identity_name = ready_identity_name_recased;
     }
     if ((f = find_fault(plan, FAULT_READY_SOCKET_TYPE)) != NULL)
-        cfg->mech.ready_socket_type = f->arg;
+        plan->mech_faults.ready_socket_type = f->arg;
+    cfg->mech.faults = &plan->mech_faults;
     plan->socket_type = cfg->mech.socket_type;
     plan->hooks.greeting = faults_greeting_hook;
     plan->hooks.frame = faults_frame_hook;
@@ -996,64 +999,60 @@ static enum zmtp_status data_step(struct fault_plan *plan, struct zmtp_session *
 static void observe(struct fault_plan *plan, struct zmtp_session *s, int64_t deadline,
                     const volatile sig_atomic_t *stop)
 {
-    struct builder in;
-    size_t off = 0;
-    bool greeting = s->greeting_done, raw = false;
+    struct zmtp_connection in; /* any mechanism: whatever the peer sends is reported */
+    bool raw = false;
     const char *how = NULL;
     int64_t until = bound(plan, deadline);
 
-    builder_init(&in);
-    if (s->in.data != NULL && s->in.len > s->in_off)
-        builder_add(&in, s->in.data + s->in_off, s->in.len - s->in_off);
+    zmtp_connection_init(&in, NULL, s->cfg.max_frame_size);
+    in.greeting_done = s->conn.greeting_done;
+    if (zmtp_connection_pending(&s->conn) > 0)
+        zmtp_connection_add(&in, s->conn.in.data + s->conn.in_off,
+                            zmtp_connection_pending(&s->conn));
     if (s->peer_closed)
         how = s->peer_reset ? "reset" : "fin";
     for (;;) {
         /* Parse what arrived: frames go through the mechanism while it still accepts them. */
-        while (!raw && builder_ok(&in)) {
-            const unsigned char *d = in.data + off;
-            size_t n = in.len - off, used;
-            struct zmtp_frame fr;
+        while (!raw && builder_ok(&in.in)) {
+            struct zmtp_item item;
             struct zmtp_frame_note note;
             struct zmtp_error e;
             struct zmtp_event ev;
             struct zmtp_mech_frame out;
-            enum zmtp_status st;
+            const struct zmtp_frame *fr = &item.frame;
+            enum zmtp_status st = zmtp_connection_next(&in, &item, &e);
 
-            if (!greeting) {
-                struct zmtp_greeting g;
-
-                st = zmtp_greeting_decode(d, n, NULL, &g, &e);
-                if (st == ZMTP_NEED_MORE)
-                    break;
+            if (st == ZMTP_NEED_MORE)
+                break;
+            if (item.kind == ZMTP_ITEM_GREETING) {
                 note = (struct zmtp_frame_note){"greeting", NULL, 0};
-                report_received(plan, 0, n < ZMTP_GREETING_SIZE ? n : ZMTP_GREETING_SIZE, &note,
-                                st == ZMTP_OK ? NULL : &e);
+                report_received(plan, 0,
+                                item.len < ZMTP_GREETING_SIZE ? item.len : ZMTP_GREETING_SIZE,
+                                &note, st == ZMTP_OK ? NULL : &e);
                 if (st != ZMTP_OK) {
                     raw = true;
                     break;
                 }
-                off += ZMTP_GREETING_SIZE;
-                greeting = true;
+                zmtp_connection_consume(&in, &item);
                 continue;
             }
-            st = zmtp_frame_decode(d, n, s->cfg.max_frame_size, &fr, &used, &e);
-            if (st == ZMTP_NEED_MORE)
-                break;
             if (st != ZMTP_OK) {
                 note = (struct zmtp_frame_note){"bytes", NULL, 0};
-                report_received(plan, d[0], n, &note, &e);
+                report_received(plan, item.bytes[0], item.len, &note, &e);
                 raw = true;
                 break;
             }
-            st = zmtp_mech_receive(s->mech, fr.flags, fr.body, (size_t)fr.size, &note, &e);
-            transcript_frame(s->cfg.transcript, "in", fr.flags, fr.body, (size_t)fr.size, note.kind,
-                             note.plain, note.plain_len);
-            report_received(plan, fr.flags, (size_t)fr.size, &note, st == ZMTP_OK ? NULL : &e);
+            st = zmtp_mech_receive(s->mech, fr->flags, fr->body, (size_t)fr->size, &note, &e);
+            if (st == ZMTP_OK)
+                st = zmtp_session_authorize(s, true, &e);
+            transcript_frame(s->cfg.transcript, "in", fr->flags, fr->body, (size_t)fr->size,
+                             note.kind, note.plain, note.plain_len);
+            report_received(plan, fr->flags, (size_t)fr->size, &note, st == ZMTP_OK ? NULL : &e);
             while (zmtp_mech_next_event(s->mech, &ev))
                 zmtp_event_free(&ev);
             while (zmtp_mech_next_frame(s->mech, &out))
                 zmtp_mech_frame_free(&out);
-            off += used;
+            zmtp_connection_consume(&in, &item);
         }
         if (how != NULL)
             break;
@@ -1073,11 +1072,11 @@ static void observe(struct fault_plan *plan, struct zmtp_session *s, int64_t dea
                     break;
                 continue;
             }
-            p = builder_reserve(&in, 65536);
+            p = zmtp_connection_reserve(&in, 65536);
             if (p == NULL)
                 break;
             r = recv(s->fd, p, 65536, 0);
-            in.len -= 65536 - (r > 0 ? (size_t)r : 0);
+            zmtp_connection_commit(&in, 65536, r > 0 ? (size_t)r : 0);
             if (r == 0)
                 how = "fin";
             else if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
@@ -1087,14 +1086,14 @@ static void observe(struct fault_plan *plan, struct zmtp_session *s, int64_t dea
     if (how != NULL)
         fprintf(plan->events,
                 "{\"event\":\"peer-closed\",\"after_ms\":%lld,\"how\":\"%s\",\"phase\":\"%s\"}\n",
-                (long long)(zmtp_now_ms() - plan->applied_at), how, phase_now(s, greeting));
+                (long long)(zmtp_now_ms() - plan->applied_at), how, phase_now(s, in.greeting_done));
     else
         fprintf(plan->events, "{\"event\":\"peer-open\",\"waited_ms\":%lld,\"phase\":\"%s\"}\n",
-                (long long)(zmtp_now_ms() - plan->applied_at), phase_now(s, greeting));
+                (long long)(zmtp_now_ms() - plan->applied_at), phase_now(s, in.greeting_done));
     fflush(plan->events);
     transcript_event(s->cfg.transcript, how != NULL ? "peer-closed" : "peer-open",
                      how != NULL ? how : "bound reached");
-    builder_free(&in);
+    zmtp_connection_free(&in);
 }
 
 /* Print the failure (stderr + error event); returns 1. */
@@ -1108,10 +1107,7 @@ static int fail(const char *fmt, ...)
     va_start(args, fmt);
     vsnprintf(reason, sizeof(reason), fmt, args);
     va_end(args);
-    fprintf(stderr, "gsspeer: %s\n", reason);
-    fputs("{\"event\":\"error\",\"reason\":", stdout);
-    json_put_string(stdout, reason);
-    event_end(stdout);
+    contract_event_error("gsspeer", reason);
     return EXIT_FAIL;
 }
 

@@ -3,7 +3,7 @@
  * break (or stretch) one rule of the protocol on purpose, and then watch what the peer under
  * test does (docs/peer.md, "Fault injection").
  *
- * Every fault is a small piece of code at the engine's seams (zmtp/session.h struct zmtp_hooks:
+ * Every fault is a small piece of code at the engine's seams (tools/session.h struct zmtp_hooks:
  * our greeting bytes, every outgoing frame, every received frame; zmtp_mech_queue_wrapped for
  * plaintexts the mechanism would never produce); the engine itself runs unchanged.
  *
@@ -14,11 +14,11 @@
  * Ownership: a struct fault_plan owns everything it holds (faults_release); it borrows the
  * session it drives and the strings of ARGV it was parsed from.
  */
-#ifndef ZMTP_FAULTS_H
-#define ZMTP_FAULTS_H
+#ifndef TOOLS_FAULTS_H
+#define TOOLS_FAULTS_H
 
+#include "tools/session.h"
 #include "util/builder.h"
-#include "zmtp/session.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -125,6 +125,7 @@ struct fault_plan {
     const char *socket_type; /* borrowed: ours, for the ZMTP 2.0 greeting */
     FILE *events;            /* borrowed: where the events go (stdout) */
     struct zmtp_hooks hooks;
+    struct zmtp_faults mech_faults; /* what the mechanism itself does wrong (config points here) */
     /* Set while driving: the output buffer and transcript of the session (borrowed). */
     struct builder *out;
     struct transcript *transcript;

@@ -11,8 +11,8 @@
  *
  * Ownership: a transcript owns its FILE; every function only reads its other arguments.
  */
-#ifndef ZMTP_TRANSCRIPT_H
-#define ZMTP_TRANSCRIPT_H
+#ifndef TOOLS_TRANSCRIPT_H
+#define TOOLS_TRANSCRIPT_H
 
 #include "zmtp/codec.h"
 
@@ -43,10 +43,5 @@ void transcript_frame(struct transcript *t, const char *dir, uint8_t flags,
 
 /* An event of the connection that is not a frame: KIND "close", "error", ... with REASON. */
 void transcript_event(struct transcript *t, const char *kind, const char *reason);
-
-/* Write S as a JSON string literal to F. */
-void json_put_string(FILE *f, const char *s);
-/* Write LEN bytes of DATA as a JSON string of lower-case hex to F. */
-void json_put_hex(FILE *f, const unsigned char *data, size_t len);
 
 #endif

@@ -1,7 +1,8 @@
 /* JSON-lines transcript of a ZMTP session: see transcript.h. */
-#include "zmtp/transcript.h"
+#include "tools/transcript.h"
 
 #include "util/hex.h"
+#include "util/jsonout.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -18,42 +19,6 @@ void transcript_close(struct transcript *t)
     if (t->file != NULL)
         fclose(t->file);
     t->file = NULL;
-}
-
-void json_put_string(FILE *f, const char *s)
-{
-    putc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20 || *p >= 0x7f)
-            fprintf(f, "\\u%04x", *p);
-        else
-            putc(*p, f);
-    }
-    putc('"', f);
-}
-
-/* Write LEN bytes as a JSON string, escaping everything outside printable ASCII. */
-static void put_bytes_string(FILE *f, const unsigned char *data, size_t len)
-{
-    putc('"', f);
-    for (size_t i = 0; i < len; i++) {
-        if (data[i] == '"' || data[i] == '\\')
-            fprintf(f, "\\%c", data[i]);
-        else if (data[i] < 0x20 || data[i] >= 0x7f)
-            fprintf(f, "\\u%04x", data[i]);
-        else
-            putc(data[i], f);
-    }
-    putc('"', f);
-}
-
-void json_put_hex(FILE *f, const unsigned char *data, size_t len)
-{
-    putc('"', f);
-    hex_put(f, data, len);
-    putc('"', f);
 }
 
 /* {"time":"...Z","dir":DIR,"kind":KIND */
@@ -92,7 +57,7 @@ void transcript_greeting(struct transcript *t, const char *dir, const unsigned c
         fputs(",\"fields\":{\"padding\":", t->file);
         json_put_hex(t->file, g.padding, sizeof(g.padding));
         fprintf(t->file, ",\"major\":%u,\"minor\":%u,\"mechanism\":", g.major, g.minor);
-        put_bytes_string(t->file, (const unsigned char *)g.mechanism, strlen(g.mechanism));
+        json_put_bytes(t->file, g.mechanism, strlen(g.mechanism));
         fprintf(t->file, ",\"as_server\":%u}", g.as_server);
     } else {
         fputs(",\"error\":", t->file);
@@ -121,7 +86,7 @@ static void put_command_fields(FILE *f, const unsigned char *body, size_t len)
         return;
     }
     fputs("\"command\":", f);
-    put_bytes_string(f, (const unsigned char *)c.name, c.name_len);
+    json_put_bytes(f, c.name, c.name_len);
     if (zmtp_initiate_decode(body, len, &token, &token_len, NULL) == ZMTP_OK ||
         zmtp_message_decode(body, len, &token, &token_len, NULL) == ZMTP_OK) {
         fprintf(f, ",\"token_len\":%zu", token_len);
@@ -130,9 +95,9 @@ static void put_command_fields(FILE *f, const unsigned char *body, size_t len)
         for (size_t i = 0; i < md.count; i++) {
             if (i > 0)
                 putc(',', f);
-            put_bytes_string(f, (const unsigned char *)md.props[i].name, md.props[i].name_len);
+            json_put_bytes(f, md.props[i].name, md.props[i].name_len);
             putc(':', f);
-            put_bytes_string(f, md.props[i].value, md.props[i].value_len);
+            json_put_bytes(f, md.props[i].value, md.props[i].value_len);
         }
         putc('}', f);
     } else if (zmtp_ping_decode(body, len, &ttl, &context, &context_len, NULL) == ZMTP_OK) {

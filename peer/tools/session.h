@@ -1,7 +1,8 @@
 /*
  * The driver of one ZMTP GSSAPI connection: owns the socket (non-blocking, poll, deadlines),
- * sends and reads the greeting, splits the byte stream into frames for the mechanism
- * (zmtp/mechanism.h), writes the frames it produces, and records everything in the transcript.
+ * sends and reads the greeting, has the byte stream split into frames (zmtp/connection.h) for
+ * the mechanism (zmtp/mechanism.h), writes the frames it produces, and records everything in
+ * the transcript.
  *
  * Fault seam: struct zmtp_hooks sees our greeting bytes and every outgoing frame before it is
  * encoded, and may rewrite or drop them; a later fault catalogue plugs in there without
@@ -11,12 +12,13 @@
  * zmtp_session_close) and its mechanism; it borrows the config (credential, names, transcript,
  * hooks) for its lifetime.
  */
-#ifndef ZMTP_SESSION_H
-#define ZMTP_SESSION_H
+#ifndef TOOLS_SESSION_H
+#define TOOLS_SESSION_H
 
+#include "tools/transcript.h"
 #include "util/builder.h"
+#include "zmtp/connection.h"
 #include "zmtp/mechanism.h"
-#include "zmtp/transcript.h"
 
 #include <signal.h>
 #include <stdbool.h>
@@ -34,30 +36,48 @@ struct zmtp_hooks {
     void *arg;
 };
 
+/* A decision of the server's authorization policy. */
+enum zmtp_authz {
+    ZMTP_AUTHZ_ALLOW,
+    ZMTP_AUTHZ_DENY,
+    ZMTP_AUTHZ_PENDING, /* not yet: ask again with poll */
+};
+
+/*
+ * The server's authorization policy, asked when the mechanism emits ZMTP_EVENT_AUTHORIZE.
+ * start begins deciding about PRINCIPAL (borrowed for the call) and may answer at once; while
+ * it says PENDING the session keeps servicing the connection (writing, reading into its buffer)
+ * and calls poll on every round until a decision comes. Both must bound themselves in time.
+ */
+struct zmtp_authorizer {
+    enum zmtp_authz (*start)(void *arg, const char *principal);
+    enum zmtp_authz (*poll)(void *arg);
+    void *arg;
+};
+
 struct zmtp_session_config {
     struct zmtp_mech_config mech;
-    uint8_t as_server;                 /* greeting byte 32 we send (the spec: 1 on the server) */
-    uint64_t max_frame_size;           /* 0: no limit */
-    struct transcript *transcript;     /* NULL: none */
-    const struct zmtp_hooks *hooks;    /* NULL: none */
-    const volatile sig_atomic_t *stop; /* NULL, or a flag (set by a signal handler) that ends
-                                          every wait with ZMTP_TIMEOUT "stopped" */
+    uint8_t as_server;              /* greeting byte 32 we send (the spec: 1 on the server) */
+    uint64_t max_frame_size;        /* 0: no limit */
+    struct transcript *transcript;  /* NULL: none */
+    const struct zmtp_hooks *hooks; /* NULL: none */
+    const struct zmtp_authorizer *authorizer; /* server; NULL admits every authenticated client */
+    const volatile sig_atomic_t *stop;        /* NULL, or a flag (set by a signal handler) that ends
+                                                 every wait with ZMTP_TIMEOUT "stopped" */
 };
 
 struct zmtp_session {
     int fd;
     struct zmtp_mech *mech;
     struct zmtp_session_config cfg;
-    struct builder in; /* received bytes not yet parsed, from in_off */
-    size_t in_off;
-    struct builder out; /* bytes to write, from out_off */
+    struct zmtp_connection conn; /* the incoming bytes: greeting, then frames */
+    struct builder out;          /* bytes to write, from out_off */
     size_t out_off;
-    bool greeting_done;
     bool peer_closed;
-    bool peer_reset;   /* the close was a reset (ECONNRESET), not a FIN */
-    bool stop_drained; /* the stop flag was seen and the input already received parsed */
-    struct zmtp_greeting peer_greeting;
-    unsigned long frames_in, frames_out;
+    bool peer_reset;    /* the close was a reset (ECONNRESET), not a FIN */
+    bool stop_drained;  /* the stop flag was seen and the input already received parsed */
+    bool authz_pending; /* the authorizer was started and has not decided yet */
+    unsigned long frames_out;
 };
 
 /* Monotonic milliseconds (for deadlines). */
@@ -93,6 +113,12 @@ enum zmtp_status zmtp_session_subscribe(struct zmtp_session *s, enum zmtp_subscr
  * DEADLINE: ZMTP_OK when it closed. */
 enum zmtp_status zmtp_session_wait_close(struct zmtp_session *s, int64_t deadline,
                                          struct zmtp_error *err);
+
+/* Answer the mechanism's pending authorization question (if any) through the authorizer.
+ * With WAIT a PENDING decision is waited for (the authorizer bounds itself); without it the
+ * question stays open (s->authz_pending) and the session's next I/O round looks again. Only
+ * answers: frames already buffered are parsed by the session's own rounds. */
+enum zmtp_status zmtp_session_authorize(struct zmtp_session *s, bool wait, struct zmtp_error *err);
 
 /* Record REASON in the transcript (when not NULL), close the socket, free the mechanism. */
 void zmtp_session_close(struct zmtp_session *s, const char *reason);

@@ -4,8 +4,8 @@
  *   gsspeer principal --hostname H --domain D [--realm R] [--form gss|sspi] [--port N] [--strict]
  *   gsspeer features FILE|- [--strict]
  */
-#ifndef XMPP_XEP0233_CMD_H
-#define XMPP_XEP0233_CMD_H
+#ifndef TOOLS_XEP0233_CMD_H
+#define TOOLS_XEP0233_CMD_H
 
 /* Print the principal (GSS-API) or SPN (SSPI) on stdout: exit 0; invalid input (or, with
  * --strict, input only the lenient reading accepts): exit 2 with one line on stderr;

@@ -1,6 +1,6 @@
-/* Tests of the fault catalogue (zmtp/faults.c): option parsing and what each greeting and frame
+/* Tests of the fault catalogue (tools/faults.c): option parsing and what each greeting and frame
  * fault does to the bytes, on buffers (the exchanges themselves are tests/zmtp/faults-t.py). */
-#include "zmtp/faults.h"
+#include "tools/faults.h"
 
 #include "tests/tap.h"
 
@@ -323,14 +323,15 @@ static void test_ready(FILE *events)
     plan_with(&p, "ready-name-case", false, NULL, events);
     ok(faults_add(&p, "ready-socket-type:PUSH", false, why, sizeof(why)), "both READY faults");
     is_int(faults_configure(&p, &cfg), -1, "configured");
-    is_string(cfg.mech.ready_type_name, "socket-type", "Socket-Type spelt in lower case");
-    is_string(cfg.mech.ready_identity_name, "IDENTITY", "Identity spelt in upper case");
-    is_string(cfg.mech.ready_socket_type, "PUSH", "the claimed Socket-Type");
+    is_string(cfg.mech.faults->ready_type_name, "socket-type", "Socket-Type spelt in lower case");
+    is_string(cfg.mech.faults->ready_identity_name, "IDENTITY", "Identity spelt in upper case");
+    is_string(cfg.mech.faults->ready_socket_type, "PUSH", "the claimed Socket-Type");
 
     /* What the mechanism then encodes: a READY the case-insensitive decoder still reads. */
     builder_init(&ready);
-    zmtp_ready_encode_named(&ready, cfg.mech.ready_type_name, cfg.mech.ready_socket_type,
-                            cfg.mech.ready_identity_name, "", 0);
+    zmtp_ready_encode_named(&ready, cfg.mech.faults->ready_type_name,
+                            cfg.mech.faults->ready_socket_type,
+                            cfg.mech.faults->ready_identity_name, "", 0);
     ok(memcmp(ready.data + 6, "\x0bsocket-type\0\0\0\x04PUSH\x08IDENTITY", 29) == 0,
        "the names go on the wire as given");
     ok(zmtp_ready_decode(ready.data, ready.len, &md, &err) == ZMTP_OK &&
@@ -353,9 +354,9 @@ static void test_ready(FILE *events)
     cfg.mech.socket_type = "ROUTER";
     plan_with(&p, "ready-socket-type:PULL", true, NULL, events);
     is_int(faults_configure(&p, &cfg), -1, "server: configured");
-    ok(cfg.mech.ready_type_name == NULL && cfg.mech.ready_identity_name == NULL,
+    ok(cfg.mech.faults->ready_type_name == NULL && cfg.mech.faults->ready_identity_name == NULL,
        "ready-socket-type alone keeps the canonical names");
-    is_string(cfg.mech.ready_socket_type, "PULL", "server: the claimed Socket-Type");
+    is_string(cfg.mech.faults->ready_socket_type, "PULL", "server: the claimed Socket-Type");
     faults_release(&p);
     builder_free(&ready);
 }

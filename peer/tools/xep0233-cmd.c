@@ -1,5 +1,5 @@
 /* gsspeer principal / gsspeer features: see xep0233-cmd.h. */
-#include "xmpp/xep0233-cmd.h"
+#include "tools/xep0233-cmd.h"
 
 #include "util/builder.h"
 #include "xmpp/features.h"

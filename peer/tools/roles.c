@@ -1,11 +1,13 @@
 /* The zmtp-server and zmtp-client roles of gsspeer: see roles.h and docs/peer.md. */
-#include "zmtp/roles.h"
+#include "tools/roles.h"
 
+#include "tools/contract.h"
+#include "tools/faults.h"
+#include "tools/session.h"
+#include "tools/transcript.h"
 #include "util/gss.h"
 #include "util/hex.h"
-#include "zmtp/faults.h"
-#include "zmtp/session.h"
-#include "zmtp/transcript.h"
+#include "util/jsonout.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,11 +27,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* The contract's exit statuses (tools/contract.h). */
 enum exit_status {
-    EXIT_OK = 0,
-    EXIT_FAIL = 1,    /* protocol / exchange failure, timeout */
-    EXIT_INVALID = 2, /* an option value is malformed, a file cannot be read */
-    EXIT_USAGE = 64,  /* unknown option, missing argument */
+    EXIT_OK = CONTRACT_EXIT_OK,
+    EXIT_FAIL = CONTRACT_EXIT_FAIL,
+    EXIT_INVALID = CONTRACT_EXIT_INVALID,
+    EXIT_USAGE = CONTRACT_EXIT_USAGE,
 };
 
 enum {
@@ -37,7 +40,6 @@ enum {
     DEFAULT_HANDSHAKE_MS = 1500, /* a libzmq peer drops a failed handshake silently */
     DEFAULT_MAX_FRAME = 64 * 1024 * 1024 + 4096,
     AUTHZ_CMD_TIMEOUT_MS = 5000,
-    AUTHZ_CMD_POLL_MS = 5,
 };
 
 struct options {
@@ -45,9 +47,9 @@ struct options {
     const char *endpoint;
     const char *socket_type;
     const char *service_principal;
-    enum gss_nametype service_nametype;
+    enum nametype service_nametype;
     const char *principal;
-    enum gss_nametype nametype;
+    enum nametype nametype;
     bool plaintext;
     const char **allow;
     size_t allow_count;
@@ -76,47 +78,25 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
-/* ---- events (stdout, one JSON object per line, flushed at once) ---- */
-
-static void event_begin(const char *name)
-{
-    printf("{\"event\":\"%s\"", name);
-}
-
-static void event_end(void)
-{
-    fputs("}\n", stdout);
-    fflush(stdout);
-}
+/* ---- events (tools/contract.h: one JSON object per line on stdout) ---- */
 
 static void event_delivered(const struct zmtp_part *parts, size_t count)
 {
-    event_begin("delivered");
-    fputs(",\"parts\":[", stdout);
-    for (size_t i = 0; i < count; i++) {
-        unsigned char digest[EVP_MAX_MD_SIZE];
-        unsigned int digest_len = 0;
-        static const unsigned char nothing[1];
+    struct contract_part *view = calloc(count > 0 ? count : 1, sizeof(*view));
 
-        EVP_Digest(parts[i].data != NULL ? parts[i].data : nothing, parts[i].len, digest,
-                   &digest_len, EVP_sha256(), NULL);
-        printf("%s{\"len\":%zu,\"sha256\":", i == 0 ? "" : ",", parts[i].len);
-        json_put_hex(stdout, digest, digest_len);
-        fputs(",\"head\":", stdout);
-        json_put_hex(stdout, parts[i].data, parts[i].len < 32 ? parts[i].len : 32);
-        putchar('}');
+    if (view == NULL) {
+        fprintf(stderr, "gsspeer: out of memory for a delivered event\n");
+        return;
     }
-    putchar(']');
-    event_end();
+    for (size_t i = 0; i < count; i++)
+        view[i] = (struct contract_part){parts[i].data, parts[i].len};
+    contract_event_delivered(view, count);
+    free(view);
 }
 
 static void event_error(const char *reason)
 {
-    fprintf(stderr, "gsspeer: %s\n", reason);
-    event_begin("error");
-    fputs(",\"reason\":", stdout);
-    json_put_string(stdout, reason);
-    event_end();
+    contract_event_error("gsspeer", reason);
 }
 
 /* Print the failure (stderr + error event) and return EXIT. */
@@ -136,9 +116,7 @@ static int fail(int exit_status, const char *fmt, ...)
 
 static void event_done(unsigned long sent, unsigned long received, unsigned long verified)
 {
-    event_begin("done");
-    printf(",\"sent\":%lu,\"received\":%lu,\"verified\":%lu", sent, received, verified);
-    event_end();
+    contract_event_done(sent, received, verified);
 }
 
 /* ---- options ---- */
@@ -246,57 +224,21 @@ static void options_free(struct options *o)
 /* Parse ARGV into *O. Returns -1 on success, else the exit status (reason printed). */
 static int parse_options(int argc, char **argv, bool server, struct options *o)
 {
+    /* The contract's options (tools/contract.h), then gsspeer's own. */
     enum {
-        OPT_BIND = 256,
-        OPT_CONNECT,
-        OPT_SOCKET_TYPE,
-        OPT_SERVICE_PRINCIPAL,
-        OPT_SERVICE_NAMETYPE,
-        OPT_PRINCIPAL,
-        OPT_NAMETYPE,
-        OPT_PLAINTEXT,
-        OPT_ALLOW,
-        OPT_AUTHZ_CMD,
-        OPT_COUNT,
-        OPT_SIZE,
-        OPT_PARTS,
-        OPT_PAYLOAD_HEX,
+        OPT_AUTHZ_CMD = CONTRACT_OPT_END,
         OPT_PAYLOAD_FILE,
-        OPT_SUBSCRIBE,
-        OPT_TIMEOUT,
-        OPT_TRANSCRIPT,
         OPT_AS_SERVER,
-        OPT_MAX_FRAME,
-        OPT_HANDSHAKE,
-        OPT_INTERVAL,
         OPT_HELP,
     };
-    static const struct option longopts[] = {
-        {"bind", required_argument, NULL, OPT_BIND},
-        {"connect", required_argument, NULL, OPT_CONNECT},
-        {"socket-type", required_argument, NULL, OPT_SOCKET_TYPE},
-        {"service-principal", required_argument, NULL, OPT_SERVICE_PRINCIPAL},
-        {"service-nametype", required_argument, NULL, OPT_SERVICE_NAMETYPE},
-        {"principal", required_argument, NULL, OPT_PRINCIPAL},
-        {"nametype", required_argument, NULL, OPT_NAMETYPE},
-        {"plaintext", no_argument, NULL, OPT_PLAINTEXT},
-        {"allow", required_argument, NULL, OPT_ALLOW},
+    static const struct option own[] = {
         {"authz-cmd", required_argument, NULL, OPT_AUTHZ_CMD},
-        {"count", required_argument, NULL, OPT_COUNT},
-        {"size", required_argument, NULL, OPT_SIZE},
-        {"parts", required_argument, NULL, OPT_PARTS},
-        {"payload-hex", required_argument, NULL, OPT_PAYLOAD_HEX},
         {"payload-file", required_argument, NULL, OPT_PAYLOAD_FILE},
-        {"subscribe", required_argument, NULL, OPT_SUBSCRIBE},
-        {"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
-        {"transcript", required_argument, NULL, OPT_TRANSCRIPT},
         {"as-server", required_argument, NULL, OPT_AS_SERVER},
-        {"max-frame-size", required_argument, NULL, OPT_MAX_FRAME},
-        {"handshake-timeout-ms", required_argument, NULL, OPT_HANDSHAKE},
-        {"interval-ms", required_argument, NULL, OPT_INTERVAL},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
+    struct option longopts[CONTRACT_OPT_COUNT_ALL + 8];
     int c;
     unsigned long v;
 
@@ -310,42 +252,48 @@ static int parse_options(int argc, char **argv, bool server, struct options *o)
     o->timeout_ms = DEFAULT_TIMEOUT_MS;
     o->handshake_ms = DEFAULT_HANDSHAKE_MS;
     o->max_frame_size = DEFAULT_MAX_FRAME;
+    if (!contract_longopts(own, longopts, sizeof(longopts) / sizeof(longopts[0]))) {
+        fprintf(stderr, "gsspeer: internal error: option table too small\n");
+        return EXIT_FAIL;
+    }
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         const char *arg = optarg;
 
         switch (c) {
-        case OPT_BIND:
-        case OPT_CONNECT:
-            if ((c == OPT_BIND) != server) {
-                fprintf(stderr, "gsspeer: --%s is for the %s\n", c == OPT_BIND ? "bind" : "connect",
-                        c == OPT_BIND ? "server" : "client");
+        case CONTRACT_OPT_BIND:
+        case CONTRACT_OPT_CONNECT:
+            if ((c == CONTRACT_OPT_BIND) != server) {
+                fprintf(stderr, "gsspeer: --%s is for the %s\n",
+                        c == CONTRACT_OPT_BIND ? "bind" : "connect",
+                        c == CONTRACT_OPT_BIND ? "server" : "client");
                 return EXIT_USAGE;
             }
             o->endpoint = arg;
             break;
-        case OPT_SOCKET_TYPE:
+        case CONTRACT_OPT_SOCKET_TYPE:
             o->socket_type = arg;
             break;
-        case OPT_SERVICE_PRINCIPAL:
+        case CONTRACT_OPT_SERVICE_PRINCIPAL:
             o->service_principal = arg;
             break;
-        case OPT_PRINCIPAL:
+        case CONTRACT_OPT_PRINCIPAL:
             o->principal = arg;
             break;
-        case OPT_SERVICE_NAMETYPE:
-        case OPT_NAMETYPE:
-            if (!gss_nametype_parse(arg, c == OPT_NAMETYPE ? &o->nametype : &o->service_nametype)) {
+        case CONTRACT_OPT_SERVICE_NAMETYPE:
+        case CONTRACT_OPT_NAMETYPE:
+            if (!nametype_parse(arg,
+                                c == CONTRACT_OPT_NAMETYPE ? &o->nametype : &o->service_nametype)) {
                 fprintf(stderr, "gsspeer: --%s: \"%s\" is not hostbased, user or krb5\n",
-                        c == OPT_NAMETYPE ? "nametype" : "service-nametype", arg);
+                        c == CONTRACT_OPT_NAMETYPE ? "nametype" : "service-nametype", arg);
                 return EXIT_INVALID;
             }
             break;
-        case OPT_PLAINTEXT:
+        case CONTRACT_OPT_PLAINTEXT:
             o->plaintext = true;
             break;
-        case OPT_ALLOW: {
+        case CONTRACT_OPT_ALLOW: {
             const char **allow = realloc(o->allow, (o->allow_count + 1) * sizeof(*allow));
 
             if (allow == NULL) {
@@ -359,27 +307,27 @@ static int parse_options(int argc, char **argv, bool server, struct options *o)
         case OPT_AUTHZ_CMD:
             o->authz_cmd = arg;
             break;
-        case OPT_COUNT:
-        case OPT_SIZE:
-        case OPT_PARTS:
-        case OPT_TIMEOUT:
+        case CONTRACT_OPT_COUNT:
+        case CONTRACT_OPT_SIZE:
+        case CONTRACT_OPT_PARTS:
+        case CONTRACT_OPT_TIMEOUT_MS:
         case OPT_AS_SERVER:
-        case OPT_MAX_FRAME:
-        case OPT_HANDSHAKE:
-        case OPT_INTERVAL: {
+        case CONTRACT_OPT_MAX_FRAME_SIZE:
+        case CONTRACT_OPT_HANDSHAKE_TIMEOUT_MS:
+        case CONTRACT_OPT_INTERVAL_MS: {
             static const struct {
                 int opt;
                 const char *name;
                 unsigned long min, max;
             } numbers[] = {
-                {OPT_COUNT, "count", 0, 100000000UL},
-                {OPT_SIZE, "size", 0, 1UL << 30},
-                {OPT_PARTS, "parts", 1, 4096},
-                {OPT_TIMEOUT, "timeout-ms", 1, 86400000UL},
+                {CONTRACT_OPT_COUNT, "count", 0, 100000000UL},
+                {CONTRACT_OPT_SIZE, "size", 0, 1UL << 30},
+                {CONTRACT_OPT_PARTS, "parts", 1, 4096},
+                {CONTRACT_OPT_TIMEOUT_MS, "timeout-ms", 1, 86400000UL},
                 {OPT_AS_SERVER, "as-server", 0, 255},
-                {OPT_MAX_FRAME, "max-frame-size", 0, 1UL << 40},
-                {OPT_HANDSHAKE, "handshake-timeout-ms", 1, 86400000UL},
-                {OPT_INTERVAL, "interval-ms", 0, 600000UL},
+                {CONTRACT_OPT_MAX_FRAME_SIZE, "max-frame-size", 0, 1UL << 40},
+                {CONTRACT_OPT_HANDSHAKE_TIMEOUT_MS, "handshake-timeout-ms", 1, 86400000UL},
+                {CONTRACT_OPT_INTERVAL_MS, "interval-ms", 0, 600000UL},
             };
             size_t k = 0;
 
@@ -390,19 +338,19 @@ static int parse_options(int argc, char **argv, bool server, struct options *o)
                         numbers[k].name, arg, numbers[k].min, numbers[k].max);
                 return EXIT_INVALID;
             }
-            if (c == OPT_COUNT)
+            if (c == CONTRACT_OPT_COUNT)
                 o->count = v;
-            else if (c == OPT_SIZE)
+            else if (c == CONTRACT_OPT_SIZE)
                 o->size = v;
-            else if (c == OPT_PARTS)
+            else if (c == CONTRACT_OPT_PARTS)
                 o->parts = v;
-            else if (c == OPT_TIMEOUT)
+            else if (c == CONTRACT_OPT_TIMEOUT_MS)
                 o->timeout_ms = (long)v;
-            else if (c == OPT_MAX_FRAME)
+            else if (c == CONTRACT_OPT_MAX_FRAME_SIZE)
                 o->max_frame_size = v;
-            else if (c == OPT_HANDSHAKE)
+            else if (c == CONTRACT_OPT_HANDSHAKE_TIMEOUT_MS)
                 o->handshake_ms = (long)v;
-            else if (c == OPT_INTERVAL)
+            else if (c == CONTRACT_OPT_INTERVAL_MS)
                 o->interval_ms = (long)v;
             else {
                 o->as_server = (uint8_t)v;
@@ -410,13 +358,14 @@ static int parse_options(int argc, char **argv, bool server, struct options *o)
             }
             break;
         }
-        case OPT_PAYLOAD_HEX:
+        case CONTRACT_OPT_PAYLOAD_HEX:
         case OPT_PAYLOAD_FILE:
             free(o->payload);
             o->payload = NULL;
-            if (c == OPT_PAYLOAD_HEX ? hex_decode(arg, &o->payload, &o->payload_len) != HEX_OK
-                                     : !read_file(arg, &o->payload, &o->payload_len)) {
-                if (c == OPT_PAYLOAD_HEX)
+            if (c == CONTRACT_OPT_PAYLOAD_HEX
+                    ? hex_decode(arg, &o->payload, &o->payload_len) != HEX_OK
+                    : !read_file(arg, &o->payload, &o->payload_len)) {
+                if (c == CONTRACT_OPT_PAYLOAD_HEX)
                     fprintf(stderr, "gsspeer: --payload-hex: not an even number of hex digits\n");
                 else
                     fprintf(stderr, "gsspeer: --payload-file: %s: %s\n", arg, strerror(errno));
@@ -424,10 +373,10 @@ static int parse_options(int argc, char **argv, bool server, struct options *o)
             }
             o->payload_given = true;
             break;
-        case OPT_SUBSCRIBE:
+        case CONTRACT_OPT_SUBSCRIBE:
             o->subscribe = arg;
             break;
-        case OPT_TRANSCRIPT:
+        case CONTRACT_OPT_TRANSCRIPT:
             o->transcript = arg;
             break;
         case OPT_HELP:
@@ -601,7 +550,7 @@ static void creds_release(struct creds *c)
 }
 
 /* Import NAME and acquire a credential for USAGE (NAME NULL: the default). False with WHY. */
-static bool acquire(const char *name, enum gss_nametype type, gss_cred_usage_t usage,
+static bool acquire(const char *name, enum nametype type, gss_cred_usage_t usage,
                     gss_cred_id_t *cred, char *why, size_t why_len)
 {
     gss_name_t gname = GSS_C_NO_NAME;
@@ -612,7 +561,7 @@ static bool acquire(const char *name, enum gss_nametype type, gss_cred_usage_t u
         major = gssutil_import_name(name, type, &gname, &minor);
         if (GSS_ERROR(major)) {
             text = gssutil_status_text(major, minor);
-            snprintf(why, why_len, "gss_import_name(%s, %s): %s", name, gss_nametype_name(type),
+            snprintf(why, why_len, "gss_import_name(%s, %s): %s", name, nametype_name(type),
                      text != NULL ? text : "?");
             free(text);
             return false;
@@ -641,7 +590,7 @@ static bool creds_setup(const struct options *o, struct creds *c, char *why, siz
     c->target = GSS_C_NO_NAME;
     if (o->server) {
         const char *own = o->service_principal != NULL ? o->service_principal : o->principal;
-        enum gss_nametype type = o->service_principal != NULL ? o->service_nametype : o->nametype;
+        enum nametype type = o->service_principal != NULL ? o->service_nametype : o->nametype;
 
         return acquire(own, type, GSS_C_ACCEPT, &c->cred, why, why_len);
     }
@@ -650,7 +599,7 @@ static bool creds_setup(const struct options *o, struct creds *c, char *why, siz
         char *text = gssutil_status_text(major, minor);
 
         snprintf(why, why_len, "gss_import_name(%s, %s): %s", o->service_principal,
-                 gss_nametype_name(o->service_nametype), text != NULL ? text : "?");
+                 nametype_name(o->service_nametype), text != NULL ? text : "?");
         free(text);
         return false;
     }
@@ -659,52 +608,78 @@ static bool creds_setup(const struct options *o, struct creds *c, char *why, siz
 
 /* ---- authorization ---- */
 
-/* Run `sh -c CMD sh PRINCIPAL`, bounded: true when it exits 0 in time. */
-static bool run_authz_cmd(const char *cmd, const char *principal)
+/* The server's policy (struct zmtp_authorizer): --authz-cmd runs as a child the session polls
+ * while it keeps servicing the connection; otherwise the --allow list decides at once. */
+struct authz {
+    const struct options *opts;
+    pid_t pid;        /* the running --authz-cmd, or 0 */
+    int64_t deadline; /* when it is killed and the client denied */
+};
+
+static enum zmtp_authz authz_start(void *arg, const char *principal)
 {
-    int64_t deadline = zmtp_now_ms() + AUTHZ_CMD_TIMEOUT_MS;
-    pid_t pid = fork();
-    int wstatus;
+    struct authz *a = arg;
+    const struct options *o = a->opts;
 
-    if (pid < 0)
-        return false;
-    if (pid == 0) {
-        /* stdout carries our events: the command's output goes to stderr. */
-        dup2(2, 1);
-        execl("/bin/sh", "sh", "-c", cmd, "sh", principal, (char *)NULL);
-        _exit(127);
-    }
-    for (;;) {
-        pid_t r = waitpid(pid, &wstatus, WNOHANG);
-        struct timespec pause = {0, AUTHZ_CMD_POLL_MS * 1000000L};
-
-        if (r == pid)
-            return WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
-        if (r < 0 && errno != EINTR)
-            return false;
-        if (zmtp_now_ms() > deadline) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &wstatus, 0);
-            fprintf(stderr, "gsspeer: --authz-cmd did not finish within %d ms: denied\n",
-                    AUTHZ_CMD_TIMEOUT_MS);
-            return false;
+    if (o->authz_cmd != NULL) {
+        a->deadline = zmtp_now_ms() + AUTHZ_CMD_TIMEOUT_MS;
+        a->pid = fork();
+        if (a->pid < 0) {
+            a->pid = 0;
+            return ZMTP_AUTHZ_DENY;
         }
-        nanosleep(&pause, NULL);
+        if (a->pid == 0) {
+            /* stdout carries our events: the command's output goes to stderr. */
+            dup2(2, 1);
+            execl("/bin/sh", "sh", "-c", o->authz_cmd, "sh", principal, (char *)NULL);
+            _exit(127);
+        }
+        return ZMTP_AUTHZ_PENDING;
     }
-}
-
-static bool authorize(void *arg, const char *principal)
-{
-    const struct options *o = arg;
-
-    if (o->authz_cmd != NULL)
-        return run_authz_cmd(o->authz_cmd, principal);
     if (o->allow_count == 0)
-        return true;
+        return ZMTP_AUTHZ_ALLOW;
     for (size_t i = 0; i < o->allow_count; i++)
         if (strcmp(o->allow[i], principal) == 0)
-            return true;
-    return false;
+            return ZMTP_AUTHZ_ALLOW;
+    return ZMTP_AUTHZ_DENY;
+}
+
+/* Stop a running --authz-cmd (safe when none runs). */
+static void authz_cancel(struct authz *a)
+{
+    int wstatus;
+
+    if (a->pid > 0) {
+        kill(a->pid, SIGKILL);
+        waitpid(a->pid, &wstatus, 0);
+    }
+    a->pid = 0;
+}
+
+static enum zmtp_authz authz_poll(void *arg)
+{
+    struct authz *a = arg;
+    int wstatus;
+    pid_t r;
+
+    if (a->pid <= 0)
+        return ZMTP_AUTHZ_DENY;
+    r = waitpid(a->pid, &wstatus, WNOHANG);
+    if (r == a->pid) {
+        a->pid = 0;
+        return WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0 ? ZMTP_AUTHZ_ALLOW : ZMTP_AUTHZ_DENY;
+    }
+    if (r < 0 && errno != EINTR) {
+        a->pid = 0;
+        return ZMTP_AUTHZ_DENY;
+    }
+    if (zmtp_now_ms() > a->deadline) {
+        authz_cancel(a);
+        fprintf(stderr, "gsspeer: --authz-cmd did not finish within %d ms: denied\n",
+                AUTHZ_CMD_TIMEOUT_MS);
+        return ZMTP_AUTHZ_DENY;
+    }
+    return ZMTP_AUTHZ_PENDING;
 }
 
 /* ---- payloads ---- */
@@ -793,6 +768,8 @@ struct run {
     struct zmtp_session_config cfg;
     int64_t deadline;
     struct fault_plan faults;
+    struct authz authz;
+    struct zmtp_authorizer authorizer;
 };
 
 /* Parse, acquire credentials, open the transcript. Returns -1 to go on, else the exit status. */
@@ -825,8 +802,11 @@ static int run_setup(struct run *r, int argc, char **argv, bool server)
     r->cfg.mech.cred = r->creds.cred;
     r->cfg.mech.target = r->creds.target;
     r->cfg.mech.socket_type = r->opts.socket_type;
-    r->cfg.mech.authorize = server ? authorize : NULL;
-    r->cfg.mech.authorize_arg = &r->opts;
+    r->authz.opts = &r->opts;
+    r->authorizer.start = authz_start;
+    r->authorizer.poll = authz_poll;
+    r->authorizer.arg = &r->authz;
+    r->cfg.authorizer = server ? &r->authorizer : NULL;
     r->cfg.as_server = r->opts.as_server;
     r->cfg.max_frame_size = r->opts.max_frame_size;
     r->cfg.transcript = r->opts.transcript != NULL ? &r->transcript : NULL;
@@ -836,6 +816,7 @@ static int run_setup(struct run *r, int argc, char **argv, bool server)
 
 static void run_release(struct run *r)
 {
+    authz_cancel(&r->authz);
     transcript_close(&r->transcript);
     faults_release(&r->faults);
     creds_release(&r->creds);
@@ -859,22 +840,18 @@ struct counts {
 /* The "authorized" event of a server decision. */
 static void report_authz(const struct zmtp_event *ev)
 {
-    event_begin("authorized");
-    fputs(",\"principal\":", stdout);
-    json_put_string(stdout, ev->principal != NULL ? ev->principal : "");
-    printf(",\"allowed\":%s", ev->allowed ? "true" : "false");
-    event_end();
+    contract_event_authorized(ev->principal != NULL ? ev->principal : "", ev->allowed);
 }
 
 static void event_closed(const char *peer, const char *reason)
 {
     fprintf(stderr, "gsspeer: connection from %s closed: %s\n", peer, reason);
-    event_begin("closed");
+    contract_event_begin("closed"); /* gsspeer's own event */
     fputs(",\"peer\":", stdout);
     json_put_string(stdout, peer);
     fputs(",\"reason\":", stdout);
     json_put_string(stdout, reason);
-    event_end();
+    contract_event_end();
 }
 
 /* The topics a PUB's subscriber asked for (a topic may be there more than once). */
@@ -990,6 +967,7 @@ static void serve_connection(struct run *r, int fd, const char *peer, struct cou
         case ZMTP_EVENT_AUTHORIZED:
             report_authz(&ev);
             break;
+        case ZMTP_EVENT_AUTHORIZE: /* the session asks the authorizer */
         case ZMTP_EVENT_READY:
             break;
         case ZMTP_EVENT_MESSAGE: {
@@ -1056,10 +1034,7 @@ int cmd_zmtp_server(int argc, char **argv)
     addr_len = sizeof(addr);
     getsockname(lfd, (struct sockaddr *)&addr, &addr_len);
     format_endpoint(&addr, endpoint, sizeof(endpoint));
-    event_begin("listening");
-    fputs(",\"endpoint\":", stdout);
-    json_put_string(stdout, endpoint);
-    event_end();
+    contract_event_listening(endpoint);
     status = EXIT_OK;
     while (!stop_requested) {
         struct pollfd pfd = {.fd = lfd, .events = POLLIN};
@@ -1195,9 +1170,7 @@ static int client_exchange(struct run *r, struct zmtp_session *s, struct counts 
         zmtp_event_free(&ev);
         free_parts(parts, count);
     }
-    event_begin("sent");
-    printf(",\"count\":%lu", n->sent);
-    event_end();
+    contract_event_sent(n->sent);
     return EXIT_OK;
 }
 
@@ -1278,4 +1251,9 @@ cleanup:
         zmtp_session_close(&s, status == EXIT_OK ? "done" : "failed");
     run_release(&r);
     return status;
+}
+
+int cmd_contract(int argc, char **argv)
+{
+    return contract_command(argc, argv, NULL); /* gsspeer honours every contract option */
 }

@@ -1,5 +1,5 @@
 /* The socket driver of one ZMTP GSSAPI connection: see session.h. */
-#include "zmtp/session.h"
+#include "tools/session.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,7 +9,13 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { READ_CHUNK = 65536, STOP_CHECK_MS = 100, DRAIN_CHUNKS = 64, DRAIN_MS = 250 };
+enum {
+    READ_CHUNK = 65536,
+    STOP_CHECK_MS = 100,
+    DRAIN_CHUNKS = 64,
+    DRAIN_MS = 250,
+    AUTHZ_POLL_MS = 5, /* how often a pending authorization decision is looked at */
+};
 
 int64_t zmtp_now_ms(void)
 {
@@ -29,7 +35,7 @@ enum zmtp_status zmtp_session_open(struct zmtp_session *s, int fd,
     memset(s, 0, sizeof(*s));
     s->fd = -1;
     s->cfg = *cfg;
-    builder_init(&s->in);
+    zmtp_connection_init(&s->conn, "GSSAPI", cfg->max_frame_size);
     builder_init(&s->out);
     fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
@@ -65,7 +71,7 @@ void zmtp_session_close(struct zmtp_session *s, const char *reason)
     s->fd = -1;
     zmtp_mech_free(s->mech);
     s->mech = NULL;
-    builder_free(&s->in);
+    zmtp_connection_free(&s->conn);
     builder_free(&s->out);
 }
 
@@ -92,59 +98,86 @@ static enum zmtp_status collect_output(struct zmtp_session *s, struct zmtp_error
     return ZMTP_OK;
 }
 
-/* Parse what has arrived: the greeting, then whole frames fed to the mechanism. */
+/* Ask the authorizer (start, then poll while pending); none admits. */
+static enum zmtp_authz authz_decision(struct zmtp_session *s)
+{
+    const struct zmtp_authorizer *a = s->cfg.authorizer;
+    const char *who = zmtp_mech_peer_principal(s->mech);
+
+    if (a == NULL)
+        return ZMTP_AUTHZ_ALLOW;
+    if (s->authz_pending)
+        return a->poll(a->arg);
+    s->authz_pending = true;
+    return a->start(a->arg, who != NULL ? who : "");
+}
+
+enum zmtp_status zmtp_session_authorize(struct zmtp_session *s, bool wait, struct zmtp_error *err)
+{
+    enum zmtp_authz d;
+
+    if (s->mech == NULL || !zmtp_mech_awaiting_authorization(s->mech))
+        return ZMTP_OK;
+    d = authz_decision(s);
+    while (wait && d == ZMTP_AUTHZ_PENDING) {
+        struct timespec pause = {0, AUTHZ_POLL_MS * 1000000L};
+
+        nanosleep(&pause, NULL);
+        d = authz_decision(s);
+    }
+    if (d == ZMTP_AUTHZ_PENDING)
+        return ZMTP_OK;
+    s->authz_pending = false;
+    return zmtp_mech_authorize(s->mech, d == ZMTP_AUTHZ_ALLOW, err);
+}
+
+/* Parse what has arrived: the greeting, then whole frames fed to the mechanism (none while an
+ * authorization question is open: they wait in the buffer for the answer). */
 static enum zmtp_status process_input(struct zmtp_session *s, struct zmtp_error *err)
 {
     enum zmtp_status status;
 
-    if (!s->greeting_done) {
-        const unsigned char *data = s->in.data;
-        size_t len = s->in.len - s->in_off;
-
-        status = zmtp_greeting_decode(data != NULL ? data + s->in_off : NULL, len, "GSSAPI",
-                                      &s->peer_greeting, err);
-        if (status == ZMTP_NEED_MORE)
-            return ZMTP_OK;
-        transcript_greeting(s->cfg.transcript, "in", data + s->in_off,
-                            len < ZMTP_GREETING_SIZE ? len : ZMTP_GREETING_SIZE);
-        if (status != ZMTP_OK)
-            return status;
-        /* 38/ZMTP-GSSAPI says roles come from as-server; libzmq sends 0 on both sides and
-         * ignores it, so any value is accepted and roles come from our configuration. */
-        s->in_off += ZMTP_GREETING_SIZE;
-        s->greeting_done = true;
-        status = zmtp_mech_start(s->mech, err);
-        if (status != ZMTP_OK)
-            return status;
-    }
     for (;;) {
-        struct zmtp_frame f;
+        struct zmtp_item item;
         struct zmtp_frame_note note;
-        size_t used;
+        const struct zmtp_frame *f = &item.frame;
 
-        status = zmtp_frame_decode(s->in.data + s->in_off, s->in.len - s->in_off,
-                                   s->cfg.max_frame_size, &f, &used, err);
+        if (s->conn.greeting_done && zmtp_mech_awaiting_authorization(s->mech)) {
+            status = zmtp_session_authorize(s, false, err);
+            if (status != ZMTP_OK)
+                return status;
+            if (s->authz_pending)
+                break;
+        }
+        status = zmtp_connection_next(&s->conn, &item, err);
         if (status == ZMTP_NEED_MORE)
             break;
+        if (item.kind == ZMTP_ITEM_GREETING) {
+            transcript_greeting(s->cfg.transcript, "in", item.bytes,
+                                item.len < ZMTP_GREETING_SIZE ? item.len : ZMTP_GREETING_SIZE);
+            if (status != ZMTP_OK)
+                return status;
+            /* 38/ZMTP-GSSAPI says roles come from as-server; libzmq sends 0 on both sides and
+             * ignores it, so any value is accepted and roles come from our configuration. */
+            zmtp_connection_consume(&s->conn, &item);
+            status = zmtp_mech_start(s->mech, err);
+            if (status != ZMTP_OK)
+                return status;
+            continue;
+        }
         if (status != ZMTP_OK)
             return status;
-        status = zmtp_mech_receive(s->mech, f.flags, f.body, (size_t)f.size, &note, err);
-        transcript_frame(s->cfg.transcript, "in", f.flags, f.body, (size_t)f.size, note.kind,
+        status = zmtp_mech_receive(s->mech, f->flags, f->body, (size_t)f->size, &note, err);
+        transcript_frame(s->cfg.transcript, "in", f->flags, f->body, (size_t)f->size, note.kind,
                          note.plain, note.plain_len);
         if (s->cfg.hooks != NULL && s->cfg.hooks->frame_in != NULL)
-            s->cfg.hooks->frame_in(s->cfg.hooks->arg, f.flags, f.body, (size_t)f.size, &note,
+            s->cfg.hooks->frame_in(s->cfg.hooks->arg, f->flags, f->body, (size_t)f->size, &note,
                                    status == ZMTP_OK ? NULL : err);
-        s->frames_in++;
-        s->in_off += used;
+        zmtp_connection_consume(&s->conn, &item);
         if (status != ZMTP_OK)
             return status;
     }
-    /* Compact the input buffer once most of it is parsed. */
-    if (s->in_off > 0 && s->in_off >= s->in.len / 2) {
-        memmove(s->in.data, s->in.data + s->in_off, s->in.len - s->in_off);
-        s->in.len -= s->in_off;
-        s->in_off = 0;
-    }
+    zmtp_connection_compact(&s->conn);
     return collect_output(s, err);
 }
 
@@ -152,13 +185,13 @@ static enum zmtp_status process_input(struct zmtp_session *s, struct zmtp_error 
  * closed. */
 static enum zmtp_status receive(struct zmtp_session *s, struct zmtp_error *err)
 {
-    unsigned char *p = builder_reserve(&s->in, READ_CHUNK);
+    unsigned char *p = zmtp_connection_reserve(&s->conn, READ_CHUNK);
     ssize_t r;
 
     if (p == NULL)
         return zmtp_fail(err, ZMTP_SYSTEM, "out of memory for input");
     r = recv(s->fd, p, READ_CHUNK, 0);
-    s->in.len -= READ_CHUNK - (r > 0 ? (size_t)r : 0);
+    zmtp_connection_commit(&s->conn, READ_CHUNK, r > 0 ? (size_t)r : 0);
     if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
         s->peer_closed = true;
         s->peer_reset = r < 0 && errno == ECONNRESET;
@@ -212,6 +245,16 @@ static enum zmtp_status io_round(struct zmtp_session *s, int64_t deadline, struc
                                : drain(s, err);
     if (left <= 0)
         return zmtp_fail(err, ZMTP_TIMEOUT, "no progress before the deadline");
+    if (s->authz_pending) {
+        enum zmtp_status status = zmtp_session_authorize(s, false, err);
+
+        if (status == ZMTP_OK && !s->authz_pending)
+            status = process_input(s, err); /* the frames that waited for the answer */
+        if (status != ZMTP_OK || !s->authz_pending)
+            return status;
+        if (left > AUTHZ_POLL_MS)
+            left = AUTHZ_POLL_MS;
+    }
     /* Short slices so a stop flag set just before poll is seen promptly. */
     n = poll(&pfd, 1, left > STOP_CHECK_MS ? STOP_CHECK_MS : (int)left);
     if (n < 0) {
@@ -242,8 +285,8 @@ static enum zmtp_status io_round(struct zmtp_session *s, int64_t deadline, struc
 static enum zmtp_status closed(struct zmtp_session *s, enum zmtp_status status,
                                struct zmtp_error *err, const char *phase)
 {
-    if (status == ZMTP_CLOSED && !s->greeting_done) {
-        size_t got = s->in.len - s->in_off;
+    if (status == ZMTP_CLOSED && !s->conn.greeting_done) {
+        size_t got = zmtp_connection_pending(&s->conn);
 
         /* libzmq set up with another mechanism (NULL, PLAIN, CURVE) reads our greeting and
          * closes without an ERROR, before its own mechanism field has been sent. */
@@ -256,10 +299,10 @@ static enum zmtp_status closed(struct zmtp_session *s, enum zmtp_status status,
     }
     if (status == ZMTP_CLOSED)
         return zmtp_fail(err, ZMTP_CLOSED, "peer closed the connection %s (%lu frames received)",
-                         phase, s->frames_in);
+                         phase, s->conn.frames_in);
     if (status == ZMTP_TIMEOUT && s->fd >= 0)
         return zmtp_fail(err, ZMTP_TIMEOUT, "%s: no complete %s before the deadline", phase,
-                         s->greeting_done ? "exchange" : "greeting");
+                         s->conn.greeting_done ? "exchange" : "greeting");
     return status;
 }
 
