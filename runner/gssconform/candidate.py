@@ -33,6 +33,10 @@ PLACEHOLDERS = {
     "fault": "one injected fault name (fault_args only)",
 }
 READY = ("listening", "port", "none")
+# Optional features a profile may claim (docs/candidates.md); a run also accepts any name a
+# loaded case asks for. Anything else is a typo that would make cases UNIMPLEMENTED unseen.
+FEATURES = ("plaintext", "zap", "nametype-hostbased", "nametype-user", "nametype-krb5",
+            "multipart", "dealer-router", "req-rep", "pub-sub", "push-pull", "transcript")
 
 
 @dataclass
@@ -54,6 +58,7 @@ class Expectation:
     xfail: str | None
     message: str | None
     source: str
+    candidate: str | None = None   # the entry's `candidate` key (expectation files)
 
     def matches(self, case_id: str, role: str) -> bool:
         """Whether this expectation applies to the case id (glob) in that candidate role."""
@@ -137,7 +142,8 @@ def parse_expectations(root: Node, candidate: str | None,
         out.append(Expectation(case=node.get("case", str, required=True),
                                role=role, disabled=disabled, xfail=xfail,
                                message=node.get("message", str),
-                               source=f"{node.doc.path}:{node.doc.line_of(node.path)}"))
+                               source=f"{node.doc.path}:{node.doc.line_of(node.path)}",
+                               candidate=only))
     return out
 
 
@@ -172,6 +178,36 @@ def load_expectation_file(path: str, profile: Profile) -> None:
     root = doc.root()
     root.keys({"expectation"})
     profile.expectations.extend(parse_expectations(root, profile.name))
+
+
+def check_expectation_file(path: str, profiles: list[Profile], case_ids: list[str]) -> None:
+    """InputError (file, line, key) for an entry of an expectation file that would silently
+    apply nothing: a `candidate` not in the run, a `role` none of its candidates plays, a
+    `case` glob that matches no case of the scenario tree (CASE_IDS)."""
+    root = Doc.load(path).root()
+    root.keys({"expectation"})
+    names = {p.name: p for p in profiles}
+    for exp, node in zip(parse_expectations(root, None), root.children("expectation")):
+        if exp.candidate is not None and exp.candidate not in names:
+            raise node.error(f"candidate '{exp.candidate}' is not in this run (candidates: "
+                             f"{', '.join(sorted(names))})", "candidate")
+        targets = [names[exp.candidate]] if exp.candidate else profiles
+        roles = {r for p in targets for r in p.roles}
+        if exp.role is not None and exp.role not in roles:
+            raise node.error(f"role '{exp.role}' is played by no candidate it applies to "
+                             f"(roles: {', '.join(sorted(roles))})", "role")
+        if not any(fnmatch.fnmatchcase(case_id, exp.case) for case_id in case_ids):
+            raise node.error(f"case glob '{exp.case}' matches no case of the scenario tree",
+                             "case")
+
+
+def check_features(profile: Profile, used: set[str]) -> None:
+    """InputError for a claimed feature that is neither documented nor asked for by a case."""
+    known = set(FEATURES) | used
+    for name in profile.features:
+        if name not in known:
+            raise InputError(f"unknown feature '{name}' (known: {', '.join(sorted(known))})",
+                             profile.path, None, "candidate.features")
 
 
 def bundled(candidates_dir: str) -> list[str]:

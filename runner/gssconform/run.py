@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from . import VERSION, reports, verdict
-from .candidate import Profile, bundled, load_expectation_file, load_profile, resolve
+from .candidate import (Profile, bundled, check_expectation_file, check_features,
+                        load_expectation_file, load_profile, resolve)
 from .errors import EXIT_HARNESS, EXIT_NO_CASE, HarnessError, InputError
 from .execute import Context, run_case
 from .process import Guardian, Proc, Registry, become_subreaper
@@ -120,6 +121,21 @@ def load_candidates(settings: Settings) -> list[Profile]:
         if names.count(name) > 1:
             raise InputError(f"candidate name '{name}' given twice")
     return profiles
+
+
+def check_inputs(settings: Settings, cases: list[Case], profiles: list[Profile]) -> None:
+    """Validate what would otherwise apply nothing in silence: expectation-file entries (role,
+    candidate, case glob over every case of the tree, not only the selected ones) and the
+    profiles' feature names."""
+    specs = list(dict.fromkeys(list(settings.specs) + [
+        spec for spec in SPECS if os.path.isdir(os.path.join(settings.scenarios, spec))]))
+    tree = [case for spec in specs for case in load_spec(settings.scenarios, spec)]
+    used = {feature for case in tree for feature in case.features}
+    for profile in profiles:
+        check_features(profile, used)
+    ids = [case.id for case in tree]
+    for path in settings.expectations:
+        check_expectation_file(path, profiles, ids)
 
 
 def bundled_profiles(settings: Settings, loaded: list[Profile]) -> list[Profile]:
@@ -291,6 +307,7 @@ class Run:
         self.stopped: str | None = None  # why the run stopped before its end (realm gone)
         self.cases = load_cases(settings)
         self.profiles = load_candidates(settings)
+        check_inputs(settings, self.cases, self.profiles)
         peer_path = settings.peer or os.path.join(settings.candidates_dir, "gsspeer",
                                                   "profile.toml")
         self.peer_error = None
