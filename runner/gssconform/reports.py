@@ -7,7 +7,7 @@ import os
 
 from . import report_html, report_junit, report_requirements, report_tap
 from .errors import InputError
-from .verdict import VERDICTS, counts, known_failures
+from .verdict import FAILING, VERDICTS, counts, known_failures
 
 FILES = ("results.json", "results.tap", "junit.xml", "index.html", "requirements.html",
          "requirements.json")
@@ -74,13 +74,26 @@ def write_all(doc: dict, out: str, scenarios: str) -> dict[str, str]:
     return paths
 
 
-def summary_line(results: list[dict]) -> str:
-    """'N results: 3 PASS, 1 FAIL' over all candidates."""
+def summary_line(results: list[dict], planned: int | None = None) -> str:
+    """'N results: 3 PASS, 1 FAIL' over all candidates; with PLANNED (the cases the run meant
+    to run) and fewer results, how many were not run."""
     total: dict[str, int] = {}
     for result in results:
         total[result["verdict"]] = total.get(result["verdict"], 0) + 1
     parts = [f"{total[v]} {v}" for v in VERDICTS if total.get(v)]
-    return f"{len(results)} results: {', '.join(parts) or 'none'}"
+    line = f"{len(results)} results: {', '.join(parts) or 'none'}"
+    if planned is not None and planned > len(results):
+        line += f"; {planned - len(results)} of {planned} planned cases not run"
+    return line
+
+
+def failed_lines(results: list[dict]) -> list[str]:
+    """One line per result that fails the run (FAIL, CRASH, TIMEOUT, XPASS, ERROR): verdict,
+    case, candidate and role, and the reason."""
+    return [f"{r['verdict']}: {r['case']} [{r['candidate']} {r['role']}"
+            f"{' #' + str(r['repeat']) if r.get('repeat', 1) != 1 else ''}]: "
+            f"{r.get('reason', '')}"[:400]
+            for r in results if r["verdict"] in FAILING or r["verdict"] == "ERROR"]
 
 
 def summary_table(results: list[dict], names: list[str] = ()) -> str:

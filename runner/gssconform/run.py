@@ -187,8 +187,14 @@ def check_programs(items: list[tuple[Case, Profile, int]], peer: Profile | None,
             continue  # needs a per-case value: checked when the case starts
         found = os.access(program, os.X_OK) if os.sep in program else shutil.which(program)
         if not found:
-            hint = " (run `make` to build the bundled programs)" if program.startswith(
-                (REPO, values["build"])) else ""
+            # `make` builds the bundled candidates and what lands in the build folder; a
+            # program of the user's own profile is the user's to build.
+            ours = os.path.abspath(profile.path).startswith(
+                os.path.join(REPO, "candidates") + os.sep) or program.startswith(
+                values["build"] + os.sep)
+            hint = (" (run `make` to build the bundled programs)" if ours else
+                    " (a program of your own profile: build it or fix the path; {dir} is the "
+                    "profile's folder)")
             raise InputError(f"program {program} does not exist or is not executable{hint}",
                              profile.path, role.line, f"roles.{role_name}.command")
 
@@ -445,7 +451,11 @@ class Run:
         if self.stopped:
             print(f"gssconform: run stopped: {self.stopped}", file=sys.stderr)
         if s.summary:
-            print(f"gssconform: {reports.summary_line(done)}", file=sys.stderr)
+            if s.quiet:
+                # No progress lines named them: the failures are what a CI log must show.
+                for line in reports.failed_lines(done):
+                    print(f"gssconform: {line}", file=sys.stderr)
+            print(f"gssconform: {reports.summary_line(done, len(self.items))}", file=sys.stderr)
             print(f"gssconform: report: {paths['index.html']}", file=sys.stderr)
             if build["sanitized"]:
                 print(f"gssconform: note: the build used ({build['dir']}) is sanitized (ASan)",

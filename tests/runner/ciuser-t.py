@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""What a CI user meets on the command line (issue 15): -q names the failing cases, a run that
+did not finish says how many cases were not run, `+PROFILE` adds a candidate to the bundled
+ones, `run` and `report` default to the same worker count, and a missing program of the user's
+own profile is not answered with "run make"."""
+
+from __future__ import annotations
+
+import os
+import sys
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import fixturelib  # noqa: E402
+import taptest  # noqa: E402
+
+sys.path.insert(0, os.path.join(taptest.REPO, "runner"))
+from gssconform import cli, reports  # noqa: E402
+from gssconform.candidate import bundled  # noqa: E402
+
+
+class CommandLine(unittest.TestCase):
+    def setUp(self) -> None:
+        self.runner = fixturelib.Runner()
+        self.addCleanup(self.runner.cleanup)
+
+    def test_quiet_names_the_failing_cases(self) -> None:
+        done = self.runner.gssconform(self.runner.fixture_args(("pass", "fail"),
+                                                               extra=("-q",)))
+        self.assertEqual(done.returncode, 1, done.stderr)
+        lines = done.stderr.splitlines()
+        self.assertIn("gssconform: FAIL: fixture/echo/server [fix-fail fixture-server]: MUST: "
+                      "the reference client got its line back (peer.exit = 1)", lines)
+        self.assertFalse([line for line in lines if "fix-pass" in line], "passes not listed")
+        self.assertFalse([line for line in lines if line.startswith("[")], "no progress")
+
+    def test_not_run_count(self) -> None:
+        results = [{"verdict": "PASS"}] * 15
+        self.assertEqual(reports.summary_line(results, 40),
+                         "15 results: 15 PASS; 25 of 40 planned cases not run")
+        self.assertEqual(reports.summary_line(results, 15), "15 results: 15 PASS")
+
+    def test_plus_adds_to_the_bundled_candidates(self) -> None:
+        done = self.runner.gssconform(self.runner.fixture_args(
+            (), extra=("--candidate", "+" + fixturelib.candidate("pass"))))
+        doc = self.runner.results()
+        names = [c["name"] for c in doc["candidates"]]
+        self.assertEqual(names, bundled(os.path.join(taptest.REPO, "candidates")) + ["fix-pass"],
+                         done.stderr)
+
+    def test_run_and_report_share_the_worker_default(self) -> None:
+        parser = cli._parser()
+        run = parser.parse_args(["run"])
+        report = parser.parse_args(["report"])
+        self.assertEqual(run.jobs, report.jobs)
+        self.assertGreater(run.jobs, 1)
+
+    def test_missing_program_of_own_profile(self) -> None:
+        folder = os.path.join(self.runner.dir, "mine")
+        os.makedirs(folder)
+        profile = os.path.join(folder, "profile.toml")
+        with open(profile, "w", encoding="utf-8") as handle:
+            handle.write('[candidate]\nname = "mine"\n\n[roles.fixture-server]\n'
+                         'command = ["{dir}/../mylib-shim", "server", "{port}"]\n')
+        done = self.runner.gssconform(self.runner.fixture_args((), extra=("--candidate",
+                                                                          profile)))
+        self.assertEqual(done.returncode, 3, done.stderr)
+        self.assertIn("mylib-shim does not exist or is not executable (a program of your own "
+                      "profile: build it or fix the path", done.stderr)
+        self.assertNotIn("make", done.stderr)
+
+
+if __name__ == "__main__":
+    taptest.main()
