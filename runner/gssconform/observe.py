@@ -67,18 +67,22 @@ def violations(stdout: str, truncated: bool, allowed: frozenset) -> tuple[int, l
 
 
 def crash(proc: Proc, stderr: str) -> str | None:
-    """Why the process counts as crashed (signal it did not get from us, abort text), or None."""
-    sig = proc.signal
-    if sig and not (proc.stopped_by_harness and sig in ("SIGTERM", "SIGKILL")):
-        return f"killed by {sig}"
-    if proc.returncode in _WRAPPED_SIGNALS:
-        return f"exit {proc.returncode} ({_WRAPPED_SIGNALS[proc.returncode]} in a child)"
+    """Why the process counts as crashed (signal it did not get from us, abort text), or None;
+    the first assertion or sanitizer line of stderr is part of the reason whenever there is one,
+    so "killed by SIGABRT" says which assertion."""
+    line = None
     match = _CRASH.search(stderr)
     if match:
         line_start = stderr.rfind("\n", 0, match.start()) + 1
         line_end = stderr.find("\n", match.end())
-        return "stderr: " + stderr[line_start:line_end if line_end >= 0 else None].strip()[:300]
-    return None
+        line = stderr[line_start:line_end if line_end >= 0 else None].strip()[:300]
+    said = f": {line}" if line else ""
+    sig = proc.signal
+    if sig and not (proc.stopped_by_harness and sig in ("SIGTERM", "SIGKILL")):
+        return f"killed by {sig}{said}"
+    if proc.returncode in _WRAPPED_SIGNALS:
+        return f"exit {proc.returncode} ({_WRAPPED_SIGNALS[proc.returncode]} in a child){said}"
+    return f"stderr: {line}" if line else None
 
 
 def transcript_hex(transcript: list, direction: str | None = None) -> str:

@@ -71,5 +71,20 @@ class CommandLine(unittest.TestCase):
         self.assertNotIn("make", done.stderr)
 
 
+    def test_crash_reason_quotes_the_assertion(self) -> None:
+        """Reason, TAP and JUnit all carry the assertion line, not only "killed by SIGABRT"."""
+        done = self.runner.gssconform(self.runner.fixture_args(("assert",),
+                                                               cases="fixture/echo/client"))
+        self.assertEqual(done.returncode, 1, done.stderr)
+        result = self.runner.results()["results"][0]
+        line = "shim.c:42: run: Assertion 'rc == 0' failed."
+        self.assertEqual((result["verdict"], result["reason"]),
+                         ("CRASH", f"candidate crashed: killed by SIGABRT: {line}"))
+        for name in ("results.tap", "junit.xml"):
+            with open(os.path.join(self.runner.dir, "out", name), encoding="utf-8") as handle:
+                text = handle.read()
+            self.assertIn("killed by SIGABRT: shim.c:42: run: Assertion", text, name)
+
+
 if __name__ == "__main__":
     taptest.main()
