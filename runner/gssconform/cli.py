@@ -207,6 +207,7 @@ def _merge(args: argparse.Namespace) -> int:
     os.makedirs(args.out, exist_ok=True)
     clean_out(args.out)
     try:
+        reports.copy_artifacts(doc, args.out)
         reports.write_all(doc, args.out, args.scenarios)
     except OSError as err:
         raise HarnessError(f"{args.out}: cannot write the reports: {err}") from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 from . import report_html, report_junit, report_requirements, report_tap
 from .errors import InputError
@@ -122,7 +123,9 @@ def _order(result: dict) -> tuple:
 
 def merge(dirs: list[str], out: str) -> dict:
     """Combine the results.json of shard folders into one document whose artifact paths are
-    relative to out."""
+    relative to out, where copy_artifacts puts the shards' files: the merged folder is then
+    self-contained (a CI artifact of it alone has no dead link)."""
+    copies: list[tuple[str, str]] = []
     merged: dict = {"format": "gssconform-results/1", "meta": {}, "candidates": [], "cases": {},
                     "results": []}
     shards = []
@@ -161,8 +164,16 @@ def merge(dirs: list[str], out: str) -> dict:
                 raise InputError(f"result {key} appears in more than one shard", path)
             seen.add(key)
             result = dict(result)
-            result["artifacts"] = {k: os.path.relpath(os.path.join(folder, v), out)
-                                   for k, v in result.get("artifacts", {}).items()}
+            artifacts = {}
+            for name, rel in result.get("artifacts", {}).items():
+                # Items are unique across shards and an artifact path names its item, so the
+                # shard's relative path is free in the merged folder too.
+                dest = os.path.normpath(rel)
+                if os.path.isabs(dest) or dest.startswith(os.pardir):
+                    dest = os.path.join("artifacts", "outside", str(len(copies)), name)
+                copies.append((os.path.join(folder, rel), dest))
+                artifacts[name] = dest
+            result["artifacts"] = artifacts
             merged["results"].append(result)
     merged["results"].sort(key=_order)
     _check_shards(shards)
@@ -170,7 +181,23 @@ def merge(dirs: list[str], out: str) -> dict:
     merged["meta"]["shard"] = "merged"
     merged["meta"]["shards"] = shards
     merged["meta"]["interrupted"] = any(s["interrupted"] for s in shards)
+    merged["_copies"] = copies
     return merged
+
+
+def copy_artifacts(doc: dict, out: str) -> None:
+    """Copy the shard artifact files merge() recorded into out (after out was cleaned); a file
+    a shard no longer has stays a link the case page marks as missing, as in the shard."""
+    for source, dest in doc.pop("_copies", []):
+        target = os.path.join(out, dest)
+        try:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            shutil.copyfile(source, target)
+        except FileNotFoundError:
+            continue
+        except OSError as err:
+            raise InputError(f"cannot copy an artifact into the merged report: {err}",
+                             source) from None
 
 
 def _check_shape(doc: dict, path: str) -> None:
