@@ -22,7 +22,7 @@ JOBS = 3
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:
-        """Usage errors exit 3 (suite-design), not argparse's 2 (which means harness error)."""
+        """Usage errors exit 3 (docs/ci.md: exit status), not argparse's 2 (a harness error)."""
         self.print_usage(sys.stderr)
         print(f"{self.prog}: error: {message}", file=sys.stderr)
         sys.exit(EXIT_INPUT)

@@ -166,7 +166,7 @@ def expect(verdict: str, reason: str, exp: Expectation | None) -> tuple[str, str
 
 
 def exit_code(verdicts: list[str]) -> int:
-    """The run's exit status from its verdicts (suite-design: exit codes)."""
+    """The run's exit status from its verdicts (docs/ci.md: exit status)."""
     if not verdicts:
         return EXIT_NO_CASE
     if "ERROR" in verdicts:
