@@ -29,7 +29,8 @@ TAIL = 4096
 # prints on stdout is a contract violation, so a misspelt "delivered" cannot make a "nothing
 # reached the application" check pass.
 EVENTS = {
-    "zmtp-gssapi": frozenset({"listening", "delivered", "sent", "authorized", "done", "error"}),
+    "zmtp-gssapi": frozenset({"listening", "delivered", "sent", "authorized", "closed", "done",
+                              "error"}),
     "xep0233": frozenset({"listening", "tls", "features", "principal", "login", "sasl", "bound",
                           "done", "error"}),
 }
