@@ -86,5 +86,21 @@ class CommandLine(unittest.TestCase):
             self.assertIn("killed by SIGABRT: shim.c:42: run: Assertion", text, name)
 
 
+    def test_spec_help_says_what_exists(self) -> None:
+        """A spec without case files is marked in --spec's help (the XMPP catalogue was
+        advertised before it existed)."""
+        os.makedirs(os.path.join(self.runner.dir, "tree", "zmtp-gssapi"))
+        with open(os.path.join(self.runner.dir, "tree", "zmtp-gssapi", "a.toml"), "w",
+                  encoding="utf-8"):
+            pass
+        self.assertEqual(cli.spec_names(os.path.join(self.runner.dir, "tree")),
+                         ["zmtp-gssapi", "xep0233 (no cases yet)"])
+        has_xmpp = any(name.endswith(".toml") for _, _, names in os.walk(
+            os.path.join(taptest.REPO, "scenarios", "xep0233")) for name in names)
+        done = self.runner.gssconform(["run", "--help"])
+        self.assertEqual("xep0233 (no cases yet)" in " ".join(done.stdout.split()),
+                         not has_xmpp, done.stdout)
+
+
 if __name__ == "__main__":
     taptest.main()
