@@ -7,7 +7,10 @@ own profile is not answered with "run make"."""
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
+import threading
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -40,6 +43,27 @@ class CommandLine(unittest.TestCase):
         self.assertEqual(reports.summary_line(results, 40),
                          "15 results: 15 PASS; 25 of 40 planned cases not run")
         self.assertEqual(reports.summary_line(results, 15), "15 results: 15 PASS")
+
+    def test_interrupted_run_counts_what_did_not_run(self) -> None:
+        args = [sys.executable, fixturelib.GSSCONFORM] + self.runner.fixture_args(
+            ("hang", "pass"), extra=("-j", "1", "--deadline", "120"))
+        proc = subprocess.Popen(args, env=self.runner.env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+        try:
+            waiting = threading.Event()
+            for _ in range(1200):   # the hanging client and the fixture peer both run
+                if len(self.runner.survivors()) >= 2 or proc.poll() is not None:
+                    break
+                waiting.wait(0.05)
+            self.assertIsNone(proc.poll(), "the run ended before it could be interrupted")
+            os.killpg(proc.pid, signal.SIGINT)
+            _, err = proc.communicate(timeout=fixturelib.OUTER_TIMEOUT)
+        except BaseException:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise
+        self.assertEqual(proc.returncode, 2, err)
+        self.assertIn("gssconform: 1 results: 1 ERROR; 3 of 4 planned cases not run", err)
 
     def test_plus_adds_to_the_bundled_candidates(self) -> None:
         done = self.runner.gssconform(self.runner.fixture_args(
