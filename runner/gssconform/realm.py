@@ -20,9 +20,13 @@ from .errors import HarnessError
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 REALM_SETUP = os.path.join(REPO, "realm-setup")
 RESTARTS = 3   # KDC restarts a run tries before it stops
-# What MIT krb5 (trace and error messages) and the shims print when no KDC answers.
-KDC_UNREACHABLE = re.compile(r"Cannot contact any KDC|Cannot find KDC|KDC unreachable|"
-                             r"Unable to reach any KDC|KRB5_KDC_UNREACH", re.I)
+
+
+def kdc_unreachable(realm: str) -> re.Pattern:
+    """What MIT krb5 prints (KRB5_KDC_UNREACH) when no KDC of realm answered. Only the run's own
+    realm counts: a candidate that asks another realm, or cannot resolve one, is judged."""
+    return re.compile(r"Cannot contact any KDC for (?:requested )?realm '?" + re.escape(realm)
+                      + r"\b")
 
 
 def krbrealm_module():
@@ -125,8 +129,9 @@ class RunRealm:
                         texts.append(handle.read(1 << 20))
                 except OSError:
                     continue
+        pattern = kdc_unreachable(self.realm.realm)
         for text in texts:
-            match = KDC_UNREACHABLE.search(text)
+            match = pattern.search(text)
             if match:
                 line_start = text.rfind("\n", 0, match.start()) + 1
                 line_end = text.find("\n", match.end())

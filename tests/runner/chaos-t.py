@@ -11,15 +11,17 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
+import types
 
 from fixturelib import (GSSCONFORM, OUTER_TIMEOUT, PEER, REPO, SCENARIOS, RunnerCase,
                         candidate, taptest)
 
 sys.path.insert(0, os.path.join(REPO, "runner"))
-from gssconform import process, run, verdict  # noqa: E402
+from gssconform import process, realm, run, verdict  # noqa: E402
 from gssconform.scenario import Case, Check, Side  # noqa: E402
 
 REALM_CASES = os.path.join(os.path.dirname(SCENARIOS), "realmcases")
@@ -121,6 +123,26 @@ class KdcDeath(RunnerCase):
         self.assertEqual(len(doc["meta"]["realm"]["kdc_restarts"]), 1, doc["meta"]["realm"])
         self.assertEqual(proc.returncode, 2, proc.stderr)
         self.assertIn("restarting the KDC", proc.stderr)
+
+
+class KdcUnreachable(RunnerCase):
+    """A case that did not pass and whose side says no KDC of the run's realm answered is ERROR
+    even when the KDC looks healthy afterwards; another realm's KDC is the candidate's business."""
+
+    def test_unreachable_text(self) -> None:
+        with socket.create_server(("127.0.0.1", 0)) as listener:
+            run_realm = realm.RunRealm([])
+            run_realm.realm = types.SimpleNamespace(realm="GSSCONFORM.TEST", kdc_pid=os.getpid(),
+                                                    kdc_port=listener.getsockname()[1])
+            result = {"verdict": "FAIL", "artifacts": {}, "observations": {"candidate": {
+                "stderr_tail": "kinit: Cannot contact any KDC for realm 'GSSCONFORM.TEST' "
+                               "while getting initial credentials\n"}}}
+            why = run_realm.broken_since(0, result, self.runner.dir)
+            self.assertIn("could not reach the KDC", why or "")
+            result["observations"]["candidate"]["stderr_tail"] = \
+                "Cannot contact any KDC for realm 'ELSEWHERE.TEST'\n"
+            self.assertIsNone(run_realm.broken_since(0, result, self.runner.dir))
+            self.assertIn("restarted", run_realm.broken_since(-1, result, self.runner.dir))
 
 
 class RunnerKilled(RunnerCase):
