@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import os
 import string
@@ -201,13 +202,24 @@ def check_expectation_file(path: str, profiles: list[Profile], case_ids: list[st
                              "case")
 
 
-def check_features(profile: Profile, used: set[str]) -> None:
-    """InputError for a claimed feature that is neither documented nor asked for by a case."""
+def check_features(profile: Profile, used: set[str]) -> list[str]:
+    """Claimed features that are neither documented (FEATURES) nor asked for by a case (USED):
+    InputError for one that looks like a misspelt known name (it would leave the cases needing
+    the real one UNIMPLEMENTED), else a warning line to print (a feature of a scenario tree
+    other than the one loaded)."""
     known = set(FEATURES) | used
+    warnings = []
     for name in profile.features:
-        if name not in known:
-            raise InputError(f"unknown feature '{name}' (known: {', '.join(sorted(known))})",
-                             profile.path, None, "candidate.features")
+        if name in known:
+            continue
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+        if close:
+            raise InputError(f"unknown feature '{name}' (did you mean '{close[0]}'? known: "
+                             f"{', '.join(sorted(known))})", profile.path, None,
+                             "candidate.features")
+        warnings.append(f"{profile.path}: candidate.features: '{name}' is asked for by no case "
+                        "and is not a documented feature")
+    return warnings
 
 
 def bundled(candidates_dir: str) -> list[str]:

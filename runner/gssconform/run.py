@@ -132,7 +132,8 @@ def check_inputs(settings: Settings, cases: list[Case], profiles: list[Profile])
     tree = [case for spec in specs for case in load_spec(settings.scenarios, spec)]
     used = {feature for case in tree for feature in case.features}
     for profile in profiles:
-        check_features(profile, used)
+        for warning in check_features(profile, used):
+            print(f"gssconform: warning: {warning}", file=sys.stderr)
     ids = [case.id for case in tree]
     for path in settings.expectations:
         check_expectation_file(path, profiles, ids)

@@ -77,7 +77,23 @@ class Strict(unittest.TestCase):
                                                    "fixcand.py")))
         done = self.runner.gssconform(self.runner.fixture_args(()) + ["--candidate", path])
         self.assertEqual(done.returncode, 3, done.stderr)
-        self.assertIn("candidate.features: unknown feature 'ehco'", done.stderr)
+        self.assertIn("candidate.features: unknown feature 'ehco' (did you mean 'echo'?",
+                      done.stderr)
+
+    def test_unused_feature_is_a_warning(self) -> None:
+        with open(fixturelib.candidate("pass"), encoding="utf-8") as handle:
+            text = handle.read().replace('features = ["echo"]', 'features = ["echo", "zzz"]')
+        folder = os.path.join(self.runner.dir, "extra")
+        os.makedirs(folder)
+        path = os.path.join(folder, "profile.toml")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text.replace("{dir}/../fixcand.py",
+                                      os.path.join(fixturelib.FIXTURES, "candidates",
+                                                   "fixcand.py")))
+        done = self.runner.gssconform(self.runner.fixture_args(()) + ["--candidate", path])
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn("gssconform: warning: " + path + ": candidate.features: 'zzz' is asked "
+                      "for by no case", done.stderr)
 
 
 if __name__ == "__main__":
