@@ -78,19 +78,17 @@ Q: dict[str, dict[str, str]] = {
     "command-name": {"doc": "23/ZMTP", "section": "Formal Grammar", "level": "MUST",
                      "quote": "command-name = OCTET 1*255command-name-char\n"
                               "command-name-char = ALPHA"},
-    "empty-frame": {"doc": "zmtp-gssapi-wire", "section": "Handshake (de facto, Kerberos)",
-                    "level": "de-facto",
-                    "quote": "A side whose GSS call completes with no output token sends the "
-                             "empty command `04 00` instead (with Kerberos + mutual auth that is "
-                             "always the client, once)."},
-    "initiate": {"doc": "zmtp-gssapi-wire", "section": "Handshake (de facto, Kerberos)",
+    "empty-frame": {"doc": "docs/zmtp-gssapi.md", "section": "Differences from the "
+                    "specifications (D6)", "level": "de-facto",
+                    "quote": "The client sends a command frame with an empty body (`04 00`) when "
+                             "its GSS context completes without a token"},
+    "initiate": {"doc": "docs/zmtp-gssapi.md", "section": "1.4 Handshake",
                  "level": "de-facto",
-                 "quote": "`INITIATE` body = `08 \"INITIATE\"` + 4-byte big-endian token length "
-                          "+ exactly that many token bytes, nothing after."},
-    "message": {"doc": "zmtp-gssapi-wire", "section": "Handshake (de facto, Kerberos)",
+                 "quote": "token-length    = 4OCTET        ; u32be, len: exactly the octets of "
+                          "token, nothing after;"},
+    "message": {"doc": "docs/zmtp-gssapi.md", "section": "1.5 Wrapped messages (encryption on)",
                 "level": "de-facto",
-                "quote": "With encryption on (default), the READY is wrapped: `07 \"MESSAGE\"` + "
-                         "u32be(len) + `gss_wrap(conf_req=1, default QOP, plaintext)`"},
+                "quote": "message         = %d7 %s\"MESSAGE\" token-length wrap-token"},
     "spec38": {"doc": "38/ZMTP-GSSAPI", "section": "Implementation", "level": "de-facto",
                "quote": "All command bodies consist of an 8-character command name, padded "
                         "with spaces, followed by formatted binary fields."},
@@ -112,14 +110,14 @@ Q: dict[str, dict[str, str]] = {
     "x-props": {"doc": "23/ZMTP", "section": "Connection Metadata", "level": "MAY",
                 "quote": "Metadata names starting with \"X-\" SHALL be reserved for application "
                          "use."},
-    "inner-flags": {"doc": "zmtp-gssapi-wire", "section": "Data phase (encryption on)",
-                    "level": "de-facto",
-                    "quote": "Wrapped plaintext = 1 flags byte + body. Flags: `01` MORE, `02` "
-                             "COMMAND (ZMTP 3.1 PING/PONG, SUBSCRIBE/CANCEL as commands); newer "
-                             "libzmq (master) also uses `04` SUBSCRIBE and `08` CANCEL."},
-    "empty-wrap": {"doc": "zmtp-gssapi-wire", "section": "What a conformance catalogue must "
-                   "cover", "level": "security",
-                   "quote": "a token wrapping zero bytes (no flags byte)"},
+    "inner-flags": {"doc": "docs/zmtp-gssapi.md", "section": "1.5 Wrapped messages "
+                    "(encryption on)", "level": "de-facto",
+                    "quote": "plaintext       = inner-flags inner-body        ; what gss_unwrap "
+                             "returns, at least 1 octet"},
+    "empty-wrap": {"doc": "docs/zmtp-gssapi.md", "section": "1.5 Wrapped messages "
+                   "(encryption on)", "level": "security",
+                   "quote": "plaintext       = inner-flags inner-body        ; what gss_unwrap "
+                            "returns, at least 1 octet"},
     "subscribe30": {"doc": "23/ZMTP", "section": "The Publish-Subscribe Pattern",
                     "level": "de-facto",
                     "quote": "subscribe = %x00 short-size %d1 subscription"},

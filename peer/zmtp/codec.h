@@ -14,7 +14,7 @@
  * (name-length, name, data); zmtp_frame_encode wraps a body in a frame.
  *
  * Layouts follow 23/ZMTP (3.0), 37/ZMTP (3.1) and the de facto GSSAPI usage of libzmq 4.x
- * (docs/zmtp-gssapi.md and the project's wire notes).
+ * (docs/zmtp-gssapi.md).
  */
 #ifndef ZMTP_CODEC_H
 #define ZMTP_CODEC_H

@@ -120,7 +120,8 @@ enum zmtp_status zmtp_mech_start(struct zmtp_mech *mech, struct zmtp_error *err)
 
 /*
  * Feed one received frame (FLAGS as on the wire, BODY of LEN bytes, borrowed). Anything the
- * wire notes list as invalid for the current state is an error: the status and *ERR (one line,
+ * state machines of docs/zmtp-gssapi.md (section 2) do not allow in the current state is an
+ * error: the status and *ERR (one line,
  * field and offset where there is one) are the close reason, and the mechanism stays failed.
  * NOTE (may be NULL) is filled with what the frame was.
  */

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import os
 import string
@@ -33,6 +34,10 @@ PLACEHOLDERS = {
     "fault": "one injected fault name (fault_args only)",
 }
 READY = ("listening", "port", "none")
+# Optional features a profile may claim (docs/candidates.md); a run also accepts any name a
+# loaded case asks for. Anything else is a typo that would make cases UNIMPLEMENTED unseen.
+FEATURES = ("plaintext", "zap", "nametype-hostbased", "nametype-user", "nametype-krb5",
+            "multipart", "dealer-router", "req-rep", "pub-sub", "push-pull", "transcript")
 
 
 @dataclass
@@ -54,6 +59,7 @@ class Expectation:
     xfail: str | None
     message: str | None
     source: str
+    candidate: str | None = None   # the entry's `candidate` key (expectation files)
 
     def matches(self, case_id: str, role: str) -> bool:
         """Whether this expectation applies to the case id (glob) in that candidate role."""
@@ -137,7 +143,8 @@ def parse_expectations(root: Node, candidate: str | None,
         out.append(Expectation(case=node.get("case", str, required=True),
                                role=role, disabled=disabled, xfail=xfail,
                                message=node.get("message", str),
-                               source=f"{node.doc.path}:{node.doc.line_of(node.path)}"))
+                               source=f"{node.doc.path}:{node.doc.line_of(node.path)}",
+                               candidate=only))
     return out
 
 
@@ -172,6 +179,47 @@ def load_expectation_file(path: str, profile: Profile) -> None:
     root = doc.root()
     root.keys({"expectation"})
     profile.expectations.extend(parse_expectations(root, profile.name))
+
+
+def check_expectation_file(path: str, profiles: list[Profile], case_ids: list[str]) -> None:
+    """InputError (file, line, key) for an entry of an expectation file that would silently
+    apply nothing: a `candidate` not in the run, a `role` none of its candidates plays, a
+    `case` glob that matches no case of the scenario tree (CASE_IDS)."""
+    root = Doc.load(path).root()
+    root.keys({"expectation"})
+    names = {p.name: p for p in profiles}
+    for exp, node in zip(parse_expectations(root, None), root.children("expectation")):
+        if exp.candidate is not None and exp.candidate not in names:
+            raise node.error(f"candidate '{exp.candidate}' is not in this run (candidates: "
+                             f"{', '.join(sorted(names))})", "candidate")
+        targets = [names[exp.candidate]] if exp.candidate else profiles
+        roles = {r for p in targets for r in p.roles}
+        if exp.role is not None and exp.role not in roles:
+            raise node.error(f"role '{exp.role}' is played by no candidate it applies to "
+                             f"(roles: {', '.join(sorted(roles))})", "role")
+        if not any(fnmatch.fnmatchcase(case_id, exp.case) for case_id in case_ids):
+            raise node.error(f"case glob '{exp.case}' matches no case of the scenario tree",
+                             "case")
+
+
+def check_features(profile: Profile, used: set[str]) -> list[str]:
+    """Claimed features that are neither documented (FEATURES) nor asked for by a case (USED):
+    InputError for one that looks like a misspelt known name (it would leave the cases needing
+    the real one UNIMPLEMENTED), else a warning line to print (a feature of a scenario tree
+    other than the one loaded)."""
+    known = set(FEATURES) | used
+    warnings = []
+    for name in profile.features:
+        if name in known:
+            continue
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+        if close:
+            raise InputError(f"unknown feature '{name}' (did you mean '{close[0]}'? known: "
+                             f"{', '.join(sorted(known))})", profile.path, None,
+                             "candidate.features")
+        warnings.append(f"{profile.path}: candidate.features: '{name}' is asked for by no case "
+                        "and is not a documented feature")
+    return warnings
 
 
 def bundled(candidates_dir: str) -> list[str]:

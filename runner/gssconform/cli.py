@@ -15,9 +15,14 @@ from .realm import REPO, cli as realm_cli
 from .run import SPECS, Run, Settings, check_out, clean_out, load_cases
 
 
+# Cases mostly wait (observation windows, deadlines), so three workers suit two cores; `run`
+# and `report` share the default so a CI job does not get the slow one.
+JOBS = 3
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:
-        """Usage errors exit 3 (suite-design), not argparse's 2 (which means harness error)."""
+        """Usage errors exit 3 (docs/ci.md: exit status), not argparse's 2 (a harness error)."""
         self.print_usage(sys.stderr)
         print(f"{self.prog}: error: {message}", file=sys.stderr)
         sys.exit(EXIT_INPUT)
@@ -47,10 +52,22 @@ def _split(values: list[str] | None) -> list[str]:
     return [v for item in values or [] for v in item.split(",") if v]
 
 
+def spec_names(scenarios: str = os.path.join(REPO, "scenarios")) -> list[str]:
+    """The known specs, each marked "(no cases yet)" when its scenarios/ folder has no case
+    file: help texts say what exists, not what is planned."""
+    out = []
+    for spec in SPECS:
+        folder = os.path.join(scenarios, spec)
+        has = os.path.isdir(folder) and any(name.endswith(".toml")
+                                            for _, _, names in os.walk(folder) for name in names)
+        out.append(spec if has else f"{spec} (no cases yet)")
+    return out
+
+
 def _selection(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--spec", action="append", metavar="SPEC",
-                        help=f"spec folder under scenarios/ ({', '.join(SPECS)}; repeatable; "
-                             "default: both)")
+                        help=f"spec folder under scenarios/ ({', '.join(spec_names())}; "
+                             "repeatable; default: every spec)")
     parser.add_argument("--case", action="append", metavar="GLOB",
                         help="run only case ids matching the glob (repeatable)")
     parser.add_argument("--skip", action="append", metavar="GLOB",
@@ -72,9 +89,11 @@ def _parser() -> argparse.ArgumentParser:
     _selection(run)
     run.add_argument("--candidate", action="append", metavar="NAME|PROFILE",
                      help="bundled candidate folder name or profile path (repeatable, "
-                          "comma-separated; default: every bundled candidate)")
-    run.add_argument("-j", "--jobs", type=_positive(int), default=1, metavar="N",
-                     help="parallel workers (default 1)")
+                          "comma-separated; default: every bundled candidate); +PROFILE adds "
+                          "one to the others, e.g. --candidate +ci/profile.toml runs the "
+                          "bundled candidates plus yours")
+    run.add_argument("-j", "--jobs", type=_positive(int), default=JOBS, metavar="N",
+                     help=f"parallel workers (default {JOBS}, as for report)")
     run.add_argument("--shard", type=_shard, default=(1, 1), metavar="I/N",
                      help="run only shard I of N (deterministic split by case index)")
     run.add_argument("--repeat", type=_positive(int), default=1, metavar="N",
@@ -94,7 +113,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--peer", metavar="PROFILE",
                      help="profile of the reference peer (default candidates/gsspeer)")
     run.add_argument("--enctypes", metavar="E[,E]", help="realm enctypes")
-    run.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    run.add_argument("-q", "--quiet", action="store_true",
+                     help="no progress output; the failing cases are listed at the end")
 
     lister = sub.add_parser("list", help="print the selected case ids")
     _selection(lister)
@@ -112,9 +132,8 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--force", action="store_true",
                         help="write into --out even if it does not look like a report folder")
     report.add_argument("--build", metavar="DIR", help="build folder (as for run)")
-    # Cases mostly wait (observation windows, deadlines), so three workers suit two cores.
-    report.add_argument("-j", "--jobs", type=_positive(int), default=3, metavar="N",
-                        help="parallel workers (default 3)")
+    report.add_argument("-j", "--jobs", type=_positive(int), default=JOBS, metavar="N",
+                        help=f"parallel workers (default {JOBS})")
     report.add_argument("--deadline", type=_positive(float), metavar="S")
 
     realm = sub.add_parser("realm", help="throwaway realm: up|down|env|log|add (realm-setup)")
@@ -153,7 +172,11 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    candidates = _split(args.candidate) or bundled(os.path.join(REPO, "candidates"))
+    given = _split(args.candidate)
+    added = [name[1:] for name in given if name.startswith("+")]
+    chosen = [name for name in given if not name.startswith("+")]
+    # "+PROFILE" adds to the default set: the bundled candidates plus mine.
+    candidates = (chosen or bundled(os.path.join(REPO, "candidates"))) + added
     if not candidates:
         raise InputError("no candidate given and no bundled candidate found")
     run = Run(_settings(args, _split(args.spec) or list(SPECS), candidates))
@@ -196,11 +219,15 @@ def _merge(args: argparse.Namespace) -> int:
     os.makedirs(args.out, exist_ok=True)
     clean_out(args.out)
     try:
+        reports.copy_artifacts(doc, args.out)
         reports.write_all(doc, args.out, args.scenarios)
     except OSError as err:
         raise HarnessError(f"{args.out}: cannot write the reports: {err}") from None
+    for line in reports.failed_lines(doc["results"]):
+        print(f"gssconform: {line}", file=sys.stderr)
     print(f"gssconform: merged {len(args.dirs)} folders: "
-          f"{reports.summary_line(doc['results'])}", file=sys.stderr)
+          f"{reports.summary_line(doc['results'], doc['meta'].get('planned'))}",
+          file=sys.stderr)
     if doc["meta"].get("interrupted"):
         return EXIT_HARNESS
     return verdict.exit_code([r["verdict"] for r in doc["results"]])

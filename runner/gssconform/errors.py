@@ -1,4 +1,4 @@
-"""Errors of the runner and the exit codes they map to (docs/suite-design: exit codes)."""
+"""Errors of the runner and the exit codes they map to (docs/ci.md: exit status)."""
 
 from __future__ import annotations
 

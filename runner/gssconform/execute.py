@@ -233,7 +233,8 @@ def _collect(ctx: Context, case: Case, procs: dict[str, Proc], ready: dict, time
         proc = procs.get(name)
         transcript_path = os.path.join(workdir, f"{name}.transcript.jsonl")
         transcript = _read_transcript(transcript_path)
-        obs[name] = observe.side(proc, proc is not None, ready[name], timed_out[name], transcript)
+        obs[name] = observe.side(proc, proc is not None, ready[name], timed_out[name], transcript,
+                                 observe.EVENTS.get(case.spec) if name == "candidate" else None)
         if proc is not None:
             for stream in ("stdout", "stderr"):
                 path = os.path.join(workdir, f"{name}.{stream}")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 from . import report_html, report_junit, report_requirements, report_tap
 from .errors import InputError
-from .verdict import VERDICTS, counts, known_failures
+from .verdict import FAILING, VERDICTS, counts, known_failures
 
 FILES = ("results.json", "results.tap", "junit.xml", "index.html", "requirements.html",
          "requirements.json")
@@ -74,13 +75,26 @@ def write_all(doc: dict, out: str, scenarios: str) -> dict[str, str]:
     return paths
 
 
-def summary_line(results: list[dict]) -> str:
-    """'N results: 3 PASS, 1 FAIL' over all candidates."""
+def summary_line(results: list[dict], planned: int | None = None) -> str:
+    """'N results: 3 PASS, 1 FAIL' over all candidates; with PLANNED (the cases the run meant
+    to run) and fewer results, how many were not run."""
     total: dict[str, int] = {}
     for result in results:
         total[result["verdict"]] = total.get(result["verdict"], 0) + 1
     parts = [f"{total[v]} {v}" for v in VERDICTS if total.get(v)]
-    return f"{len(results)} results: {', '.join(parts) or 'none'}"
+    line = f"{len(results)} results: {', '.join(parts) or 'none'}"
+    if planned is not None and planned > len(results):
+        line += f"; {planned - len(results)} of {planned} planned cases not run"
+    return line
+
+
+def failed_lines(results: list[dict]) -> list[str]:
+    """One line per result that fails the run (FAIL, CRASH, TIMEOUT, XPASS, ERROR): verdict,
+    case, candidate and role, and the reason."""
+    return [f"{r['verdict']}: {r['case']} [{r['candidate']} {r['role']}"
+            f"{' #' + str(r['repeat']) if r.get('repeat', 1) != 1 else ''}]: "
+            f"{r.get('reason', '')}"[:400]
+            for r in results if r["verdict"] in FAILING or r["verdict"] == "ERROR"]
 
 
 def summary_table(results: list[dict], names: list[str] = ()) -> str:
@@ -109,7 +123,9 @@ def _order(result: dict) -> tuple:
 
 def merge(dirs: list[str], out: str) -> dict:
     """Combine the results.json of shard folders into one document whose artifact paths are
-    relative to out."""
+    relative to out, where copy_artifacts puts the shards' files: the merged folder is then
+    self-contained (a CI artifact of it alone has no dead link)."""
+    copies: list[tuple[str, str]] = []
     merged: dict = {"format": "gssconform-results/1", "meta": {}, "candidates": [], "cases": {},
                     "results": []}
     shards = []
@@ -148,8 +164,16 @@ def merge(dirs: list[str], out: str) -> dict:
                 raise InputError(f"result {key} appears in more than one shard", path)
             seen.add(key)
             result = dict(result)
-            result["artifacts"] = {k: os.path.relpath(os.path.join(folder, v), out)
-                                   for k, v in result.get("artifacts", {}).items()}
+            artifacts = {}
+            for name, rel in result.get("artifacts", {}).items():
+                # Items are unique across shards and an artifact path names its item, so the
+                # shard's relative path is free in the merged folder too.
+                dest = os.path.normpath(rel)
+                if os.path.isabs(dest) or dest.startswith(os.pardir):
+                    dest = os.path.join("artifacts", "outside", str(len(copies)), name)
+                copies.append((os.path.join(folder, rel), dest))
+                artifacts[name] = dest
+            result["artifacts"] = artifacts
             merged["results"].append(result)
     merged["results"].sort(key=_order)
     _check_shards(shards)
@@ -157,7 +181,23 @@ def merge(dirs: list[str], out: str) -> dict:
     merged["meta"]["shard"] = "merged"
     merged["meta"]["shards"] = shards
     merged["meta"]["interrupted"] = any(s["interrupted"] for s in shards)
+    merged["_copies"] = copies
     return merged
+
+
+def copy_artifacts(doc: dict, out: str) -> None:
+    """Copy the shard artifact files merge() recorded into out (after out was cleaned); a file
+    a shard no longer has stays a link the case page marks as missing, as in the shard."""
+    for source, dest in doc.pop("_copies", []):
+        target = os.path.join(out, dest)
+        try:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            shutil.copyfile(source, target)
+        except FileNotFoundError:
+            continue
+        except OSError as err:
+            raise InputError(f"cannot copy an artifact into the merged report: {err}",
+                             source) from None
 
 
 def _check_shape(doc: dict, path: str) -> None:

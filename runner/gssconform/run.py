@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from . import VERSION, reports, verdict
-from .candidate import Profile, bundled, load_expectation_file, load_profile, resolve
+from .candidate import (Profile, bundled, check_expectation_file, check_features,
+                        load_expectation_file, load_profile, resolve)
 from .errors import EXIT_HARNESS, EXIT_NO_CASE, HarnessError, InputError
 from .execute import Context, run_case
 from .process import Guardian, Proc, Registry, become_subreaper
@@ -122,6 +123,22 @@ def load_candidates(settings: Settings) -> list[Profile]:
     return profiles
 
 
+def check_inputs(settings: Settings, cases: list[Case], profiles: list[Profile]) -> None:
+    """Validate what would otherwise apply nothing in silence: expectation-file entries (role,
+    candidate, case glob over every case of the tree, not only the selected ones) and the
+    profiles' feature names."""
+    specs = list(dict.fromkeys(list(settings.specs) + [
+        spec for spec in SPECS if os.path.isdir(os.path.join(settings.scenarios, spec))]))
+    tree = [case for spec in specs for case in load_spec(settings.scenarios, spec)]
+    used = {feature for case in tree for feature in case.features}
+    for profile in profiles:
+        for warning in check_features(profile, used):
+            print(f"gssconform: warning: {warning}", file=sys.stderr)
+    ids = [case.id for case in tree]
+    for path in settings.expectations:
+        check_expectation_file(path, profiles, ids)
+
+
 def bundled_profiles(settings: Settings, loaded: list[Profile]) -> list[Profile]:
     """The bundled candidates' profiles (those that load) beside the LOADED ones, for knowing
     which roles exist."""
@@ -171,8 +188,14 @@ def check_programs(items: list[tuple[Case, Profile, int]], peer: Profile | None,
             continue  # needs a per-case value: checked when the case starts
         found = os.access(program, os.X_OK) if os.sep in program else shutil.which(program)
         if not found:
-            hint = " (run `make` to build the bundled programs)" if program.startswith(
-                (REPO, values["build"])) else ""
+            # `make` builds the bundled candidates and what lands in the build folder; a
+            # program of the user's own profile is the user's to build.
+            ours = os.path.abspath(profile.path).startswith(
+                os.path.join(REPO, "candidates") + os.sep) or program.startswith(
+                values["build"] + os.sep)
+            hint = (" (run `make` to build the bundled programs)" if ours else
+                    " (a program of your own profile: build it or fix the path; {dir} is the "
+                    "profile's folder)")
             raise InputError(f"program {program} does not exist or is not executable{hint}",
                              profile.path, role.line, f"roles.{role_name}.command")
 
@@ -291,6 +314,7 @@ class Run:
         self.stopped: str | None = None  # why the run stopped before its end (realm gone)
         self.cases = load_cases(settings)
         self.profiles = load_candidates(settings)
+        check_inputs(settings, self.cases, self.profiles)
         peer_path = settings.peer or os.path.join(settings.candidates_dir, "gsspeer",
                                                   "profile.toml")
         self.peer_error = None
@@ -428,7 +452,11 @@ class Run:
         if self.stopped:
             print(f"gssconform: run stopped: {self.stopped}", file=sys.stderr)
         if s.summary:
-            print(f"gssconform: {reports.summary_line(done)}", file=sys.stderr)
+            if s.quiet:
+                # No progress lines named them: the failures are what a CI log must show.
+                for line in reports.failed_lines(done):
+                    print(f"gssconform: {line}", file=sys.stderr)
+            print(f"gssconform: {reports.summary_line(done, len(self.items))}", file=sys.stderr)
             print(f"gssconform: report: {paths['index.html']}", file=sys.stderr)
             if build["sanitized"]:
                 print(f"gssconform: note: the build used ({build['dir']}) is sanitized (ASan)",

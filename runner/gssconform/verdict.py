@@ -106,6 +106,11 @@ def judge(case: Case, obs: dict, strict: bool) -> tuple[str, str, list[dict]]:
                              f"event lines beyond the first {EVENTS_CAP} (or longer than "
                              f"{LINE_CAP} bytes) were not read, so {readers[0]} cannot be "
                              "judged"), []
+    if cand.get("violations"):
+        # What the shim printed outside its contract was dropped from the events: a check that
+        # finds "nothing delivered" would pass on a misspelt event name.
+        return "ERROR", (f"shim contract violation: {cand['violations']} stdout line(s) outside "
+                         f"the contract, first: {cand['violation_lines'][0]}"), []
     if cand.get("exit") in (64, 69):
         # The shim contract: 69 (EX_UNAVAILABLE) is an option the candidate recognises but
         # cannot honour; 64 is a usage error, i.e. the case or profile passed something the
@@ -170,7 +175,7 @@ def expect(verdict: str, reason: str, exp: Expectation | None) -> tuple[str, str
 
 
 def exit_code(verdicts: list[str]) -> int:
-    """The run's exit status from its verdicts (suite-design: exit codes)."""
+    """The run's exit status from its verdicts (docs/ci.md: exit status)."""
     if not verdicts:
         return EXIT_NO_CASE
     if "ERROR" in verdicts:

@@ -112,7 +112,7 @@ class KdcDeath(RunnerCase):
         if not _have_kdc():
             self.skipTest("krb5kdc not installed")
         args = ["run", "--scenarios", REALM_CASES, "--spec", "fixture", "--peer", PEER,
-                "--deadline", "20", "--out", os.path.join(self.runner.dir, "out"),
+                "--deadline", "20", "--out", os.path.join(self.runner.dir, "out"), "-j", "1",
                 "--candidate", candidate("kdcgone"), "--candidate", candidate("kinit")]
         proc = self.runner.gssconform(args)
         doc = self.runner.results()

@@ -24,7 +24,8 @@ class Interrupt(RunnerCase):
         out = os.path.join(self.runner.dir, "out")
         args = [sys.executable, GSSCONFORM, "run", "--scenarios", scenarios, "--spec", "fixture",
                 "--case", spec_case, "--peer", PEER, "--candidate", candidate("hang"),
-                "--candidate", candidate("orphans"), "--deadline", "120", "--out", out]
+                "--candidate", candidate("orphans"), "--deadline", "120", "--out", out,
+                "-j", "1"]  # one case at a time: the survivors below are its two processes
         proc = subprocess.Popen(args, env=self.runner.env(), stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, start_new_session=True)
         try:

@@ -1,4 +1,4 @@
-/* Tests of the ZMTP codec (zmtp/codec.c) on the layouts of the wire notes and libzmq captures. */
+/* Tests of the ZMTP codec (zmtp/codec.c) on the layouts of docs/zmtp-gssapi.md and libzmq captures. */
 #include "zmtp/codec.h"
 
 #include "tests/tap.h"
