@@ -13,7 +13,7 @@ display needed), exit 0 after <success/>, the stream restart and resource bindin
 nbxmpp itself passes to gssapi.Name, and the flags it passes to gssapi.SecurityContext,
 recorded by a thin wrapper around python3-gssapi: the name is never rebuilt here;
 `krb5_name` is the principal MIT krb5 makes of it, gss_canonicalize_name on that very name),
-`security_layer` (the RFC 4752 layer octets the server offered and nbxmpp's reply, recorded
+`security-layer` (the RFC 4752 layer octets the server offered and nbxmpp's reply, recorded
 at gss_unwrap/gss_wrap; not in the contract), `sasl`, `bound`, `done`, `error`.
 
 What nbxmpp 4.2.2 does, and how the shim maps the contract onto it:
@@ -174,7 +174,7 @@ class RecordingGssapi:
 
 class RecordingContext:
     """A real gssapi.SecurityContext that also reports the RFC 4752 security layer
-    negotiation as one `security_layer` event: what the server's wrapped challenge offered
+    negotiation as one `security-layer` event: what the server's wrapped challenge offered
     (as unwrapped by GSS-API) and the plaintext nbxmpp wraps as its reply."""
 
     def __init__(self, real: Any) -> None:
@@ -200,7 +200,7 @@ class RecordingContext:
                                "max_size": int.from_bytes(message[1:4], "big"),
                                "authzid": message[4:].decode("utf-8", "replace") or None,
                                "confidential": bool(encrypt)}
-        emit("security_layer", **fields)
+        emit("security-layer", **fields)
         return self._real.wrap(message, encrypt)
 
 

@@ -433,8 +433,8 @@ class XmppApps(realmlib.SharedRealmCase):
         # Observed, not judged here: Cyrus offers only "no security layer" with max size
         # 0, nbxmpp answers with layer octet 0 (no bit set) and its Kerberos name as the
         # authzid, and Prosody still logs alice in.
-        self.assertEqual(run.of("security_layer")[0],
-                         {"event": "security_layer",
+        self.assertEqual(run.of("security-layer")[0],
+                         {"event": "security-layer",
                           "offered": {"layers": 1, "max_size": 0, "extra_octets": 0},
                           "reply": {"layer": 0, "max_size": 0, "authzid": f"alice@{REALM}",
                                     "confidential": False}})
