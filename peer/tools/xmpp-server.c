@@ -657,6 +657,32 @@ static enum step on_starttls(struct session *s, const struct xstream_event *ev)
     return STEP_CONTINUE;
 }
 
+/* The ret_flags of the accepted context as ,"flags":["mutual",...]: what the client's AP-REQ
+ * asked for (RFC 4752 §3.1: integ_req_flag, mutual_req_flag), as the acceptor sees it. */
+static void flags_field(struct builder *b, OM_uint32 flags)
+{
+    static const struct {
+        OM_uint32 bit;
+        const char *name;
+    } names[] = {
+        {GSS_C_DELEG_FLAG, "deleg"},   {GSS_C_MUTUAL_FLAG, "mutual"},
+        {GSS_C_REPLAY_FLAG, "replay"}, {GSS_C_SEQUENCE_FLAG, "sequence"},
+        {GSS_C_CONF_FLAG, "conf"},     {GSS_C_INTEG_FLAG, "integ"},
+        {GSS_C_ANON_FLAG, "anon"},     {GSS_C_PROT_READY_FLAG, "prot_ready"},
+        {GSS_C_TRANS_FLAG, "trans"},
+    };
+    const char *sep = "";
+
+    builder_add_str(b, ",\"flags\":[");
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if ((flags & names[i].bit) != 0) {
+            builder_add_fmt(b, "%s\"%s\"", sep, names[i].name);
+            sep = ",";
+        }
+    }
+    builder_add_str(b, "]");
+}
+
 /* The login event for the exchange that just ended with OUTCOME ("success", "failure",
  * "restarted"); CONDITION and REASON for a failure. */
 static void login_event(struct session *s, const char *outcome, enum sasl_condition condition,
@@ -671,6 +697,8 @@ static void login_event(struct session *s, const char *outcome, enum sasl_condit
         json_field(&b, "target", o->target);
     if (o != NULL && o->initiator != NULL)
         json_field(&b, "client", o->initiator);
+    if (o != NULL && o->target != NULL)
+        flags_field(&b, o->flags);
     if (o != NULL && s->layer_challenge_sent && o->layer != 0) {
         builder_add_fmt(&b, ",\"layer\":%u,\"max_size\":%lu", o->layer,
                         (unsigned long)o->client_max_size);
