@@ -154,6 +154,8 @@ struct session {
     bool layer_challenge_sent;
     unsigned challenges_out; /* non-empty challenges of this connection */
     bool responses_in;       /* a <response/> came in this connection */
+    unsigned empty_element;  /* <response/> with no text in this exchange (RFC 6120 §6.4.3) */
+    unsigned empty_equals;   /* <response>=</response> in this exchange */
     char *client;            /* the authenticated client principal */
     char *target;            /* the service principal it authenticated to */
     char *bare_jid;          /* client's bare JID, from its principal and the domain */
@@ -704,6 +706,8 @@ static void login_event(struct session *s, const char *outcome, enum sasl_condit
                         (unsigned long)o->client_max_size);
         json_field(&b, "authzid", o->authzid);
     }
+    builder_add_fmt(&b, ",\"empty_responses\":{\"element\":%u,\"equals\":%u}", s->empty_element,
+                    s->empty_equals);
     json_field(&b, "outcome", outcome);
     if (condition != SASL_COND_NONE)
         json_field(&b, "condition", sasl_condition_name(condition));
@@ -717,6 +721,7 @@ static void exchange_end(struct session *s)
     sasl_free(s->sasl);
     s->sasl = NULL;
     s->established_seen = s->layer_challenge_sent = false;
+    s->empty_element = s->empty_equals = 0;
 }
 
 /* Send <failure><CONDITION/></failure>, the login event and the close. */
@@ -969,6 +974,7 @@ static bool exchange_start(struct session *s)
     s->sasl = sasl_new(&cfg);
     s->exchanges++;
     s->established_seen = s->layer_challenge_sent = false;
+    s->empty_element = s->empty_equals = 0;
     return s->sasl != NULL;
 }
 
@@ -1046,6 +1052,10 @@ static enum step on_response(struct session *s, const struct xstream_event *ev)
     note.has_payload = present;
     note.payload = in;
     note.payload_len = len;
+    if (!present)
+        s->empty_element++;
+    else if (len == 0)
+        s->empty_equals++;
     if (s->opt->faults.on[XFAULT_FAILURE_MID_EXCHANGE] && !s->responses_in) {
         s->responses_in = true;
         tr_element(s, "in", "response", ev->raw, ev->raw_len, &note);
