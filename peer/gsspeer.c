@@ -2,6 +2,7 @@
  * gsspeer: the reference peer of gssconform. Dispatches to one subcommand per role or tool.
  */
 #include "commands.h"
+#include "tools/xmpp-server.h"
 #include "xmpp/xep0233-cmd.h"
 #include "zmtp/faults.h"
 #include "zmtp/roles.h"
@@ -18,6 +19,8 @@ const struct command gsspeer_commands[] = {
     {"zmtp-server", "ZMTP GSSAPI server: echo, PULL sink or PUB (libzmq-compatible)",
      cmd_zmtp_server},
     {"zmtp-client", "ZMTP GSSAPI client: DEALER/REQ round trips, PUSH, SUB", cmd_zmtp_client},
+    {"xmpp-server", "XMPP server: STARTTLS, SASL GSSAPI with XEP-0233 <hostname/>, binding",
+     cmd_xmpp_server},
     {"faults", "the fault catalogue of zmtp-server/zmtp-client --fault", cmd_faults},
     {NULL, NULL, NULL},
 };
