@@ -2,6 +2,7 @@
  * gsspeer: the reference peer of gssconform. Dispatches to one subcommand per role or tool.
  */
 #include "commands.h"
+#include "tools/xmpp-client.h"
 #include "tools/xmpp-server.h"
 #include "xmpp/xep0233-cmd.h"
 #include "zmtp/faults.h"
@@ -21,6 +22,8 @@ const struct command gsspeer_commands[] = {
     {"zmtp-client", "ZMTP GSSAPI client: DEALER/REQ round trips, PUSH, SUB", cmd_zmtp_client},
     {"xmpp-server", "XMPP server: STARTTLS, SASL GSSAPI with XEP-0233 <hostname/>, binding",
      cmd_xmpp_server},
+    {"xmpp-client", "XMPP client: one SASL GSSAPI login (XEP-0233 name), bind, close",
+     cmd_xmpp_client},
     {"faults", "the fault catalogue of zmtp-server/zmtp-client --fault", cmd_faults},
     {NULL, NULL, NULL},
 };

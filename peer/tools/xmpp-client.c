@@ -1,0 +1,1477 @@
+/* gsspeer xmpp-client: see xmpp-client.h. */
+#include "tools/xmpp-client.h"
+
+#include "tools/xmpp-client-faults.h"
+#include "util/base64.h"
+#include "util/gss.h"
+#include "util/gssops.h"
+#include "xmpp/features.h"
+#include "xmpp/realm.h"
+#include "xmpp/sasl.h"
+#include "xmpp/xep0233.h"
+#include "zmtp/transcript.h" /* json_put_string, json_put_hex */
+
+#include <errno.h>
+#include <getopt.h>
+#include <gssapi/gssapi_ext.h>
+#include <gssapi/gssapi_krb5.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strophe.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NS_TLS "urn:ietf:params:xml:ns:xmpp-tls"
+#define NS_BIND "urn:ietf:params:xml:ns:xmpp-bind"
+#define NS_STREAM_ERRORS "urn:ietf:params:xml:ns:xmpp-streams"
+#define NS_CLIENT "jabber:client"
+#define BIND_ID "gsspeer-bind"
+#define BIND_RESOURCE "gsspeer"
+#define UNKNOWN_MECHANISM "X-GSSCONFORM-UNKNOWN"
+
+enum {
+    EXIT_OK = 0,
+    EXIT_FAIL = 1,
+    EXIT_INVALID = 2,
+    EXIT_USAGE = 64,
+    DEFAULT_TIMEOUT_MS = 10000,
+    SLICE_MS = 20,        /* one xmpp_run_once at most this long */
+    CLOSE_GRACE_MS = 500, /* after our </stream:stream>: wait this long for the server's */
+    MAX_TEXT = 512,
+};
+
+enum tls_mode { TLS_REQUIRED, TLS_OPTIONAL, TLS_OFF };
+enum form_opt { FORM_XEP0233, FORM_HOSTBASED, FORM_DOMAIN };
+
+/* Where the login stands (what we wait for). */
+enum phase {
+    PH_CONNECTING, /* TCP connect under way */
+    PH_HEADER,     /* our stream header sent; the server's expected */
+    PH_FEATURES,   /* <stream:features/> expected */
+    PH_STARTTLS,   /* <starttls/> sent; <proceed/> expected */
+    PH_SASL,       /* <auth/> sent; challenge / success / failure expected */
+    PH_BIND,       /* bind IQ sent; its result expected */
+    PH_CLOSING,    /* our </stream:stream> sent */
+};
+
+/* How a SASL element carries its payload. */
+enum payload {
+    PAYLOAD_BASE64,        /* base64; zero octets: "=" in <auth/>, the empty element otherwise */
+    PAYLOAD_EQUALS,        /* the text "=" whatever the payload */
+    PAYLOAD_EMPTY_ELEMENT, /* <x/> without text */
+    PAYLOAD_BAD_BASE64,    /* text that is not base64 */
+};
+
+struct options {
+    const char *host;
+    unsigned short port;
+    const char *domain;
+    const char *jid;
+    enum tls_mode tls;
+    const char *tls_ca;
+    const char *authzid;
+    enum form_opt form;
+    const char *transcript;
+    long timeout_ms;
+    bool faults[XC_FAULT_COUNT];
+    unsigned fault_count;
+};
+
+struct client {
+    struct options opt;
+    xmpp_ctx_t *ctx;
+    xmpp_conn_t *conn;
+    FILE *transcript;
+    enum phase phase;
+    bool secured;       /* TLS is up */
+    bool authenticated; /* <success/> came */
+    bool finished;      /* the run's outcome is decided */
+    int status;         /* exit status once finished */
+    long long start_ms, deadline_ms, first_fault_ms;
+    unsigned faults_applied;
+    char server_header[MAX_TEXT]; /* the last stream header libstrophe logged */
+    char log_error[MAX_TEXT];     /* the last error libstrophe logged */
+    char tls_error[MAX_TEXT];     /* why the certificate was refused */
+    /* SASL */
+    gss_name_t target;
+    gss_cred_id_t cred;
+    struct sasl_config cfg;
+    struct sasl_faults sasl_faults;
+    struct sasl *sasl;
+    struct sasl *second; /* second-auth: the engine of the fresh context */
+    bool sasl_done;      /* the engine returned SASL_DONE (success is expected next) */
+    bool second_sent;    /* second-auth: the new <auth/> went out */
+    unsigned challenges;
+    unsigned char *held; /* initial token held back (no/empty initial response faults) */
+    size_t held_len;
+    char foreign_authzid[300];
+};
+
+/* Process-wide state the C callbacks without user data need (one login per process). */
+static struct client *active;
+static char watchdog_line[700];
+static size_t watchdog_len;
+
+/* ------------------------------------------------------------------------------------------ */
+/* time, events, transcript */
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void event_begin(const char *name)
+{
+    printf("{\"event\":\"%s\"", name);
+}
+
+static void event_end(void)
+{
+    fputs("}\n", stdout);
+    fflush(stdout);
+}
+
+static void event_str(const char *key, const char *value)
+{
+    printf(",\"%s\":", key);
+    if (value == NULL)
+        fputs("null", stdout);
+    else
+        json_put_string(stdout, value);
+}
+
+static void tr_begin(struct client *c, const char *dir, const char *kind)
+{
+    struct timespec now;
+    struct tm tm;
+    char stamp[40];
+
+    clock_gettime(CLOCK_REALTIME, &now);
+    gmtime_r(&now.tv_sec, &tm);
+    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+    fprintf(c->transcript, "{\"time\":\"%s.%06ldZ\",\"dir\":\"%s\",\"kind\":", stamp,
+            now.tv_nsec / 1000, dir);
+    json_put_string(c->transcript, kind);
+}
+
+static void tr_end(struct client *c)
+{
+    fputs("}\n", c->transcript);
+    fflush(c->transcript);
+}
+
+/* A transcript line without SASL payload: KIND and the XML (may be NULL). */
+static void tr_plain(struct client *c, const char *dir, const char *kind, const char *xml)
+{
+    if (c->transcript == NULL)
+        return;
+    tr_begin(c, dir, kind);
+    if (xml != NULL) {
+        fputs(",\"xml\":", c->transcript);
+        json_put_string(c->transcript, xml);
+    }
+    tr_end(c);
+}
+
+/* A local transcript line (tls, close) with a reason. */
+static void tr_local(struct client *c, const char *kind, const char *reason)
+{
+    if (c->transcript == NULL)
+        return;
+    tr_begin(c, "local", kind);
+    fputs(",\"reason\":", c->transcript);
+    json_put_string(c->transcript, reason);
+    tr_end(c);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* the GSS tap: the plaintexts of the layer messages, seen where the engine wraps/unwraps */
+
+struct tapped {
+    unsigned char plain[1024];
+    size_t len;
+    bool seen;
+};
+
+static struct {
+    struct tapped unwrapped; /* the server's layer message */
+    struct tapped wrapped;   /* our layer reply */
+    bool strip_integrity;    /* no-integrity: request neither INTEG nor CONF */
+} tap;
+
+static void tap_keep(struct tapped *t, const gss_buffer_t buffer)
+{
+    t->len = buffer->length < sizeof(t->plain) ? buffer->length : sizeof(t->plain);
+    if (t->len > 0)
+        memcpy(t->plain, buffer->value, t->len);
+    t->seen = true;
+}
+
+static OM_uint32 tap_init(OM_uint32 *minor, gss_cred_id_t cred, gss_ctx_id_t *ctx,
+                          gss_name_t target, gss_OID mech, OM_uint32 flags, OM_uint32 time_req,
+                          gss_channel_bindings_t cb, gss_buffer_t in, gss_OID *actual,
+                          gss_buffer_t out, OM_uint32 *ret_flags, OM_uint32 *time_rec)
+{
+    if (tap.strip_integrity)
+        flags &= ~(OM_uint32)(GSS_C_INTEG_FLAG | GSS_C_CONF_FLAG);
+    return gssops_mit.init_sec_context(minor, cred, ctx, target, mech, flags, time_req, cb, in,
+                                       actual, out, ret_flags, time_rec);
+}
+
+static OM_uint32 tap_wrap(OM_uint32 *minor, gss_ctx_id_t ctx, int conf, gss_qop_t qop,
+                          gss_buffer_t in, int *conf_state, gss_buffer_t out)
+{
+    tap_keep(&tap.wrapped, in);
+    return gssops_mit.wrap(minor, ctx, conf, qop, in, conf_state, out);
+}
+
+static OM_uint32 tap_unwrap(OM_uint32 *minor, gss_ctx_id_t ctx, gss_buffer_t in, gss_buffer_t out,
+                            int *conf_state, gss_qop_t *qop)
+{
+    OM_uint32 major = gssops_mit.unwrap(minor, ctx, in, out, conf_state, qop);
+
+    if (!GSS_ERROR(major))
+        tap_keep(&tap.unwrapped, out);
+    return major;
+}
+
+static struct gssops tap_ops;
+
+/* The tapped plaintext, decoded as a layer message (SERVER: the server's 4 octets). */
+static void tr_layer(struct client *c, bool server)
+{
+    struct tapped *t = server ? &tap.unwrapped : &tap.wrapped;
+    struct sasl_layer_msg msg;
+    enum sasl_layer_status st;
+
+    if (!t->seen)
+        return;
+    t->seen = false;
+    fputs(",\"layer\":{\"plain\":", c->transcript);
+    json_put_hex(c->transcript, t->plain, t->len);
+    /* Our reply is judged against everything, the server's offer being in its own line. */
+    st = server ? sasl_layers_parse_server(t->plain, t->len, &msg)
+                : sasl_layers_parse_client(t->plain, t->len, 0x07, &msg);
+    if (t->len >= 4)
+        fprintf(c->transcript, ",\"layers\":%u,\"max_size\":%lu", t->plain[0],
+                (unsigned long)t->plain[1] << 16 | (unsigned long)t->plain[2] << 8 | t->plain[3]);
+    if (!server && t->len > 4) {
+        char authzid[300];
+        size_t n = t->len - 4 < sizeof(authzid) - 1 ? t->len - 4 : sizeof(authzid) - 1;
+
+        memcpy(authzid, t->plain + 4, n);
+        authzid[n] = '\0';
+        fputs(",\"authzid\":", c->transcript);
+        json_put_string(c->transcript, authzid);
+    }
+    fputs(",\"status\":", c->transcript);
+    json_put_string(c->transcript, sasl_layer_status_name(st));
+    fputc('}', c->transcript);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* finishing */
+
+static void close_stream(struct client *c);
+
+/* Decide the run: STATUS and (for a failure) a one-line reason, printed on stderr and as an
+ * error event. The first decision wins. */
+static void finish(struct client *c, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void finish(struct client *c, int status, const char *fmt, ...)
+{
+    char reason[1024];
+    va_list ap;
+
+    if (c->finished)
+        return;
+    c->finished = true;
+    c->status = status;
+    if (fmt == NULL)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof(reason), fmt, ap);
+    va_end(ap);
+    for (char *p = reason; *p != '\0'; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    fprintf(stderr, "gsspeer: xmpp-client: %s\n", reason);
+    event_begin("error");
+    event_str("reason", reason);
+    event_end();
+    tr_local(c, "close", reason);
+}
+
+/* The server reacted to an applied fault (or closed): with faults, that is the observation
+ * the run exists for (exit 0); without, a failure with REASON. */
+static void observed_or_fail(struct client *c, const char *reason)
+{
+    if (c->opt.fault_count > 0 && c->faults_applied == c->opt.fault_count) {
+        tr_local(c, "close", reason);
+        close_stream(c);
+        finish(c, EXIT_OK, NULL);
+        return;
+    }
+    if (c->opt.fault_count > 0)
+        finish(c, EXIT_FAIL, "%s (before every fault could be applied)", reason);
+    else
+        finish(c, EXIT_FAIL, "%s", reason);
+}
+
+static void fault_applied(struct client *c, enum xc_fault id, const char *detail)
+{
+    if (!c->opt.faults[id])
+        return;
+    if (c->faults_applied == 0)
+        c->first_fault_ms = now_ms();
+    c->faults_applied++;
+    event_begin("fault");
+    event_str("name", xc_fault_catalogue[id].name);
+    printf(",\"arg\":\"\",\"phase\":\"sasl\",\"applied\":true");
+    event_str("detail", detail);
+    event_end();
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* sending */
+
+/* Send XML as it is, after its transcript line (KIND). */
+static void send_xml(struct client *c, const char *kind, const char *xml)
+{
+    tr_plain(c, "out", kind, xml);
+    xmpp_send_raw_string(c->conn, "%s", xml);
+}
+
+static void close_stream(struct client *c)
+{
+    if (c->phase == PH_CLOSING || !xmpp_conn_is_connected(c->conn))
+        return;
+    c->phase = PH_CLOSING;
+    send_xml(c, "stream-close", "</stream:stream>");
+}
+
+/* Open (or restart) the stream: to=D, version 1.0, jabber:client. */
+static void open_stream(struct client *c)
+{
+    char *attrs[] = {
+        "to",           (char *)c->opt.domain,
+        "version",      "1.0",
+        "xmlns",        NS_CLIENT,
+        "xmlns:stream", "http://etherx.jabber.org/streams",
+    };
+    char xml[MAX_TEXT];
+
+    snprintf(xml, sizeof(xml),
+             "<?xml version=\"1.0\"?><stream:stream to=\"%s\" version=\"1.0\" xmlns=\"%s\" "
+             "xmlns:stream=\"http://etherx.jabber.org/streams\">",
+             c->opt.domain, NS_CLIENT);
+    tr_plain(c, "out", "stream-open", xml);
+    c->phase = PH_HEADER;
+    if (xmpp_conn_open_stream(c->conn, attrs, sizeof(attrs) / sizeof(attrs[0])) != XMPP_EOK)
+        finish(c, EXIT_FAIL, "could not send the stream header (libstrophe refused)");
+}
+
+/* Send a SASL element NAME (auth, response) with LEN octets of DATA in FORM; MECH for
+ * <auth/>. The transcript line carries the payload in hex. */
+static void send_sasl(struct client *c, const char *name, const char *mech,
+                      const unsigned char *data, size_t len, enum payload form)
+{
+    char *text = NULL, *xml = NULL;
+    const char *content = "";
+    size_t size;
+
+    switch (form) {
+    case PAYLOAD_BASE64:
+        text = base64_encode(data, len);
+        if (text == NULL) {
+            finish(c, EXIT_FAIL, "out of memory");
+            return;
+        }
+        content = len == 0 && strcmp(name, "auth") == 0 ? "=" : text;
+        break;
+    case PAYLOAD_EQUALS:
+        content = "=";
+        break;
+    case PAYLOAD_EMPTY_ELEMENT:
+        break;
+    case PAYLOAD_BAD_BASE64:
+        content = "*not*base64*";
+        break;
+    }
+    size = strlen(content) + 200;
+    xml = malloc(size);
+    if (xml == NULL) {
+        free(text);
+        finish(c, EXIT_FAIL, "out of memory");
+        return;
+    }
+    if (content[0] == '\0' && mech == NULL)
+        snprintf(xml, size, "<%s xmlns=\"%s\"/>", name, SASL_NS);
+    else if (content[0] == '\0')
+        snprintf(xml, size, "<%s xmlns=\"%s\" mechanism=\"%s\"/>", name, SASL_NS, mech);
+    else if (mech == NULL)
+        snprintf(xml, size, "<%s xmlns=\"%s\">%s</%s>", name, SASL_NS, content, name);
+    else
+        snprintf(xml, size, "<%s xmlns=\"%s\" mechanism=\"%s\">%s</%s>", name, SASL_NS, mech,
+                 content, name);
+    if (c->transcript != NULL) {
+        tr_begin(c, "out", name);
+        fputs(",\"xml\":", c->transcript);
+        json_put_string(c->transcript, xml);
+        fputs(",\"sasl\":{\"len\":", c->transcript);
+        fprintf(c->transcript, "%zu,\"token\":", form == PAYLOAD_BASE64 ? len : 0);
+        json_put_hex(c->transcript, data, form == PAYLOAD_BASE64 ? len : 0);
+        tr_layer(c, false);
+        fputc('}', c->transcript);
+        tr_end(c);
+    }
+    xmpp_send_raw_string(c->conn, "%s", xml);
+    free(xml);
+    free(text);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* features and the service name */
+
+/* The XEP-0233 principal xmpp/HOST/DOMAIN@REALM into NAME (size LEN); false with WHY. */
+static bool xep0233_name(struct client *c, const char *host, char *name, size_t len, char *why,
+                         size_t why_len)
+{
+    struct principal_request req = {PRINCIPAL_GSS, host, c->opt.domain, NULL,
+                                    PRINCIPAL_PORT_UNKNOWN};
+    struct principal_result result = {0};
+    struct hostname_check domain;
+    char *mapped = NULL;
+    bool ok = false;
+
+    hostname_check(c->opt.domain, strlen(c->opt.domain), &domain);
+    if (hostname_check_verdict(&domain) != XEP0233_INVALID) {
+        switch (realm_for_domain(domain.name, &mapped, why, why_len)) {
+        case REALM_MAPPED:
+            req.realm = mapped;
+            break;
+        case REALM_UNMAPPED:
+            break;
+        case REALM_FAILED:
+            free(mapped);
+            return false;
+        }
+    }
+    principal_build(&req, &result);
+    if (xep0233_usable(result.verdict, XEP0233_LENIENT)) {
+        snprintf(name, len, "%s", result.name);
+        ok = true;
+    } else {
+        principal_explain(&result, why, why_len);
+    }
+    principal_result_free(&result);
+    free(mapped);
+    return ok;
+}
+
+/* Walk the <mechanisms/> of FEATURES: print them as a JSON array to stdout; *GSSAPI when
+ * GSSAPI is one of them; returns whether <mechanisms/> is there at all. */
+static bool print_mechanisms(xmpp_stanza_t *features, bool *gssapi)
+{
+    xmpp_stanza_t *mechs = xmpp_stanza_get_child_by_name_and_ns(features, "mechanisms", SASL_NS);
+    bool first = true;
+
+    *gssapi = false;
+    fputs(",\"mechanisms\":[", stdout);
+    for (xmpp_stanza_t *m = mechs != NULL ? xmpp_stanza_get_children(mechs) : NULL; m != NULL;
+         m = xmpp_stanza_get_next(m)) {
+        const char *name = xmpp_stanza_get_name(m);
+        char *text;
+
+        if (name == NULL || strcmp(name, "mechanism") != 0)
+            continue;
+        text = xmpp_stanza_get_text(m);
+        if (text == NULL)
+            continue;
+        if (!first)
+            putchar(',');
+        json_put_string(stdout, text);
+        *gssapi |= strcmp(text, "GSSAPI") == 0;
+        first = false;
+        xmpp_free(active->ctx, text);
+    }
+    putchar(']');
+    return mechs != NULL;
+}
+
+/* Start SASL GSSAPI on the current stream with what FEATURES_XML (the features as text)
+ * says. */
+static void start_sasl(struct client *c, xmpp_stanza_t *features, const char *features_xml)
+{
+    struct features_result fr;
+    enum xep0233_verdict verdict = XEP0233_INVALID;
+    bool gssapi = false, have_mechs;
+    const char *hostname = NULL, *form;
+    char target[600], why[600];
+    enum gss_nametype type;
+    OM_uint32 major, minor;
+    unsigned char *out = NULL;
+    size_t out_len = 0;
+    enum sasl_status st;
+
+    if (features_parse(features_xml, strlen(features_xml), &fr) != FEATURES_OK) {
+        finish(c, EXIT_FAIL, "stream features: %s: %s", features_status_name(fr.status), fr.error);
+        return;
+    }
+    verdict = hostname_check_verdict(&fr.hostname);
+    if (xep0233_usable(verdict, XEP0233_LENIENT))
+        hostname = fr.hostname.name;
+    hostname_explain(&fr.hostname, "hostname", why, sizeof(why));
+    if (verdict == XEP0233_ACCEPTABLE)
+        fprintf(stderr, "gsspeer: xmpp-client: acceptable (lenient reading): %s\n", why);
+
+    event_begin("features");
+    have_mechs = print_mechanisms(features, &gssapi);
+    event_str("hostname", hostname);
+    event_str("hostname_status", hostname_status_name(fr.hostname.status));
+    event_str("hostname_verdict", xep0233_verdict_name(verdict));
+    printf(",\"tls\":%s", c->secured ? "true" : "false");
+    event_end();
+
+    if (!gssapi && !c->opt.faults[XC_FAULT_SASL_BEFORE_TLS]) {
+        finish(c, EXIT_FAIL, "the server does not offer SASL GSSAPI%s (RFC 6120 §6.4.1)",
+               have_mechs ? "" : ": no <mechanisms/> in the stream features");
+        return;
+    }
+
+    /* The service name (XEP-0233 §3, RFC 4752 §3.1). */
+    if (c->opt.form == FORM_HOSTBASED || (c->opt.form == FORM_XEP0233 && hostname == NULL)) {
+        snprintf(target, sizeof(target), "%s@%s", XEP0233_SERVICE, c->opt.domain);
+        type = GSS_NAMETYPE_HOSTBASED;
+        form = "hostbased";
+    } else if (hostname == NULL) {
+        finish(c, EXIT_FAIL, "--principal-form domain needs a usable <hostname/>: %s", why);
+        return;
+    } else {
+        if (!xep0233_name(c, hostname, target, sizeof(target), why, sizeof(why))) {
+            finish(c, EXIT_FAIL, "XEP-0233 principal: %s", why);
+            return;
+        }
+        type = GSS_NAMETYPE_KRB5;
+        form = "xep0233";
+    }
+    event_begin("principal");
+    event_str("target", target);
+    event_str("form", form);
+    event_end();
+    major = gssutil_import_name(target, type, &c->target, &minor);
+    if (GSS_ERROR(major)) {
+        char *text = gssutil_status_text(major, minor);
+
+        finish(c, EXIT_FAIL, "importing %s: %s", target, text != NULL ? text : "GSS failure");
+        free(text);
+        return;
+    }
+
+    c->cfg.role = SASL_ROLE_CLIENT;
+    c->cfg.gss = &tap_ops;
+    c->cfg.cred = c->cred;
+    c->cfg.target = c->target;
+    c->cfg.layers_acceptable = SASL_LAYER_NONE;
+    c->cfg.authzid = c->opt.authzid;
+    if (c->opt.faults[XC_FAULT_FOREIGN_AUTHZID]) {
+        snprintf(c->foreign_authzid, sizeof(c->foreign_authzid), "mallory@%s", c->opt.domain);
+        c->cfg.authzid = c->foreign_authzid;
+    }
+    c->sasl_faults.layer_byte_set =
+        c->opt.faults[XC_FAULT_LAYER_NO_BIT] || c->opt.faults[XC_FAULT_LAYER_SEVERAL_BITS];
+    c->sasl_faults.layer_byte = c->opt.faults[XC_FAULT_LAYER_SEVERAL_BITS] ? 0x07 : 0x00;
+    c->sasl_faults.client_maxsize_with_none = c->opt.faults[XC_FAULT_MAXSIZE_WITH_NONE];
+    c->cfg.faults = &c->sasl_faults;
+    c->sasl = sasl_new(&c->cfg);
+    if (c->sasl == NULL) {
+        finish(c, EXIT_FAIL, "out of memory");
+        return;
+    }
+    st = sasl_client_start(c->sasl, &out, &out_len);
+    if (st == SASL_FAILED) {
+        finish(c, EXIT_FAIL, "SASL GSSAPI: %s", sasl_error(c->sasl));
+        free(out);
+        return;
+    }
+    c->phase = PH_SASL;
+    if (c->opt.faults[XC_FAULT_SASL_BEFORE_TLS] && !c->secured)
+        fault_applied(c, XC_FAULT_SASL_BEFORE_TLS, "<auth/> on the stream before STARTTLS");
+    if (c->opt.faults[XC_FAULT_AUTH_BAD_BASE64]) {
+        fault_applied(c, XC_FAULT_AUTH_BAD_BASE64, "<auth>*not*base64*</auth>");
+        send_sasl(c, "auth", "GSSAPI", out, out_len, PAYLOAD_BAD_BASE64);
+    } else if (c->opt.faults[XC_FAULT_UNKNOWN_MECHANISM]) {
+        fault_applied(c, XC_FAULT_UNKNOWN_MECHANISM, "mechanism='" UNKNOWN_MECHANISM "'");
+        send_sasl(c, "auth", UNKNOWN_MECHANISM, out, out_len, PAYLOAD_BASE64);
+    } else if (c->opt.faults[XC_FAULT_INITIAL_RESPONSE_EMPTY_EQUALS] ||
+               c->opt.faults[XC_FAULT_NO_INITIAL_RESPONSE]) {
+        bool equals = c->opt.faults[XC_FAULT_INITIAL_RESPONSE_EMPTY_EQUALS];
+
+        fault_applied(
+            c, equals ? XC_FAULT_INITIAL_RESPONSE_EMPTY_EQUALS : XC_FAULT_NO_INITIAL_RESPONSE,
+            equals ? "<auth mechanism='GSSAPI'>=</auth>" : "<auth mechanism='GSSAPI'/>");
+        c->held = out;
+        c->held_len = out_len;
+        out = NULL;
+        send_sasl(c, "auth", "GSSAPI", NULL, 0, equals ? PAYLOAD_EQUALS : PAYLOAD_EMPTY_ELEMENT);
+    } else {
+        send_sasl(c, "auth", "GSSAPI", out, out_len, PAYLOAD_BASE64);
+    }
+    if (c->opt.faults[XC_FAULT_NO_INTEGRITY])
+        fault_applied(c, XC_FAULT_NO_INTEGRITY, "context requested without INTEG/CONF flags");
+    if (c->opt.faults[XC_FAULT_FOREIGN_AUTHZID])
+        fault_applied(c, XC_FAULT_FOREIGN_AUTHZID, c->foreign_authzid);
+    free(out);
+}
+
+static void on_features(struct client *c, xmpp_stanza_t *stanza, const char *xml)
+{
+    bool starttls = xmpp_stanza_get_child_by_name_and_ns(stanza, "starttls", NS_TLS) != NULL;
+
+    if (c->authenticated) {
+        if (xmpp_stanza_get_child_by_name_and_ns(stanza, "bind", NS_BIND) == NULL) {
+            finish(c, EXIT_FAIL,
+                   "no resource binding offered after authentication (RFC 6120 "
+                   "§7.2: <bind/> in the restarted stream's features)");
+            return;
+        }
+        c->phase = PH_BIND;
+        send_xml(c, "iq",
+                 "<iq type=\"set\" id=\"" BIND_ID "\"><bind xmlns=\"" NS_BIND
+                 "\"><resource>" BIND_RESOURCE "</resource></bind></iq>");
+        return;
+    }
+    if (!c->secured && starttls && c->opt.tls != TLS_OFF &&
+        !c->opt.faults[XC_FAULT_SASL_BEFORE_TLS]) {
+        c->phase = PH_STARTTLS;
+        send_xml(c, "starttls", "<starttls xmlns=\"" NS_TLS "\"/>");
+        return;
+    }
+    if (!c->secured && !starttls && c->opt.tls == TLS_REQUIRED &&
+        !c->opt.faults[XC_FAULT_SASL_BEFORE_TLS]) {
+        finish(c, EXIT_FAIL, "the server offers no STARTTLS and --tls is required");
+        return;
+    }
+    if (c->opt.faults[XC_FAULT_SASL_BEFORE_TLS] && (c->secured || !starttls)) {
+        finish(c, EXIT_FAIL,
+               "sasl-before-tls: the server offers no STARTTLS on the first "
+               "stream, so the fault cannot be applied");
+        return;
+    }
+    start_sasl(c, stanza, xml);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* receiving */
+
+/* The first child of S in namespace NS, other than <text/>; NULL when none. */
+static const char *condition_of(xmpp_stanza_t *s, const char *ns)
+{
+    for (xmpp_stanza_t *k = xmpp_stanza_get_children(s); k != NULL; k = xmpp_stanza_get_next(k)) {
+        const char *name = xmpp_stanza_get_name(k), *kns = xmpp_stanza_get_ns(k);
+
+        if (name != NULL && strcmp(name, "text") != 0 && kns != NULL && strcmp(kns, ns) == 0)
+            return name;
+    }
+    return NULL;
+}
+
+/* The <text/> of S in NS as a newly allocated string (xmpp_free), or NULL. */
+static char *text_of(xmpp_stanza_t *s, const char *ns)
+{
+    xmpp_stanza_t *t = xmpp_stanza_get_child_by_name_and_ns(s, "text", ns);
+
+    return t != NULL ? xmpp_stanza_get_text(t) : NULL;
+}
+
+/* Decode the base64 text of a SASL element: *OUT / *LEN (free()); false with the reason
+ * already decided. An empty element and "=" are zero octets here; the caller judges
+ * which is allowed where. */
+static bool decode_payload(struct client *c, const char *element, const char *text,
+                           unsigned char **out, size_t *len, bool *equals)
+{
+    size_t at = 0;
+    enum base64_status st;
+
+    *equals = text != NULL && strcmp(text, "=") == 0;
+    if (text == NULL || *equals) {
+        *out = malloc(1);
+        *len = 0;
+        return *out != NULL;
+    }
+    st = base64_decode(text, strlen(text), out, len, &at);
+    if (st != BASE64_OK) {
+        finish(c, EXIT_FAIL, "<%s/>: character data at offset %zu: %s (RFC 6120 §6.4)", element, at,
+               base64_status_reason(st));
+        return false;
+    }
+    return true;
+}
+
+static void tr_stanza(struct client *c, xmpp_stanza_t *stanza, const char *xml,
+                      const unsigned char *payload, size_t len, bool sasl);
+
+/* A challenge of LEN octets IN (its element STANZA / XML, for the transcript line, which is
+ * written after the engine's step so it can carry the unwrapped layer message). */
+static void on_challenge(struct client *c, xmpp_stanza_t *stanza, const char *xml,
+                         const unsigned char *in, size_t len, bool equals)
+{
+    unsigned char *out = NULL, *copy;
+    size_t out_len = 0;
+    enum sasl_status st;
+
+    c->challenges++;
+    if (c->held != NULL ||
+        (c->challenges == 1 && (c->opt.faults[XC_FAULT_ABORT] ||
+                                (c->opt.faults[XC_FAULT_SECOND_AUTH] && !c->second_sent))))
+        tr_stanza(c, stanza, xml, in, len, true);
+    if (equals)
+        fprintf(stderr, "gsspeer: xmpp-client: note: <challenge>=</challenge> (RFC 6120 §6.4.2 "
+                        "reserves '=' for the initial response)\n");
+    if (c->held != NULL) {
+        /* no/empty initial response: the server's empty challenge asks for the token. */
+        if (len != 0) {
+            /* Observed (the faults that hold the token back are applied by now): e.g. a
+             * SPNEGO NegTokenInit from an acceptor that took the empty input for a token. */
+            char reason[MAX_TEXT];
+
+            snprintf(reason, sizeof(reason),
+                     "a challenge of %zu octets answered our %s; an empty challenge was expected "
+                     "(RFC 4422 §5: a client-first mechanism without initial response)",
+                     len,
+                     c->opt.faults[XC_FAULT_NO_INITIAL_RESPONSE] ? "absent initial response"
+                                                                 : "empty initial response");
+            event_begin("unexpected-challenge");
+            printf(",\"len\":%zu,\"head\":", len);
+            json_put_hex(stdout, in, len < 32 ? len : 32);
+            event_end();
+            send_xml(c, "abort", "<abort xmlns=\"" SASL_NS "\"/>");
+            observed_or_fail(c, reason);
+            return;
+        }
+        send_sasl(c, "response", NULL, c->held, c->held_len, PAYLOAD_BASE64);
+        free(c->held);
+        c->held = NULL;
+        return;
+    }
+    if (c->challenges == 1 && c->opt.faults[XC_FAULT_ABORT]) {
+        fault_applied(c, XC_FAULT_ABORT, "<abort/> instead of the response");
+        send_xml(c, "abort", "<abort xmlns=\"" SASL_NS "\"/>");
+        return;
+    }
+    if (c->challenges == 1 && c->opt.faults[XC_FAULT_SECOND_AUTH] && !c->second_sent) {
+        c->second_sent = true;
+        c->second = sasl_new(&c->cfg);
+        if (c->second == NULL || sasl_client_start(c->second, &out, &out_len) == SASL_FAILED) {
+            finish(c, EXIT_FAIL, "second-auth: %s",
+                   c->second != NULL ? sasl_error(c->second) : "out of memory");
+            free(out);
+            return;
+        }
+        fault_applied(c, XC_FAULT_SECOND_AUTH, "a new <auth/> with a fresh context token");
+        send_sasl(c, "auth", "GSSAPI", out, out_len, PAYLOAD_BASE64);
+        free(out);
+        /* From now on the server talks to the fresh context, if it goes on at all. */
+        sasl_free(c->sasl);
+        c->sasl = c->second;
+        c->second = NULL;
+        c->challenges = 0;
+        return;
+    }
+    /* The engine gets a copy: MIT's gss_unwrap may rewrite its input in place, and the
+     * transcript wants the bytes as they came. */
+    copy = malloc(len + 1);
+    if (copy == NULL) {
+        finish(c, EXIT_FAIL, "out of memory");
+        return;
+    }
+    if (len > 0)
+        memcpy(copy, in, len);
+    st = sasl_step(c->sasl, copy, len, &out, &out_len);
+    free(copy);
+    tr_stanza(c, stanza, xml, in, len, true);
+    switch (st) {
+    case SASL_CONTINUE:
+    case SASL_DONE:
+        c->sasl_done = st == SASL_DONE;
+        if (out_len == 0 && c->opt.faults[XC_FAULT_EMPTY_RESPONSE_EQUALS]) {
+            fault_applied(c, XC_FAULT_EMPTY_RESPONSE_EQUALS, "<response>=</response>");
+            send_sasl(c, "response", NULL, out, 0, PAYLOAD_EQUALS);
+        } else if (out_len == 0) {
+            fault_applied(c, XC_FAULT_EMPTY_RESPONSE_ELEMENT, "<response/>");
+            send_sasl(c, "response", NULL, out, 0, PAYLOAD_EMPTY_ELEMENT);
+        } else {
+            if (st == SASL_DONE) {
+                if (c->opt.faults[XC_FAULT_LAYER_NO_BIT])
+                    fault_applied(c, XC_FAULT_LAYER_NO_BIT, "layer octet 00");
+                if (c->opt.faults[XC_FAULT_LAYER_SEVERAL_BITS])
+                    fault_applied(c, XC_FAULT_LAYER_SEVERAL_BITS, "layer octet 07");
+                if (c->opt.faults[XC_FAULT_MAXSIZE_WITH_NONE])
+                    fault_applied(c, XC_FAULT_MAXSIZE_WITH_NONE, "layer 'none' with max size");
+            }
+            send_sasl(c, "response", NULL, out, out_len, PAYLOAD_BASE64);
+        }
+        break;
+    case SASL_FAILED:
+        /* Our side refuses what the server sent: abort the exchange (RFC 6120 §6.4.4). */
+        send_xml(c, "abort", "<abort xmlns=\"" SASL_NS "\"/>");
+        if (c->opt.fault_count > 0 && c->faults_applied == c->opt.fault_count) {
+            /* e.g. no-integrity: the server went on where it should have refused. */
+            char reason[MAX_TEXT * 2];
+
+            snprintf(reason, sizeof(reason), "SASL GSSAPI: %s", sasl_error(c->sasl));
+            event_begin("client-refused");
+            event_str("reason", reason);
+            event_end();
+            observed_or_fail(c, reason);
+        } else {
+            finish(c, EXIT_FAIL, "SASL GSSAPI: %s", sasl_error(c->sasl));
+        }
+        break;
+    }
+    free(out);
+}
+
+static void on_success(struct client *c, size_t len)
+{
+    const struct sasl_outcome *o = sasl_outcome(c->sasl);
+
+    event_begin("sasl");
+    event_str("outcome", "success");
+    if (o != NULL && c->sasl_done)
+        printf(",\"layer\":%u,\"max_size\":%lu", o->layer, (unsigned long)o->client_max_size);
+    event_end();
+    if (!c->sasl_done) {
+        observed_or_fail(c, "<success/> before the GSSAPI exchange was complete (RFC 4752 §3.1: "
+                            "the security layer negotiation comes first)");
+        return;
+    }
+    if (len != 0) {
+        observed_or_fail(c, "<success/> carries additional data, but SASL GSSAPI has none after "
+                            "the layer negotiation (RFC 4752 §3.1)");
+        return;
+    }
+    c->authenticated = true;
+    /* RFC 6120 §6.4.6: after success the initiating entity restarts the stream. */
+    open_stream(c);
+}
+
+static void on_failure(struct client *c, xmpp_stanza_t *stanza)
+{
+    const char *condition = condition_of(stanza, SASL_NS);
+    char *text = text_of(stanza, SASL_NS);
+    enum sasl_condition parsed;
+    char reason[MAX_TEXT * 2];
+
+    bool defined = condition != NULL && sasl_condition_parse(condition, &parsed);
+
+    event_begin("sasl");
+    event_str("outcome", "failure");
+    event_str("condition", condition);
+    printf(",\"defined\":%s", defined ? "true" : "false");
+    if (text != NULL)
+        event_str("text", text);
+    event_end();
+    if (!defined)
+        snprintf(reason, sizeof(reason),
+                 "<failure/> without a defined condition%s%s (RFC 6120 §6.5)",
+                 condition != NULL ? ": " : "", condition != NULL ? condition : "");
+    else
+        snprintf(reason, sizeof(reason), "the server refused the login: %s%s%s", condition,
+                 text != NULL ? ": " : "", text != NULL ? text : "");
+    if (text != NULL)
+        xmpp_free(c->ctx, text);
+    observed_or_fail(c, reason);
+}
+
+static void on_bind(struct client *c, xmpp_stanza_t *stanza)
+{
+    const char *type = xmpp_stanza_get_type(stanza);
+    xmpp_stanza_t *bind = xmpp_stanza_get_child_by_name_and_ns(stanza, "bind", NS_BIND);
+    xmpp_stanza_t *jid_el = bind != NULL ? xmpp_stanza_get_child_by_name(bind, "jid") : NULL;
+    char *jid = jid_el != NULL ? xmpp_stanza_get_text(jid_el) : NULL;
+    const char *want = c->opt.authzid != NULL ? c->opt.authzid : c->opt.jid;
+    size_t n = strlen(want);
+
+    if (type == NULL || strcmp(type, "result") != 0) {
+        observed_or_fail(c, "resource binding refused (the bind IQ was not answered with a "
+                            "result, RFC 6120 §7.6)");
+    } else if (jid == NULL) {
+        observed_or_fail(c, "the bind result carries no <jid/> (RFC 6120 §7.6.1)");
+    } else if (strncmp(jid, want, n) != 0 || jid[n] != '/' || jid[n + 1] == '\0') {
+        char reason[MAX_TEXT * 2];
+
+        snprintf(reason, sizeof(reason), "bound JID %s is not a resource of %s", jid, want);
+        observed_or_fail(c, reason);
+    } else {
+        event_begin("bound");
+        event_str("jid", jid);
+        event_end();
+        close_stream(c);
+        event_begin("done");
+        event_end();
+        finish(c, EXIT_OK, NULL);
+    }
+    if (jid != NULL)
+        xmpp_free(c->ctx, jid);
+}
+
+/* The transcript line of a received stanza; SASL elements with their decoded payload. */
+static void tr_stanza(struct client *c, xmpp_stanza_t *stanza, const char *xml,
+                      const unsigned char *payload, size_t len, bool sasl)
+{
+    const char *name = xmpp_stanza_get_name(stanza);
+
+    if (c->transcript == NULL)
+        return;
+    tr_begin(c, "in", name != NULL ? name : "?");
+    fputs(",\"xml\":", c->transcript);
+    json_put_string(c->transcript, xml);
+    if (sasl) {
+        fprintf(c->transcript, ",\"sasl\":{\"len\":%zu,\"token\":", len);
+        json_put_hex(c->transcript, payload, len);
+        tr_layer(c, true);
+        fputc('}', c->transcript);
+    }
+    tr_end(c);
+}
+
+static int on_stanza(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
+{
+    struct client *c = userdata;
+    const char *name = xmpp_stanza_get_name(stanza), *ns = xmpp_stanza_get_ns(stanza);
+    char *xml = NULL;
+    size_t xml_len = 0;
+    unsigned char *payload = NULL;
+    size_t len = 0;
+    bool equals = false;
+
+    (void)conn;
+    if (c->finished || name == NULL)
+        return 1;
+    if (xmpp_stanza_to_text(stanza, &xml, &xml_len) != XMPP_EOK) {
+        finish(c, EXIT_FAIL, "out of memory");
+        return 1;
+    }
+    if (ns != NULL && strcmp(ns, SASL_NS) == 0 && c->phase == PH_SASL &&
+        (strcmp(name, "challenge") == 0 || strcmp(name, "success") == 0)) {
+        char *text = xmpp_stanza_get_text(stanza);
+        bool ok = decode_payload(c, name, text, &payload, &len, &equals);
+
+        if (text != NULL)
+            xmpp_free(c->ctx, text);
+        if (!ok) {
+            tr_stanza(c, stanza, xml, NULL, 0, false);
+            goto cleanup;
+        }
+        if (strcmp(name, "challenge") == 0) {
+            on_challenge(c, stanza, xml, payload, len, equals);
+        } else {
+            tr_stanza(c, stanza, xml, payload, len, true);
+            on_success(c, len);
+        }
+        goto cleanup;
+    }
+    tr_stanza(c, stanza, xml, NULL, 0, false);
+    if (ns != NULL && strcmp(ns, "http://etherx.jabber.org/streams") == 0) {
+        if (strcmp(name, "features") == 0 && c->phase == PH_FEATURES) {
+            on_features(c, stanza, xml);
+        } else if (strcmp(name, "error") == 0) {
+            const char *condition = condition_of(stanza, NS_STREAM_ERRORS);
+            char *text = text_of(stanza, NS_STREAM_ERRORS);
+            char reason[MAX_TEXT * 2];
+
+            event_begin("stream-error");
+            event_str("condition", condition);
+            if (text != NULL)
+                event_str("text", text);
+            event_end();
+            snprintf(reason, sizeof(reason), "stream error %s%s%s",
+                     condition != NULL ? condition : "(no condition)", text != NULL ? ": " : "",
+                     text != NULL ? text : "");
+            if (text != NULL)
+                xmpp_free(c->ctx, text);
+            observed_or_fail(c, reason);
+        }
+    } else if (ns != NULL && strcmp(ns, NS_TLS) == 0 && c->phase == PH_STARTTLS) {
+        if (strcmp(name, "proceed") != 0) {
+            finish(c, EXIT_FAIL, "STARTTLS refused: <%s/> instead of <proceed/> (RFC 6120 §5.4.2)",
+                   name);
+        } else if (xmpp_conn_tls_start(conn) != XMPP_EOK) {
+            finish(c, EXIT_FAIL, "TLS handshake failed: %s",
+                   c->tls_error[0] != '\0'   ? c->tls_error
+                   : c->log_error[0] != '\0' ? c->log_error
+                                             : "see libstrophe's report");
+        } else {
+            c->secured = true;
+            tr_local(c, "tls", "TLS established");
+            event_begin("tls");
+            event_end();
+            open_stream(c);
+        }
+    } else if (ns != NULL && strcmp(ns, SASL_NS) == 0 && c->phase == PH_SASL &&
+               strcmp(name, "failure") == 0) {
+        on_failure(c, stanza);
+    } else if (strcmp(name, "iq") == 0 && c->phase == PH_BIND) {
+        const char *id = xmpp_stanza_get_id(stanza);
+
+        if (id != NULL && strcmp(id, BIND_ID) == 0)
+            on_bind(c, stanza);
+    }
+cleanup:
+    free(payload);
+    xmpp_free(c->ctx, xml);
+    return 1;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* connection events, libstrophe's log and certificate verdicts */
+
+static void on_conn(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
+                    xmpp_stream_error_t *stream_error, void *userdata)
+{
+    struct client *c = userdata;
+    char reason[MAX_TEXT * 2];
+
+    (void)stream_error;
+    switch (event) {
+    case XMPP_CONN_RAW_CONNECT:
+        open_stream(c);
+        break;
+    case XMPP_CONN_CONNECT:
+        tr_plain(c, "in", "stream-open", c->server_header[0] != '\0' ? c->server_header : NULL);
+        if (c->phase == PH_HEADER)
+            c->phase = PH_FEATURES;
+        break;
+    case XMPP_CONN_DISCONNECT:
+    case XMPP_CONN_FAIL:
+        if (c->finished)
+            break;
+        if (c->phase == PH_CONNECTING) {
+            finish(c, EXIT_FAIL, "cannot connect to %s:%u: %s", c->opt.host, c->opt.port,
+                   error != 0 ? strerror(error) : "connection refused or failed");
+            break;
+        }
+        if (c->phase == PH_CLOSING) {
+            finish(c, c->status, NULL);
+            break;
+        }
+        snprintf(reason, sizeof(reason), "the server closed the connection while %s%s%s",
+                 c->phase == PH_HEADER     ? "we waited for its stream header"
+                 : c->phase == PH_FEATURES ? "we waited for stream features"
+                 : c->phase == PH_STARTTLS ? "we waited for <proceed/>"
+                 : c->phase == PH_SASL     ? "the SASL exchange was under way"
+                                           : "we waited for the bind result",
+                 c->log_error[0] != '\0' ? ": " : "", c->log_error);
+        if (c->opt.fault_count > 0 && c->faults_applied == c->opt.fault_count) {
+            event_begin("peer-closed");
+            printf(",\"after_ms\":%lld", now_ms() - c->first_fault_ms);
+            event_end();
+        }
+        observed_or_fail(c, reason);
+        break;
+    }
+    (void)conn;
+}
+
+static void on_log(void *userdata, xmpp_log_level_t level, const char *area, const char *msg)
+{
+    struct client *c = userdata;
+
+    if (strncmp(msg, "RECV: <stream:stream", 20) == 0)
+        snprintf(c->server_header, sizeof(c->server_header), "%s", msg + 6);
+    else if (level >= XMPP_LEVEL_ERROR || strncmp(msg, "parse error", 11) == 0)
+        snprintf(c->log_error, sizeof(c->log_error), "%s: %s", area, msg);
+}
+
+static int on_certfail(const xmpp_tlscert_t *cert, const char *const errormsg)
+{
+    (void)cert;
+    if (active != NULL)
+        snprintf(active->tls_error, sizeof(active->tls_error),
+                 "the server certificate is not trusted: %s%s", errormsg,
+                 active->opt.tls_ca == NULL ? " (no --tls-ca given)" : "");
+    return 0;
+}
+
+/* The hard bound behind every blocking call libstrophe or GSS-API makes (the TLS handshake
+ * loops until the peer answers): the prepared error line, exit 1. */
+static void on_watchdog(int sig)
+{
+    ssize_t ignored;
+
+    (void)sig;
+    ignored = write(STDOUT_FILENO, watchdog_line, watchdog_len);
+    ignored = write(STDERR_FILENO, "gsspeer: xmpp-client: timeout (blocked in a call)\n", 50);
+    (void)ignored;
+    _exit(EXIT_FAIL);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* command line */
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: gsspeer xmpp-client --connect HOST:PORT --domain D --jid USER@D\n"
+            "           [--tls required|optional|off] [--tls-ca FILE] [--authzid JID]\n"
+            "           [--principal-form xep0233|hostbased|domain] [--transcript FILE]\n"
+            "           [--fault NAME]... [--timeout-ms MS]\n"
+            "       gsspeer xmpp-client --list-faults [--json]\n"
+            "\n"
+            "Log in once to an XMPP server with SASL GSSAPI (RFC 6120, RFC 4752) over STARTTLS,\n"
+            "bind a resource, close. The service name: xmpp/<hostname>/D@REALM (XEP-0233) when\n"
+            "the server advertises a usable <hostname/>, else xmpp@D (host-based).\n"
+            "Kerberos: KRB5_CONFIG, KRB5_CLIENT_KTNAME / KRB5CCNAME.\n"
+            "\n"
+            "Events (stdout): tls, features, principal, sasl, bound, done; with --fault also\n"
+            "fault, stream-error, peer-closed, peer-open; error on failure.\n"
+            "Exit status: 0 logged in and bound (with --fault: every fault applied and the\n"
+            "server's reaction seen); 1 failure or timeout; 2 invalid input; 64 usage.\n");
+}
+
+static bool parse_connect(const char *text, struct options *o)
+{
+    const char *colon = strrchr(text, ':');
+    char *end;
+    unsigned long port;
+    static char host[256];
+
+    if (colon == NULL || colon == text || (size_t)(colon - text) >= sizeof(host))
+        return false;
+    errno = 0;
+    port = strtoul(colon + 1, &end, 10);
+    if (errno != 0 || end == colon + 1 || *end != '\0' || port == 0 || port > 65535)
+        return false;
+    memcpy(host, text, (size_t)(colon - text));
+    host[colon - text] = '\0';
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+        memmove(host, host + 1, strlen(host) - 2);
+        host[strlen(host) - 2] = '\0';
+    }
+    o->host = host;
+    o->port = (unsigned short)port;
+    return true;
+}
+
+/* Parse ARGV into *O: 0 to go on, else the exit status (after printing why). */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+    static const struct option options[] = {
+        {"connect", required_argument, NULL, 'c'},
+        {"domain", required_argument, NULL, 'd'},
+        {"jid", required_argument, NULL, 'j'},
+        {"tls", required_argument, NULL, 't'},
+        {"tls-ca", required_argument, NULL, 'a'},
+        {"authzid", required_argument, NULL, 'z'},
+        {"principal-form", required_argument, NULL, 'p'},
+        {"transcript", required_argument, NULL, 'T'},
+        {"fault", required_argument, NULL, 'f'},
+        {"timeout-ms", required_argument, NULL, 'm'},
+        {"list-faults", no_argument, NULL, 'l'},
+        {"json", no_argument, NULL, 'J'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const struct xc_fault_spec *spec;
+    bool list = false, json = false;
+    const char *connect = NULL;
+    char *end;
+    int ch;
+
+    o->tls = TLS_REQUIRED;
+    o->form = FORM_XEP0233;
+    o->timeout_ms = DEFAULT_TIMEOUT_MS;
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            connect = optarg;
+            break;
+        case 'd':
+            o->domain = optarg;
+            break;
+        case 'j':
+            o->jid = optarg;
+            break;
+        case 't':
+            if (strcmp(optarg, "required") == 0)
+                o->tls = TLS_REQUIRED;
+            else if (strcmp(optarg, "optional") == 0)
+                o->tls = TLS_OPTIONAL;
+            else if (strcmp(optarg, "off") == 0)
+                o->tls = TLS_OFF;
+            else {
+                fprintf(stderr,
+                        "gsspeer: xmpp-client: --tls must be required, optional or "
+                        "off, not '%s'\n",
+                        optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'a':
+            o->tls_ca = optarg;
+            break;
+        case 'z':
+            o->authzid = optarg;
+            break;
+        case 'p':
+            if (strcmp(optarg, "xep0233") == 0)
+                o->form = FORM_XEP0233;
+            else if (strcmp(optarg, "hostbased") == 0)
+                o->form = FORM_HOSTBASED;
+            else if (strcmp(optarg, "domain") == 0)
+                o->form = FORM_DOMAIN;
+            else {
+                fprintf(stderr,
+                        "gsspeer: xmpp-client: --principal-form must be xep0233, "
+                        "hostbased or domain, not '%s'\n",
+                        optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'T':
+            o->transcript = optarg;
+            break;
+        case 'f':
+            spec = xc_fault_find(optarg);
+            if (spec == NULL) {
+                fprintf(stderr, "gsspeer: xmpp-client: unknown fault '%s' (see --list-faults)\n",
+                        optarg);
+                return EXIT_USAGE;
+            }
+            if (!o->faults[spec->id])
+                o->fault_count++;
+            o->faults[spec->id] = true;
+            break;
+        case 'm':
+            errno = 0;
+            o->timeout_ms = strtol(optarg, &end, 10);
+            if (errno != 0 || end == optarg || *end != '\0' || o->timeout_ms < 1 ||
+                o->timeout_ms > 3600000) {
+                fprintf(stderr,
+                        "gsspeer: xmpp-client: --timeout-ms: '%s' is not a number of "
+                        "milliseconds in 1..3600000\n",
+                        optarg);
+                return EXIT_INVALID;
+            }
+            break;
+        case 'l':
+            list = true;
+            break;
+        case 'J':
+            json = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return -1;
+        default:
+            fprintf(stderr, "gsspeer: xmpp-client: unknown option or missing argument: %s\n",
+                    argv[optind - 1]);
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (list) {
+        xc_faults_list(stdout, json);
+        return -1;
+    }
+    if (optind != argc || connect == NULL || o->domain == NULL || o->jid == NULL) {
+        fprintf(stderr, "gsspeer: xmpp-client: %s\n",
+                optind != argc ? "unexpected argument"
+                               : "--connect, --domain and --jid are "
+                                 "required");
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (!parse_connect(connect, o)) {
+        fprintf(stderr, "gsspeer: xmpp-client: --connect: '%s' is not HOST:PORT (port 1-65535)\n",
+                connect);
+        return EXIT_INVALID;
+    }
+    return 0;
+}
+
+/* The domain goes into the stream header and the principal: it must be a host name. */
+static bool check_inputs(const struct options *o)
+{
+    struct hostname_check check;
+    const char *at = strchr(o->jid, '@');
+    char why[400];
+
+    hostname_check(o->domain, strlen(o->domain), &check);
+    if (hostname_check_verdict(&check) == XEP0233_INVALID) {
+        hostname_explain(&check, "--domain", why, sizeof(why));
+        fprintf(stderr, "gsspeer: xmpp-client: %s\n", why);
+        return false;
+    }
+    if (at == NULL || at == o->jid || strcmp(at + 1, o->domain) != 0 ||
+        strpbrk(o->jid, "/\"'<>&") != NULL) {
+        fprintf(stderr, "gsspeer: xmpp-client: --jid '%s' is not a bare JID user@%s\n", o->jid,
+                o->domain);
+        return false;
+    }
+    if (o->tls_ca != NULL && access(o->tls_ca, R_OK) != 0) {
+        fprintf(stderr, "gsspeer: xmpp-client: --tls-ca %s: %s\n", o->tls_ca, strerror(errno));
+        return false;
+    }
+    if (o->authzid != NULL && strpbrk(o->authzid, "\"'<>&") != NULL) {
+        fprintf(stderr, "gsspeer: xmpp-client: --authzid '%s' holds XML markup characters\n",
+                o->authzid);
+        return false;
+    }
+    return true;
+}
+
+/* Acquire the initiator credential for no-integrity and switch MIT's implied CONF/INTEG
+ * flags off on it (GSS_KRB5_CRED_NO_CI_FLAGS_X); false with a reason already decided. */
+static bool no_integrity_cred(struct client *c)
+{
+    gss_buffer_desc empty = {0, NULL};
+    OM_uint32 major, minor;
+    char *text;
+
+    major = gssutil_acquire_cred(GSS_C_NO_NAME, GSS_C_INITIATE, &c->cred, &minor);
+    if (!GSS_ERROR(major))
+        major = gss_set_cred_option(&minor, &c->cred, GSS_KRB5_CRED_NO_CI_FLAGS_X, &empty);
+    if (!GSS_ERROR(major)) {
+        tap.strip_integrity = true;
+        return true;
+    }
+    text = gssutil_status_text(major, minor);
+    finish(c, EXIT_FAIL, "no-integrity: initiator credential: %s", text != NULL ? text : "");
+    free(text);
+    return false;
+}
+
+int cmd_xmpp_client(int argc, char **argv)
+{
+    static struct client client;
+    struct client *c = &client;
+    xmpp_log_t log = {on_log, c};
+    struct itimerval watchdog = {{0, 0}, {0, 0}};
+    int rc;
+    OM_uint32 minor;
+
+    memset(c, 0, sizeof(*c));
+    rc = parse_options(argc, argv, &c->opt);
+    if (rc != 0)
+        return rc < 0 ? EXIT_OK : rc;
+    if (!check_inputs(&c->opt))
+        return EXIT_INVALID;
+    active = c;
+    c->status = EXIT_FAIL;
+    c->target = GSS_C_NO_NAME;
+    c->cred = GSS_C_NO_CREDENTIAL;
+    tap_ops = gssops_mit;
+    tap_ops.init_sec_context = tap_init;
+    tap_ops.wrap = tap_wrap;
+    tap_ops.unwrap = tap_unwrap;
+    if (c->opt.transcript != NULL) {
+        c->transcript = fopen(c->opt.transcript, "w");
+        if (c->transcript == NULL) {
+            fprintf(stderr, "gsspeer: xmpp-client: --transcript %s: %s\n", c->opt.transcript,
+                    strerror(errno));
+            return EXIT_INVALID;
+        }
+    }
+    watchdog_len = (size_t)snprintf(watchdog_line, sizeof(watchdog_line),
+                                    "{\"event\":\"error\",\"reason\":\"timeout after %ld ms "
+                                    "(blocked in a TLS or GSS-API call)\"}\n",
+                                    c->opt.timeout_ms);
+    signal(SIGALRM, on_watchdog);
+    /* The loop below checks the deadline; the watchdog only catches blocking calls. */
+    watchdog.it_value.tv_sec = (c->opt.timeout_ms + 250) / 1000;
+    watchdog.it_value.tv_usec = (c->opt.timeout_ms + 250) % 1000 * 1000;
+    setitimer(ITIMER_REAL, &watchdog, NULL);
+    c->start_ms = now_ms();
+    c->deadline_ms = c->start_ms + c->opt.timeout_ms;
+
+    if (c->opt.faults[XC_FAULT_NO_INTEGRITY] && !no_integrity_cred(c))
+        goto cleanup;
+    xmpp_initialize();
+    c->ctx = xmpp_ctx_new(NULL, &log);
+    c->conn = c->ctx != NULL ? xmpp_conn_new(c->ctx) : NULL;
+    if (c->conn == NULL) {
+        finish(c, EXIT_FAIL, "out of memory");
+        goto cleanup;
+    }
+    xmpp_conn_set_jid(c->conn, c->opt.jid);
+    xmpp_conn_set_flags(c->conn, XMPP_CONN_FLAG_DISABLE_SM |
+                                     (c->opt.tls == TLS_OFF ? XMPP_CONN_FLAG_DISABLE_TLS : 0));
+    if (c->opt.tls_ca != NULL)
+        xmpp_conn_set_cafile(c->conn, c->opt.tls_ca);
+    xmpp_conn_set_certfail_handler(c->conn, on_certfail);
+    /* One handler for every stanza (NULL namespace, name and type): dispatch is ours. */
+    xmpp_handler_add(c->conn, on_stanza, NULL, NULL, NULL, c);
+    c->phase = PH_CONNECTING;
+    if (xmpp_connect_raw(c->conn, c->opt.host, c->opt.port, on_conn, c) != XMPP_EOK) {
+        finish(c, EXIT_FAIL, "cannot connect to %s:%u", c->opt.host, c->opt.port);
+        goto cleanup;
+    }
+    while (!c->finished) {
+        long long left = c->deadline_ms - now_ms();
+
+        if (left <= 0) {
+            if (c->opt.fault_count > 0 && c->faults_applied == c->opt.fault_count) {
+                event_begin("peer-open");
+                printf(",\"waited_ms\":%lld", now_ms() - c->first_fault_ms);
+                event_end();
+                tr_local(c, "close", "the server neither answered nor closed");
+                finish(c, EXIT_OK, NULL);
+            } else {
+                finish(c, EXIT_FAIL, "timeout after %ld ms while %s", c->opt.timeout_ms,
+                       c->phase == PH_CONNECTING ? "connecting"
+                       : c->phase == PH_HEADER   ? "waiting for the server's stream header"
+                       : c->phase == PH_FEATURES ? "waiting for stream features"
+                       : c->phase == PH_STARTTLS ? "waiting for <proceed/>"
+                       : c->phase == PH_SASL     ? "in the SASL exchange"
+                       : c->phase == PH_BIND     ? "waiting for the bind result"
+                                                 : "closing");
+            }
+            break;
+        }
+        xmpp_run_once(c->ctx, (unsigned long)(left < SLICE_MS ? left : SLICE_MS));
+    }
+    /* Let what we queued (</stream:stream>, <abort/>) go out, briefly and bounded. */
+    for (long long until = now_ms() + CLOSE_GRACE_MS;
+         xmpp_conn_is_connected(c->conn) && now_ms() < until && now_ms() < c->deadline_ms;) {
+        if (xmpp_conn_send_queue_len(c->conn) == 0 && c->phase != PH_CLOSING)
+            break;
+        xmpp_run_once(c->ctx, SLICE_MS);
+    }
+cleanup:
+    watchdog.it_value.tv_sec = 0;
+    watchdog.it_value.tv_usec = 0;
+    setitimer(ITIMER_REAL, &watchdog, NULL);
+    if (c->conn != NULL) {
+        c->finished = true; /* the disconnect event of the release is no news */
+        xmpp_conn_release(c->conn);
+    }
+    if (c->ctx != NULL) {
+        xmpp_ctx_free(c->ctx);
+        xmpp_shutdown();
+    }
+    sasl_free(c->sasl);
+    sasl_free(c->second);
+    free(c->held);
+    if (c->target != GSS_C_NO_NAME)
+        gss_release_name(&minor, &c->target);
+    if (c->cred != GSS_C_NO_CREDENTIAL)
+        gss_release_cred(&minor, &c->cred);
+    if (c->transcript != NULL)
+        fclose(c->transcript);
+    active = NULL;
+    return c->status;
+}
