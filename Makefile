@@ -32,7 +32,7 @@ BUILD   ?= build
 SANFLAGS :=
 endif
 ALL_CFLAGS  = $(STD) $(WARN) $(CFLAGS) $(SANFLAGS) -DGSSCONFORM_VERSION='"$(VERSION)"' \
-              -Ipeer $(PKG_CFLAGS)
+              -Ipeer $(PKG_CFLAGS) $(SHIM_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
 # Every .c under peer/ is picked up: the engine and role modules go into one static library,
@@ -51,6 +51,12 @@ PY_TESTS     = $(shell find tests -name '*-t.py' | sort)
 # Bundled C candidate shims: candidates/<name>/*.c -> $(BUILD)/candidates/<name>/<name>-shim
 SHIM_DIRS   := $(sort $(dir $(wildcard candidates/*/*.c)))
 SHIMS       := $(foreach d,$(SHIM_DIRS),$(BUILD)/$(d)$(notdir $(patsubst %/,%,$(d)))-shim)
+# pkg-config packages only one shim needs (its objects and its link, not gsspeer):
+# SHIM_PKGS_<name> for candidates/<name>/.
+SHIM_PKGS_cyrus := libsasl2
+shim_pkgs    = $(SHIM_PKGS_$(firstword $(subst /, ,$(patsubst $(BUILD)/candidates/%,%,$@))))
+SHIM_CFLAGS  = $(if $(shim_pkgs),$(shell pkg-config --cflags $(shim_pkgs)))
+SHIM_LIBS    = $(if $(shim_pkgs),$(shell pkg-config --libs $(shim_pkgs)))
 
 GSSPEER     := $(BUILD)/gsspeer
 
@@ -104,7 +110,7 @@ $(BUILD)/peer/tests/%: $(BUILD)/peer/tests/%.o $(TAP_OBJ) $(PEER_LIB)
 .SECONDEXPANSION:
 # (no % inside: make would put the stem there)
 $(BUILD)/candidates/%-shim: $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(basename $$(wildcard $$(dir candidates/$$*)*.c)))) $(PEER_LIB)
-	$(CC) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
+	$(CC) $(ALL_LDFLAGS) $^ $(PKG_LIBS) $(SHIM_LIBS) -o $@
 
 # Installed layout: programs in libexec (the runner finds them through GSSCONFORM_BUILD, the
 # same way as in a checkout), the runner and its data in share, two commands in bin.
