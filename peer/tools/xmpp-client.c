@@ -77,6 +77,7 @@ struct options {
     const char *tls_ca;
     const char *authzid;
     enum form_opt form;
+    const char *service_principal; /* --service-principal: the exact name, overrides form */
     const char *transcript;
     long timeout_ms;
     bool faults[XC_FAULT_COUNT];
@@ -549,8 +550,12 @@ static void start_sasl(struct client *c, xmpp_stanza_t *features, const char *fe
         return;
     }
 
-    /* The service name (XEP-0233 §3, RFC 4752 §3.1). */
-    if (c->opt.form == FORM_HOSTBASED || (c->opt.form == FORM_XEP0233 && hostname == NULL)) {
+    /* The service name (XEP-0233 §3, RFC 4752 §3.1), unless a case names it exactly. */
+    if (c->opt.service_principal != NULL) {
+        snprintf(target, sizeof(target), "%s", c->opt.service_principal);
+        type = GSS_NAMETYPE_KRB5;
+        form = "exact";
+    } else if (c->opt.form == FORM_HOSTBASED || (c->opt.form == FORM_XEP0233 && hostname == NULL)) {
         snprintf(target, sizeof(target), "%s@%s", XEP0233_SERVICE, c->opt.domain);
         type = GSS_NAMETYPE_HOSTBASED;
         form = "hostbased";
@@ -1125,13 +1130,15 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: gsspeer xmpp-client --connect HOST:PORT --domain D --jid USER@D\n"
             "           [--tls required|optional|off] [--tls-ca FILE] [--authzid JID]\n"
-            "           [--principal-form xep0233|hostbased|domain] [--transcript FILE]\n"
+            "           [--principal-form xep0233|hostbased|domain]\n"
+            "           [--service-principal NAME] [--transcript FILE]\n"
             "           [--fault NAME]... [--timeout-ms MS]\n"
             "       gsspeer xmpp-client --list-faults [--json]\n"
             "\n"
             "Log in once to an XMPP server with SASL GSSAPI (RFC 6120, RFC 4752) over STARTTLS,\n"
             "bind a resource, close. The service name: xmpp/<hostname>/D@REALM (XEP-0233) when\n"
-            "the server advertises a usable <hostname/>, else xmpp@D (host-based).\n"
+            "the server advertises a usable <hostname/>, else xmpp@D (host-based);\n"
+            "--service-principal NAME: exactly this Kerberos principal name instead.\n"
             "Kerberos: KRB5_CONFIG, KRB5_CLIENT_KTNAME / KRB5CCNAME.\n"
             "\n"
             "Events (stdout): tls, features, principal, sasl, bound, done; with --fault also\n"
@@ -1175,6 +1182,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"tls-ca", required_argument, NULL, 'a'},
         {"authzid", required_argument, NULL, 'z'},
         {"principal-form", required_argument, NULL, 'p'},
+        {"service-principal", required_argument, NULL, 'S'},
         {"transcript", required_argument, NULL, 'T'},
         {"fault", required_argument, NULL, 'f'},
         {"timeout-ms", required_argument, NULL, 'm'},
@@ -1240,6 +1248,16 @@ static int parse_options(int argc, char **argv, struct options *o)
                         optarg);
                 return EXIT_USAGE;
             }
+            break;
+        case 'S':
+            if (optarg[0] == '\0' || strlen(optarg) >= 512) {
+                fprintf(stderr,
+                        "gsspeer: xmpp-client: --service-principal: '%s' is not a principal "
+                        "name of 1-511 bytes\n",
+                        optarg);
+                return EXIT_INVALID;
+            }
+            o->service_principal = optarg;
             break;
         case 'T':
             o->transcript = optarg;
