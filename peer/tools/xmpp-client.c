@@ -201,6 +201,8 @@ struct tapped {
     unsigned char plain[1024];
     size_t len;
     bool seen;
+    bool offer_reported; /* the layer-offer event went out (server's message only) */
+    int conf;            /* conf_state of the unwrap (server's message only) */
 };
 
 static struct {
@@ -240,12 +242,36 @@ static OM_uint32 tap_unwrap(OM_uint32 *minor, gss_ctx_id_t ctx, gss_buffer_t in,
 {
     OM_uint32 major = gssops_mit.unwrap(minor, ctx, in, out, conf_state, qop);
 
-    if (!GSS_ERROR(major))
+    if (!GSS_ERROR(major)) {
         tap_keep(&tap.unwrapped, out);
+        tap.unwrapped.conf = conf_state != NULL ? *conf_state : -1;
+    }
     return major;
 }
 
 static struct gssops tap_ops;
+
+/* The `layer-offer` event, once: the server's layer message as the engine unwrapped it
+ * (octets, the layers and max size when there are 4 or more, whether it was encrypted). */
+static void event_layer_offer(void)
+{
+    struct tapped *t = &tap.unwrapped;
+    struct sasl_layer_msg msg;
+
+    if (!t->seen || t->offer_reported)
+        return;
+    t->offer_reported = true;
+    event_begin("layer-offer");
+    printf(",\"octets\":%zu,\"plain\":", t->len);
+    json_put_hex(stdout, t->plain, t->len);
+    if (t->len >= 4)
+        printf(",\"layers\":%u,\"max_size\":%lu", t->plain[0],
+               (unsigned long)t->plain[1] << 16 | (unsigned long)t->plain[2] << 8 | t->plain[3]);
+    if (t->conf >= 0)
+        printf(",\"conf\":%s", t->conf ? "true" : "false");
+    event_str("status", sasl_layer_status_name(sasl_layers_parse_server(t->plain, t->len, &msg)));
+    event_end();
+}
 
 /* The tapped plaintext, decoded as a layer message (SERVER: the server's 4 octets). */
 static void tr_layer(struct client *c, bool server)
@@ -937,6 +963,8 @@ static void tr_stanza(struct client *c, xmpp_stanza_t *stanza, const char *xml,
 {
     const char *name = xmpp_stanza_get_name(stanza);
 
+    if (sasl)
+        event_layer_offer();
     if (c->transcript == NULL)
         return;
     tr_begin(c, "in", name != NULL ? name : "?");
