@@ -1436,6 +1436,9 @@ int cmd_xmpp_client(int argc, char **argv)
                                     "{\"event\":\"error\",\"reason\":\"timeout after %ld ms "
                                     "(blocked in a TLS or GSS-API call)\"}\n",
                                     c->opt.timeout_ms);
+    /* A server that closes right after its <failure/> must not kill us when our
+     * </stream:stream> goes out: the write fails with EPIPE instead. */
+    signal(SIGPIPE, SIG_IGN);
     signal(SIGALRM, on_watchdog);
     /* The loop below checks the deadline; the watchdog only catches blocking calls. */
     watchdog.it_value.tv_sec = (c->opt.timeout_ms + 250) / 1000;
