@@ -77,6 +77,7 @@ struct options {
     const char *tls_ca;
     const char *authzid;
     enum form_opt form;
+    const char *service_principal; /* --service-principal: the exact name, overrides form */
     const char *transcript;
     long timeout_ms;
     bool faults[XC_FAULT_COUNT];
@@ -200,6 +201,8 @@ struct tapped {
     unsigned char plain[1024];
     size_t len;
     bool seen;
+    bool offer_reported; /* the layer-offer event went out (server's message only) */
+    int conf;            /* conf_state of the unwrap (server's message only) */
 };
 
 static struct {
@@ -239,12 +242,36 @@ static OM_uint32 tap_unwrap(OM_uint32 *minor, gss_ctx_id_t ctx, gss_buffer_t in,
 {
     OM_uint32 major = gssops_mit.unwrap(minor, ctx, in, out, conf_state, qop);
 
-    if (!GSS_ERROR(major))
+    if (!GSS_ERROR(major)) {
         tap_keep(&tap.unwrapped, out);
+        tap.unwrapped.conf = conf_state != NULL ? *conf_state : -1;
+    }
     return major;
 }
 
 static struct gssops tap_ops;
+
+/* The `layer-offer` event, once: the server's layer message as the engine unwrapped it
+ * (octets, the layers and max size when there are 4 or more, whether it was encrypted). */
+static void event_layer_offer(void)
+{
+    struct tapped *t = &tap.unwrapped;
+    struct sasl_layer_msg msg;
+
+    if (!t->seen || t->offer_reported)
+        return;
+    t->offer_reported = true;
+    event_begin("layer-offer");
+    printf(",\"octets\":%zu,\"plain\":", t->len);
+    json_put_hex(stdout, t->plain, t->len);
+    if (t->len >= 4)
+        printf(",\"layers\":%u,\"max_size\":%lu", t->plain[0],
+               (unsigned long)t->plain[1] << 16 | (unsigned long)t->plain[2] << 8 | t->plain[3]);
+    if (t->conf >= 0)
+        printf(",\"conf\":%s", t->conf ? "true" : "false");
+    event_str("status", sasl_layer_status_name(sasl_layers_parse_server(t->plain, t->len, &msg)));
+    event_end();
+}
 
 /* The tapped plaintext, decoded as a layer message (SERVER: the server's 4 octets). */
 static void tr_layer(struct client *c, bool server)
@@ -549,8 +576,12 @@ static void start_sasl(struct client *c, xmpp_stanza_t *features, const char *fe
         return;
     }
 
-    /* The service name (XEP-0233 §3, RFC 4752 §3.1). */
-    if (c->opt.form == FORM_HOSTBASED || (c->opt.form == FORM_XEP0233 && hostname == NULL)) {
+    /* The service name (XEP-0233 §3, RFC 4752 §3.1), unless a case names it exactly. */
+    if (c->opt.service_principal != NULL) {
+        snprintf(target, sizeof(target), "%s", c->opt.service_principal);
+        type = GSS_NAMETYPE_KRB5;
+        form = "exact";
+    } else if (c->opt.form == FORM_HOSTBASED || (c->opt.form == FORM_XEP0233 && hostname == NULL)) {
         snprintf(target, sizeof(target), "%s@%s", XEP0233_SERVICE, c->opt.domain);
         type = GSS_NAMETYPE_HOSTBASED;
         form = "hostbased";
@@ -932,6 +963,8 @@ static void tr_stanza(struct client *c, xmpp_stanza_t *stanza, const char *xml,
 {
     const char *name = xmpp_stanza_get_name(stanza);
 
+    if (sasl)
+        event_layer_offer();
     if (c->transcript == NULL)
         return;
     tr_begin(c, "in", name != NULL ? name : "?");
@@ -1125,13 +1158,15 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: gsspeer xmpp-client --connect HOST:PORT --domain D --jid USER@D\n"
             "           [--tls required|optional|off] [--tls-ca FILE] [--authzid JID]\n"
-            "           [--principal-form xep0233|hostbased|domain] [--transcript FILE]\n"
+            "           [--principal-form xep0233|hostbased|domain]\n"
+            "           [--service-principal NAME] [--transcript FILE]\n"
             "           [--fault NAME]... [--timeout-ms MS]\n"
             "       gsspeer xmpp-client --list-faults [--json]\n"
             "\n"
             "Log in once to an XMPP server with SASL GSSAPI (RFC 6120, RFC 4752) over STARTTLS,\n"
             "bind a resource, close. The service name: xmpp/<hostname>/D@REALM (XEP-0233) when\n"
-            "the server advertises a usable <hostname/>, else xmpp@D (host-based).\n"
+            "the server advertises a usable <hostname/>, else xmpp@D (host-based);\n"
+            "--service-principal NAME: exactly this Kerberos principal name instead.\n"
             "Kerberos: KRB5_CONFIG, KRB5_CLIENT_KTNAME / KRB5CCNAME.\n"
             "\n"
             "Events (stdout): tls, features, principal, sasl, bound, done; with --fault also\n"
@@ -1175,6 +1210,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"tls-ca", required_argument, NULL, 'a'},
         {"authzid", required_argument, NULL, 'z'},
         {"principal-form", required_argument, NULL, 'p'},
+        {"service-principal", required_argument, NULL, 'S'},
         {"transcript", required_argument, NULL, 'T'},
         {"fault", required_argument, NULL, 'f'},
         {"timeout-ms", required_argument, NULL, 'm'},
@@ -1240,6 +1276,16 @@ static int parse_options(int argc, char **argv, struct options *o)
                         optarg);
                 return EXIT_USAGE;
             }
+            break;
+        case 'S':
+            if (optarg[0] == '\0' || strlen(optarg) >= 512) {
+                fprintf(stderr,
+                        "gsspeer: xmpp-client: --service-principal: '%s' is not a principal "
+                        "name of 1-511 bytes\n",
+                        optarg);
+                return EXIT_INVALID;
+            }
+            o->service_principal = optarg;
             break;
         case 'T':
             o->transcript = optarg;
@@ -1390,6 +1436,9 @@ int cmd_xmpp_client(int argc, char **argv)
                                     "{\"event\":\"error\",\"reason\":\"timeout after %ld ms "
                                     "(blocked in a TLS or GSS-API call)\"}\n",
                                     c->opt.timeout_ms);
+    /* A server that closes right after its <failure/> must not kill us when our
+     * </stream:stream> goes out: the write fails with EPIPE instead. */
+    signal(SIGPIPE, SIG_IGN);
     signal(SIGALRM, on_watchdog);
     /* The loop below checks the deadline; the watchdog only catches blocking calls. */
     watchdog.it_value.tv_sec = (c->opt.timeout_ms + 250) / 1000;
