@@ -152,6 +152,7 @@ struct session {
     unsigned exchanges;
     bool established_seen; /* the current exchange's context completed */
     bool layer_challenge_sent;
+    bool layer_answered;     /* a <response/> came after our layer message */
     unsigned challenges_out; /* non-empty challenges of this connection */
     bool responses_in;       /* a <response/> came in this connection */
     unsigned empty_element;  /* <response/> with no text in this exchange (RFC 6120 §6.4.3) */
@@ -701,6 +702,8 @@ static void login_event(struct session *s, const char *outcome, enum sasl_condit
         json_field(&b, "client", o->initiator);
     if (o != NULL && o->target != NULL)
         flags_field(&b, o->flags);
+    if (s->layer_challenge_sent)
+        builder_add_fmt(&b, ",\"layer_answered\":%s", s->layer_answered ? "true" : "false");
     if (o != NULL && s->layer_challenge_sent && o->layer != 0) {
         builder_add_fmt(&b, ",\"layer\":%u,\"max_size\":%lu", o->layer,
                         (unsigned long)o->client_max_size);
@@ -720,7 +723,7 @@ static void exchange_end(struct session *s)
 {
     sasl_free(s->sasl);
     s->sasl = NULL;
-    s->established_seen = s->layer_challenge_sent = false;
+    s->established_seen = s->layer_challenge_sent = s->layer_answered = false;
     s->empty_element = s->empty_equals = 0;
 }
 
@@ -973,7 +976,7 @@ static bool exchange_start(struct session *s)
 
     s->sasl = sasl_new(&cfg);
     s->exchanges++;
-    s->established_seen = s->layer_challenge_sent = false;
+    s->established_seen = s->layer_challenge_sent = s->layer_answered = false;
     s->empty_element = s->empty_equals = 0;
     return s->sasl != NULL;
 }
@@ -1065,6 +1068,8 @@ static enum step on_response(struct session *s, const struct xstream_event *ev)
         return sasl_failure(s, SASL_COND_NOT_AUTHORIZED, "fault failure-mid-exchange");
     }
     s->responses_in = true;
+    if (s->layer_challenge_sent)
+        s->layer_answered = true;
     if (s->layer_challenge_sent && is_wrap_token(in, len)) {
         /* Judge it first so that the transcript line shows what the engine decoded. */
         unsigned char *out = NULL;
