@@ -1,7 +1,10 @@
 /* gsspeer xmpp-client: see xmpp-client.h. */
 #include "tools/xmpp-client.h"
 
+#include "tools/gss-tap.h"
 #include "tools/xmpp-client-faults.h"
+#include "tools/xmpp-client-options.h"
+#include "tools/xmpp-client-transcript.h"
 #include "util/base64.h"
 #include "util/gss.h"
 #include "util/gssops.h"
@@ -12,7 +15,6 @@
 #include "zmtp/transcript.h" /* json_put_string, json_put_hex */
 
 #include <errno.h>
-#include <getopt.h>
 #include <gssapi/gssapi_ext.h>
 #include <gssapi/gssapi_krb5.h>
 #include <signal.h>
@@ -39,15 +41,10 @@ enum {
     EXIT_OK = 0,
     EXIT_FAIL = 1,
     EXIT_INVALID = 2,
-    EXIT_USAGE = 64,
-    DEFAULT_TIMEOUT_MS = 10000,
     SLICE_MS = 20,        /* one xmpp_run_once at most this long */
     CLOSE_GRACE_MS = 500, /* after our </stream:stream>: wait this long for the server's */
     MAX_TEXT = 512,
 };
-
-enum tls_mode { TLS_REQUIRED, TLS_OPTIONAL, TLS_OFF };
-enum form_opt { FORM_XEP0233, FORM_HOSTBASED, FORM_DOMAIN };
 
 /* Where the login stands (what we wait for). */
 enum phase {
@@ -68,27 +65,11 @@ enum payload {
     PAYLOAD_BAD_BASE64,    /* text that is not base64 */
 };
 
-struct options {
-    const char *host;
-    unsigned short port;
-    const char *domain;
-    const char *jid;
-    enum tls_mode tls;
-    const char *tls_ca;
-    const char *authzid;
-    enum form_opt form;
-    const char *service_principal; /* --service-principal: the exact name, overrides form */
-    const char *transcript;
-    long timeout_ms;
-    bool faults[XC_FAULT_COUNT];
-    unsigned fault_count;
-};
-
 struct client {
-    struct options opt;
+    struct xc_options opt;
     xmpp_ctx_t *ctx;
     xmpp_conn_t *conn;
-    FILE *transcript;
+    struct xct transcript;
     enum phase phase;
     bool secured;       /* TLS is up */
     bool authenticated; /* <success/> came */
@@ -150,161 +131,6 @@ static void event_str(const char *key, const char *value)
         json_put_string(stdout, value);
 }
 
-static void tr_begin(struct client *c, const char *dir, const char *kind)
-{
-    struct timespec now;
-    struct tm tm;
-    char stamp[40];
-
-    clock_gettime(CLOCK_REALTIME, &now);
-    gmtime_r(&now.tv_sec, &tm);
-    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-    fprintf(c->transcript, "{\"time\":\"%s.%06ldZ\",\"dir\":\"%s\",\"kind\":", stamp,
-            now.tv_nsec / 1000, dir);
-    json_put_string(c->transcript, kind);
-}
-
-static void tr_end(struct client *c)
-{
-    fputs("}\n", c->transcript);
-    fflush(c->transcript);
-}
-
-/* A transcript line without SASL payload: KIND and the XML (may be NULL). */
-static void tr_plain(struct client *c, const char *dir, const char *kind, const char *xml)
-{
-    if (c->transcript == NULL)
-        return;
-    tr_begin(c, dir, kind);
-    if (xml != NULL) {
-        fputs(",\"xml\":", c->transcript);
-        json_put_string(c->transcript, xml);
-    }
-    tr_end(c);
-}
-
-/* A local transcript line (tls, close) with a reason. */
-static void tr_local(struct client *c, const char *kind, const char *reason)
-{
-    if (c->transcript == NULL)
-        return;
-    tr_begin(c, "local", kind);
-    fputs(",\"reason\":", c->transcript);
-    json_put_string(c->transcript, reason);
-    tr_end(c);
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* the GSS tap: the plaintexts of the layer messages, seen where the engine wraps/unwraps */
-
-struct tapped {
-    unsigned char plain[1024];
-    size_t len;
-    bool seen;
-    bool offer_reported; /* the layer-offer event went out (server's message only) */
-    int conf;            /* conf_state of the unwrap (server's message only) */
-};
-
-static struct {
-    struct tapped unwrapped; /* the server's layer message */
-    struct tapped wrapped;   /* our layer reply */
-    bool strip_integrity;    /* no-integrity: request neither INTEG nor CONF */
-} tap;
-
-static void tap_keep(struct tapped *t, const gss_buffer_t buffer)
-{
-    t->len = buffer->length < sizeof(t->plain) ? buffer->length : sizeof(t->plain);
-    if (t->len > 0)
-        memcpy(t->plain, buffer->value, t->len);
-    t->seen = true;
-}
-
-static OM_uint32 tap_init(OM_uint32 *minor, gss_cred_id_t cred, gss_ctx_id_t *ctx,
-                          gss_name_t target, gss_OID mech, OM_uint32 flags, OM_uint32 time_req,
-                          gss_channel_bindings_t cb, gss_buffer_t in, gss_OID *actual,
-                          gss_buffer_t out, OM_uint32 *ret_flags, OM_uint32 *time_rec)
-{
-    if (tap.strip_integrity)
-        flags &= ~(OM_uint32)(GSS_C_INTEG_FLAG | GSS_C_CONF_FLAG);
-    return gssops_mit.init_sec_context(minor, cred, ctx, target, mech, flags, time_req, cb, in,
-                                       actual, out, ret_flags, time_rec);
-}
-
-static OM_uint32 tap_wrap(OM_uint32 *minor, gss_ctx_id_t ctx, int conf, gss_qop_t qop,
-                          gss_buffer_t in, int *conf_state, gss_buffer_t out)
-{
-    tap_keep(&tap.wrapped, in);
-    return gssops_mit.wrap(minor, ctx, conf, qop, in, conf_state, out);
-}
-
-static OM_uint32 tap_unwrap(OM_uint32 *minor, gss_ctx_id_t ctx, gss_buffer_t in, gss_buffer_t out,
-                            int *conf_state, gss_qop_t *qop)
-{
-    OM_uint32 major = gssops_mit.unwrap(minor, ctx, in, out, conf_state, qop);
-
-    if (!GSS_ERROR(major)) {
-        tap_keep(&tap.unwrapped, out);
-        tap.unwrapped.conf = conf_state != NULL ? *conf_state : -1;
-    }
-    return major;
-}
-
-static struct gssops tap_ops;
-
-/* The `layer-offer` event, once: the server's layer message as the engine unwrapped it
- * (octets, the layers and max size when there are 4 or more, whether it was encrypted). */
-static void event_layer_offer(void)
-{
-    struct tapped *t = &tap.unwrapped;
-    struct sasl_layer_msg msg;
-
-    if (!t->seen || t->offer_reported)
-        return;
-    t->offer_reported = true;
-    event_begin("layer-offer");
-    printf(",\"octets\":%zu,\"plain\":", t->len);
-    json_put_hex(stdout, t->plain, t->len);
-    if (t->len >= 4)
-        printf(",\"layers\":%u,\"max_size\":%lu", t->plain[0],
-               (unsigned long)t->plain[1] << 16 | (unsigned long)t->plain[2] << 8 | t->plain[3]);
-    if (t->conf >= 0)
-        printf(",\"conf\":%s", t->conf ? "true" : "false");
-    event_str("status", sasl_layer_status_name(sasl_layers_parse_server(t->plain, t->len, &msg)));
-    event_end();
-}
-
-/* The tapped plaintext, decoded as a layer message (SERVER: the server's 4 octets). */
-static void tr_layer(struct client *c, bool server)
-{
-    struct tapped *t = server ? &tap.unwrapped : &tap.wrapped;
-    struct sasl_layer_msg msg;
-    enum sasl_layer_status st;
-
-    if (!t->seen)
-        return;
-    t->seen = false;
-    fputs(",\"layer\":{\"plain\":", c->transcript);
-    json_put_hex(c->transcript, t->plain, t->len);
-    /* Our reply is judged against everything, the server's offer being in its own line. */
-    st = server ? sasl_layers_parse_server(t->plain, t->len, &msg)
-                : sasl_layers_parse_client(t->plain, t->len, 0x07, &msg);
-    if (t->len >= 4)
-        fprintf(c->transcript, ",\"layers\":%u,\"max_size\":%lu", t->plain[0],
-                (unsigned long)t->plain[1] << 16 | (unsigned long)t->plain[2] << 8 | t->plain[3]);
-    if (!server && t->len > 4) {
-        char authzid[300];
-        size_t n = t->len - 4 < sizeof(authzid) - 1 ? t->len - 4 : sizeof(authzid) - 1;
-
-        memcpy(authzid, t->plain + 4, n);
-        authzid[n] = '\0';
-        fputs(",\"authzid\":", c->transcript);
-        json_put_string(c->transcript, authzid);
-    }
-    fputs(",\"status\":", c->transcript);
-    json_put_string(c->transcript, sasl_layer_status_name(st));
-    fputc('}', c->transcript);
-}
-
 /* ------------------------------------------------------------------------------------------ */
 /* finishing */
 
@@ -336,7 +162,7 @@ static void finish(struct client *c, int status, const char *fmt, ...)
     event_begin("error");
     event_str("reason", reason);
     event_end();
-    tr_local(c, "close", reason);
+    xct_local(&c->transcript, "close", reason);
 }
 
 /* The server reacted to an applied fault (or closed): with faults, that is the observation
@@ -344,7 +170,7 @@ static void finish(struct client *c, int status, const char *fmt, ...)
 static void observed_or_fail(struct client *c, const char *reason)
 {
     if (c->opt.fault_count > 0 && c->faults_applied == c->opt.fault_count) {
-        tr_local(c, "close", reason);
+        xct_local(&c->transcript, "close", reason);
         close_stream(c);
         finish(c, EXIT_OK, NULL);
         return;
@@ -375,7 +201,7 @@ static void fault_applied(struct client *c, enum xc_fault id, const char *detail
 /* Send XML as it is, after its transcript line (KIND). */
 static void send_xml(struct client *c, const char *kind, const char *xml)
 {
-    tr_plain(c, "out", kind, xml);
+    xct_element(&c->transcript, "out", kind, xml);
     xmpp_send_raw_string(c->conn, "%s", xml);
 }
 
@@ -402,7 +228,7 @@ static void open_stream(struct client *c)
              "<?xml version=\"1.0\"?><stream:stream to=\"%s\" version=\"1.0\" xmlns=\"%s\" "
              "xmlns:stream=\"http://etherx.jabber.org/streams\">",
              c->opt.domain, NS_CLIENT);
-    tr_plain(c, "out", "stream-open", xml);
+    xct_element(&c->transcript, "out", "stream-open", xml);
     c->phase = PH_HEADER;
     if (xmpp_conn_open_stream(c->conn, attrs, sizeof(attrs) / sizeof(attrs[0])) != XMPP_EOK)
         finish(c, EXIT_FAIL, "could not send the stream header (libstrophe refused)");
@@ -415,6 +241,8 @@ static void send_sasl(struct client *c, const char *name, const char *mech,
 {
     char *text = NULL, *xml = NULL;
     const char *content = "";
+    unsigned char plain[GSSTAP_MAX];
+    struct xct_layer layer;
     size_t size;
 
     switch (form) {
@@ -451,17 +279,10 @@ static void send_sasl(struct client *c, const char *name, const char *mech,
     else
         snprintf(xml, size, "<%s xmlns=\"%s\" mechanism=\"%s\">%s</%s>", name, SASL_NS, mech,
                  content, name);
-    if (c->transcript != NULL) {
-        tr_begin(c, "out", name);
-        fputs(",\"xml\":", c->transcript);
-        json_put_string(c->transcript, xml);
-        fputs(",\"sasl\":{\"len\":", c->transcript);
-        fprintf(c->transcript, "%zu,\"token\":", form == PAYLOAD_BASE64 ? len : 0);
-        json_put_hex(c->transcript, data, form == PAYLOAD_BASE64 ? len : 0);
-        tr_layer(c, false);
-        fputc('}', c->transcript);
-        tr_end(c);
-    }
+    layer.from_server = false;
+    layer.plain = plain;
+    xct_sasl(&c->transcript, "out", name, xml, data, form == PAYLOAD_BASE64 ? len : 0,
+             gsstap_take(GSSTAP_WRAPPED, plain, &layer.len) ? &layer : NULL);
     xmpp_send_raw_string(c->conn, "%s", xml);
     free(xml);
     free(text);
@@ -610,7 +431,7 @@ static void start_sasl(struct client *c, xmpp_stanza_t *features, const char *fe
     }
 
     c->cfg.role = SASL_ROLE_CLIENT;
-    c->cfg.gss = &tap_ops;
+    c->cfg.gss = gsstap_ops();
     c->cfg.cred = c->cred;
     c->cfg.target = c->target;
     c->cfg.layers_acceptable = SASL_LAYER_NONE;
@@ -957,26 +778,50 @@ static void on_bind(struct client *c, xmpp_stanza_t *stanza)
         xmpp_free(c->ctx, jid);
 }
 
-/* The transcript line of a received stanza; SASL elements with their decoded payload. */
+/* The `layer-offer` event: the server's layer message PLAIN (LEN octets) as the engine
+ * unwrapped it; the layers and max size when there are 4 octets or more. Once per run. */
+static void event_layer_offer(const unsigned char *plain, size_t len)
+{
+    static bool reported;
+    struct sasl_layer_msg msg;
+    int conf = gsstap_unwrap_conf();
+
+    if (reported)
+        return;
+    reported = true;
+    event_begin("layer-offer");
+    printf(",\"octets\":%zu,\"plain\":", len);
+    json_put_hex(stdout, plain, len);
+    if (len >= 4)
+        printf(",\"layers\":%u,\"max_size\":%lu", plain[0],
+               (unsigned long)plain[1] << 16 | (unsigned long)plain[2] << 8 | plain[3]);
+    if (conf >= 0)
+        printf(",\"conf\":%s", conf ? "true" : "false");
+    event_str("status", sasl_layer_status_name(sasl_layers_parse_server(plain, len, &msg)));
+    event_end();
+}
+
+/* The transcript line of a received stanza; SASL elements with their decoded payload and the
+ * layer message the engine unwrapped from it (also the layer-offer event). */
 static void tr_stanza(struct client *c, xmpp_stanza_t *stanza, const char *xml,
                       const unsigned char *payload, size_t len, bool sasl)
 {
     const char *name = xmpp_stanza_get_name(stanza);
+    unsigned char plain[GSSTAP_MAX];
+    struct xct_layer layer = {plain, 0, true};
 
-    if (sasl)
-        event_layer_offer();
-    if (c->transcript == NULL)
+    if (name == NULL)
+        name = "?";
+    if (!sasl) {
+        xct_element(&c->transcript, "in", name, xml);
         return;
-    tr_begin(c, "in", name != NULL ? name : "?");
-    fputs(",\"xml\":", c->transcript);
-    json_put_string(c->transcript, xml);
-    if (sasl) {
-        fprintf(c->transcript, ",\"sasl\":{\"len\":%zu,\"token\":", len);
-        json_put_hex(c->transcript, payload, len);
-        tr_layer(c, true);
-        fputc('}', c->transcript);
     }
-    tr_end(c);
+    if (gsstap_take(GSSTAP_UNWRAPPED, plain, &layer.len)) {
+        event_layer_offer(plain, layer.len);
+        xct_sasl(&c->transcript, "in", name, xml, payload, len, &layer);
+    } else {
+        xct_sasl(&c->transcript, "in", name, xml, payload, len, NULL);
+    }
 }
 
 static int on_stanza(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
@@ -1047,7 +892,7 @@ static int on_stanza(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
                                              : "see libstrophe's report");
         } else {
             c->secured = true;
-            tr_local(c, "tls", "TLS established");
+            xct_local(&c->transcript, "tls", "TLS established");
             event_begin("tls");
             event_end();
             open_stream(c);
@@ -1082,7 +927,8 @@ static void on_conn(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
         open_stream(c);
         break;
     case XMPP_CONN_CONNECT:
-        tr_plain(c, "in", "stream-open", c->server_header[0] != '\0' ? c->server_header : NULL);
+        xct_element(&c->transcript, "in", "stream-open",
+                    c->server_header[0] != '\0' ? c->server_header : NULL);
         if (c->phase == PH_HEADER)
             c->phase = PH_FEATURES;
         break;
@@ -1150,236 +996,6 @@ static void on_watchdog(int sig)
     _exit(EXIT_FAIL);
 }
 
-/* ------------------------------------------------------------------------------------------ */
-/* command line */
-
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: gsspeer xmpp-client --connect HOST:PORT --domain D --jid USER@D\n"
-            "           [--tls required|optional|off] [--tls-ca FILE] [--authzid JID]\n"
-            "           [--principal-form xep0233|hostbased|domain]\n"
-            "           [--service-principal NAME] [--transcript FILE]\n"
-            "           [--fault NAME]... [--timeout-ms MS]\n"
-            "       gsspeer xmpp-client --list-faults [--json]\n"
-            "\n"
-            "Log in once to an XMPP server with SASL GSSAPI (RFC 6120, RFC 4752) over STARTTLS,\n"
-            "bind a resource, close. The service name: xmpp/<hostname>/D@REALM (XEP-0233) when\n"
-            "the server advertises a usable <hostname/>, else xmpp@D (host-based);\n"
-            "--service-principal NAME: exactly this Kerberos principal name instead.\n"
-            "Kerberos: KRB5_CONFIG, KRB5_CLIENT_KTNAME / KRB5CCNAME.\n"
-            "\n"
-            "Events (stdout): tls, features, principal, sasl, bound, done; with --fault also\n"
-            "fault, stream-error, peer-closed, peer-open; error on failure.\n"
-            "Exit status: 0 logged in and bound (with --fault: every fault applied and the\n"
-            "server's reaction seen); 1 failure or timeout; 2 invalid input; 64 usage.\n");
-}
-
-static bool parse_connect(const char *text, struct options *o)
-{
-    const char *colon = strrchr(text, ':');
-    char *end;
-    unsigned long port;
-    static char host[256];
-
-    if (colon == NULL || colon == text || (size_t)(colon - text) >= sizeof(host))
-        return false;
-    errno = 0;
-    port = strtoul(colon + 1, &end, 10);
-    if (errno != 0 || end == colon + 1 || *end != '\0' || port == 0 || port > 65535)
-        return false;
-    memcpy(host, text, (size_t)(colon - text));
-    host[colon - text] = '\0';
-    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-        memmove(host, host + 1, strlen(host) - 2);
-        host[strlen(host) - 2] = '\0';
-    }
-    o->host = host;
-    o->port = (unsigned short)port;
-    return true;
-}
-
-/* Parse ARGV into *O: 0 to go on, else the exit status (after printing why). */
-static int parse_options(int argc, char **argv, struct options *o)
-{
-    static const struct option options[] = {
-        {"connect", required_argument, NULL, 'c'},
-        {"domain", required_argument, NULL, 'd'},
-        {"jid", required_argument, NULL, 'j'},
-        {"tls", required_argument, NULL, 't'},
-        {"tls-ca", required_argument, NULL, 'a'},
-        {"authzid", required_argument, NULL, 'z'},
-        {"principal-form", required_argument, NULL, 'p'},
-        {"service-principal", required_argument, NULL, 'S'},
-        {"transcript", required_argument, NULL, 'T'},
-        {"fault", required_argument, NULL, 'f'},
-        {"timeout-ms", required_argument, NULL, 'm'},
-        {"list-faults", no_argument, NULL, 'l'},
-        {"json", no_argument, NULL, 'J'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const struct xc_fault_spec *spec;
-    bool list = false, json = false;
-    const char *connect = NULL;
-    char *end;
-    int ch;
-
-    o->tls = TLS_REQUIRED;
-    o->form = FORM_XEP0233;
-    o->timeout_ms = DEFAULT_TIMEOUT_MS;
-    optind = 1;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        switch (ch) {
-        case 'c':
-            connect = optarg;
-            break;
-        case 'd':
-            o->domain = optarg;
-            break;
-        case 'j':
-            o->jid = optarg;
-            break;
-        case 't':
-            if (strcmp(optarg, "required") == 0)
-                o->tls = TLS_REQUIRED;
-            else if (strcmp(optarg, "optional") == 0)
-                o->tls = TLS_OPTIONAL;
-            else if (strcmp(optarg, "off") == 0)
-                o->tls = TLS_OFF;
-            else {
-                fprintf(stderr,
-                        "gsspeer: xmpp-client: --tls must be required, optional or "
-                        "off, not '%s'\n",
-                        optarg);
-                return EXIT_USAGE;
-            }
-            break;
-        case 'a':
-            o->tls_ca = optarg;
-            break;
-        case 'z':
-            o->authzid = optarg;
-            break;
-        case 'p':
-            if (strcmp(optarg, "xep0233") == 0)
-                o->form = FORM_XEP0233;
-            else if (strcmp(optarg, "hostbased") == 0)
-                o->form = FORM_HOSTBASED;
-            else if (strcmp(optarg, "domain") == 0)
-                o->form = FORM_DOMAIN;
-            else {
-                fprintf(stderr,
-                        "gsspeer: xmpp-client: --principal-form must be xep0233, "
-                        "hostbased or domain, not '%s'\n",
-                        optarg);
-                return EXIT_USAGE;
-            }
-            break;
-        case 'S':
-            if (optarg[0] == '\0' || strlen(optarg) >= 512) {
-                fprintf(stderr,
-                        "gsspeer: xmpp-client: --service-principal: '%s' is not a principal "
-                        "name of 1-511 bytes\n",
-                        optarg);
-                return EXIT_INVALID;
-            }
-            o->service_principal = optarg;
-            break;
-        case 'T':
-            o->transcript = optarg;
-            break;
-        case 'f':
-            spec = xc_fault_find(optarg);
-            if (spec == NULL) {
-                fprintf(stderr, "gsspeer: xmpp-client: unknown fault '%s' (see --list-faults)\n",
-                        optarg);
-                return EXIT_USAGE;
-            }
-            if (!o->faults[spec->id])
-                o->fault_count++;
-            o->faults[spec->id] = true;
-            break;
-        case 'm':
-            errno = 0;
-            o->timeout_ms = strtol(optarg, &end, 10);
-            if (errno != 0 || end == optarg || *end != '\0' || o->timeout_ms < 1 ||
-                o->timeout_ms > 3600000) {
-                fprintf(stderr,
-                        "gsspeer: xmpp-client: --timeout-ms: '%s' is not a number of "
-                        "milliseconds in 1..3600000\n",
-                        optarg);
-                return EXIT_INVALID;
-            }
-            break;
-        case 'l':
-            list = true;
-            break;
-        case 'J':
-            json = true;
-            break;
-        case 'h':
-            usage(stdout);
-            return -1;
-        default:
-            fprintf(stderr, "gsspeer: xmpp-client: unknown option or missing argument: %s\n",
-                    argv[optind - 1]);
-            usage(stderr);
-            return EXIT_USAGE;
-        }
-    }
-    if (list) {
-        xc_faults_list(stdout, json);
-        return -1;
-    }
-    if (optind != argc || connect == NULL || o->domain == NULL || o->jid == NULL) {
-        fprintf(stderr, "gsspeer: xmpp-client: %s\n",
-                optind != argc ? "unexpected argument"
-                               : "--connect, --domain and --jid are "
-                                 "required");
-        usage(stderr);
-        return EXIT_USAGE;
-    }
-    if (!parse_connect(connect, o)) {
-        fprintf(stderr, "gsspeer: xmpp-client: --connect: '%s' is not HOST:PORT (port 1-65535)\n",
-                connect);
-        return EXIT_INVALID;
-    }
-    return 0;
-}
-
-/* The domain goes into the stream header and the principal: it must be a host name. */
-static bool check_inputs(const struct options *o)
-{
-    struct hostname_check check;
-    const char *at = strchr(o->jid, '@');
-    char why[400];
-
-    hostname_check(o->domain, strlen(o->domain), &check);
-    if (hostname_check_verdict(&check) == XEP0233_INVALID) {
-        hostname_explain(&check, "--domain", why, sizeof(why));
-        fprintf(stderr, "gsspeer: xmpp-client: %s\n", why);
-        return false;
-    }
-    if (at == NULL || at == o->jid || strcmp(at + 1, o->domain) != 0 ||
-        strpbrk(o->jid, "/\"'<>&") != NULL) {
-        fprintf(stderr, "gsspeer: xmpp-client: --jid '%s' is not a bare JID user@%s\n", o->jid,
-                o->domain);
-        return false;
-    }
-    if (o->tls_ca != NULL && access(o->tls_ca, R_OK) != 0) {
-        fprintf(stderr, "gsspeer: xmpp-client: --tls-ca %s: %s\n", o->tls_ca, strerror(errno));
-        return false;
-    }
-    if (o->authzid != NULL && strpbrk(o->authzid, "\"'<>&") != NULL) {
-        fprintf(stderr, "gsspeer: xmpp-client: --authzid '%s' holds XML markup characters\n",
-                o->authzid);
-        return false;
-    }
-    return true;
-}
-
 /* Acquire the initiator credential for no-integrity and switch MIT's implied CONF/INTEG
  * flags off on it (GSS_KRB5_CRED_NO_CI_FLAGS_X); false with a reason already decided. */
 static bool no_integrity_cred(struct client *c)
@@ -1392,7 +1008,7 @@ static bool no_integrity_cred(struct client *c)
     if (!GSS_ERROR(major))
         major = gss_set_cred_option(&minor, &c->cred, GSS_KRB5_CRED_NO_CI_FLAGS_X, &empty);
     if (!GSS_ERROR(major)) {
-        tap.strip_integrity = true;
+        gsstap_strip_integrity(true);
         return true;
     }
     text = gssutil_status_text(major, minor);
@@ -1411,22 +1027,17 @@ int cmd_xmpp_client(int argc, char **argv)
     OM_uint32 minor;
 
     memset(c, 0, sizeof(*c));
-    rc = parse_options(argc, argv, &c->opt);
+    rc = xc_options_parse(argc, argv, &c->opt);
     if (rc != 0)
         return rc < 0 ? EXIT_OK : rc;
-    if (!check_inputs(&c->opt))
+    if (!xc_options_check(&c->opt))
         return EXIT_INVALID;
     active = c;
     c->status = EXIT_FAIL;
     c->target = GSS_C_NO_NAME;
     c->cred = GSS_C_NO_CREDENTIAL;
-    tap_ops = gssops_mit;
-    tap_ops.init_sec_context = tap_init;
-    tap_ops.wrap = tap_wrap;
-    tap_ops.unwrap = tap_unwrap;
     if (c->opt.transcript != NULL) {
-        c->transcript = fopen(c->opt.transcript, "w");
-        if (c->transcript == NULL) {
+        if (!xct_open(&c->transcript, c->opt.transcript)) {
             fprintf(stderr, "gsspeer: xmpp-client: --transcript %s: %s\n", c->opt.transcript,
                     strerror(errno));
             return EXIT_INVALID;
@@ -1477,7 +1088,7 @@ int cmd_xmpp_client(int argc, char **argv)
                 event_begin("peer-open");
                 printf(",\"waited_ms\":%lld", now_ms() - c->first_fault_ms);
                 event_end();
-                tr_local(c, "close", "the server neither answered nor closed");
+                xct_local(&c->transcript, "close", "the server neither answered nor closed");
                 finish(c, EXIT_OK, NULL);
             } else {
                 finish(c, EXIT_FAIL, "timeout after %ld ms while %s", c->opt.timeout_ms,
@@ -1519,8 +1130,7 @@ cleanup:
         gss_release_name(&minor, &c->target);
     if (c->cred != GSS_C_NO_CREDENTIAL)
         gss_release_cred(&minor, &c->cred);
-    if (c->transcript != NULL)
-        fclose(c->transcript);
+    xct_close(&c->transcript);
     active = NULL;
     return c->status;
 }

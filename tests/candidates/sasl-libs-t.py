@@ -421,6 +421,20 @@ class FrontFramingTest(unittest.TestCase):
                                       "mechanism='GSSAPI'>not*base64</auth>")
         self.assertIn("<incorrect-encoding/>", got)
 
+    def test_program_that_cannot_start(self) -> None:
+        """A SASL program that ends before its mechanism line: the client is told
+        (<temporary-auth-failure/>) and the login event says why."""
+        server, endpoint = self.serve()
+        got = self.exchange(endpoint, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+                                      "mechanism='GSSAPI'>YWJj</auth>")
+        self.assertIn("<temporary-auth-failure/>", got)
+        server.send_signal(signal.SIGTERM)
+        out, _ = server.communicate(timeout=STOP_S)
+        login = [e for e in parse_events(out.decode(), "server front") if e["event"] == "login"]
+        self.assertEqual(len(login), 1)
+        self.assertEqual(login[0]["condition"], "temporary-auth-failure")
+        self.assertIn("before naming its mechanism", login[0]["reason"])
+
     def test_doctype_refused(self) -> None:
         server, endpoint = self.serve()
         import socket
