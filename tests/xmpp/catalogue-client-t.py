@@ -106,7 +106,7 @@ class Shape(unittest.TestCase):
     def test_every_file_validates_alone(self) -> None:
         names = sorted(os.path.basename(p) for p in glob.glob(os.path.join(FOLDER, "client-*.toml")))
         self.assertGreaterEqual(len(names), 4)
-        with tempfile.TemporaryDirectory(prefix="client-catalogue-t-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="catalogue-client-t-") as tmp:
             shutil.copytree(os.path.join(SCENARIOS, "requirements"),
                             os.path.join(tmp, "requirements"))
             shutil.copy(os.path.join(SCENARIOS, "checks.toml"), tmp)
@@ -183,7 +183,7 @@ class Judging(unittest.TestCase):
 @unittest.skipIf(_missing(), _missing() or "")
 class AgainstReference(unittest.TestCase):
     def test_gsspeer_xmpp_client_passes_every_case(self) -> None:
-        with tempfile.TemporaryDirectory(prefix="client-catalogue-t-") as out:
+        with tempfile.TemporaryDirectory(prefix="catalogue-client-t-") as out:
             result = gssconform("run", "--spec", "xep0233", "--case", "xep0233/client/*",
                                 "--candidate", "gsspeer", "-j", "2", "-q", "--out", out)
             with open(os.path.join(out, "results.json"), encoding="utf-8") as handle:
