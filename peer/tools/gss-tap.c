@@ -11,6 +11,7 @@ struct plain {
 
 static struct plain sides[2];
 static bool strip;
+static int unwrap_conf = -1;
 static struct gssops ops;
 
 static void keep(struct plain *p, const gss_buffer_t buffer)
@@ -44,8 +45,10 @@ static OM_uint32 tap_unwrap(OM_uint32 *minor, gss_ctx_id_t ctx, gss_buffer_t in,
 {
     OM_uint32 major = gssops_mit.unwrap(minor, ctx, in, out, conf_state, qop);
 
-    if (!GSS_ERROR(major))
+    if (!GSS_ERROR(major)) {
         keep(&sides[GSSTAP_UNWRAPPED], out);
+        unwrap_conf = conf_state != NULL ? (*conf_state != 0) : -1;
+    }
     return major;
 }
 
@@ -61,6 +64,11 @@ const struct gssops *gsstap_ops(void)
 void gsstap_strip_integrity(bool on)
 {
     strip = on;
+}
+
+int gsstap_unwrap_conf(void)
+{
+    return unwrap_conf;
 }
 
 bool gsstap_take(enum gsstap_side side, unsigned char *buf, size_t *len)

@@ -34,4 +34,8 @@ void gsstap_strip_integrity(bool on);
  * *LEN; false (nothing copied) when there was none since. */
 bool gsstap_take(enum gsstap_side side, unsigned char *buf, size_t *len);
 
+/* The conf_state of the last successful unwrap: 1 (confidentiality), 0 (integrity only), -1
+ * (no unwrap yet, or the library left it unset). */
+int gsstap_unwrap_conf(void);
+
 #endif

@@ -17,13 +17,15 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: gsspeer xmpp-client --connect HOST:PORT --domain D --jid USER@D\n"
             "           [--tls required|optional|off] [--tls-ca FILE] [--authzid JID]\n"
-            "           [--principal-form xep0233|hostbased|domain] [--transcript FILE]\n"
+            "           [--principal-form xep0233|hostbased|domain]\n"
+            "           [--service-principal NAME] [--transcript FILE]\n"
             "           [--fault NAME]... [--timeout-ms MS]\n"
             "       gsspeer xmpp-client --list-faults [--json]\n"
             "\n"
             "Log in once to an XMPP server with SASL GSSAPI (RFC 6120, RFC 4752) over STARTTLS,\n"
             "bind a resource, close. The service name: xmpp/<hostname>/D@REALM (XEP-0233) when\n"
-            "the server advertises a usable <hostname/>, else xmpp@D (host-based).\n"
+            "the server advertises a usable <hostname/>, else xmpp@D (host-based);\n"
+            "--service-principal NAME: exactly this Kerberos principal name instead.\n"
             "Kerberos: KRB5_CONFIG, KRB5_CLIENT_KTNAME / KRB5CCNAME.\n"
             "\n"
             "Events (stdout): tls, features, principal, sasl, bound, done; with --fault also\n"
@@ -66,6 +68,7 @@ int xc_options_parse(int argc, char **argv, struct xc_options *o)
         {"tls-ca", required_argument, NULL, 'a'},
         {"authzid", required_argument, NULL, 'z'},
         {"principal-form", required_argument, NULL, 'p'},
+        {"service-principal", required_argument, NULL, 'S'},
         {"transcript", required_argument, NULL, 'T'},
         {"fault", required_argument, NULL, 'f'},
         {"timeout-ms", required_argument, NULL, 'm'},
@@ -131,6 +134,16 @@ int xc_options_parse(int argc, char **argv, struct xc_options *o)
                         optarg);
                 return EXIT_USAGE;
             }
+            break;
+        case 'S':
+            if (optarg[0] == '\0' || strlen(optarg) >= 512) {
+                fprintf(stderr,
+                        "gsspeer: xmpp-client: --service-principal: '%s' is not a principal "
+                        "name of 1-511 bytes\n",
+                        optarg);
+                return EXIT_INVALID;
+            }
+            o->service_principal = optarg;
             break;
         case 'T':
             o->transcript = optarg;

@@ -23,6 +23,7 @@ struct xc_options {
     const char *tls_ca;
     const char *authzid;
     enum form_opt form;
+    const char *service_principal; /* --service-principal: exactly this name, overrides form */
     const char *transcript;
     long timeout_ms;
     bool faults[XC_FAULT_COUNT];

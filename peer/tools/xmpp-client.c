@@ -397,8 +397,12 @@ static void start_sasl(struct client *c, xmpp_stanza_t *features, const char *fe
         return;
     }
 
-    /* The service name (XEP-0233 §3, RFC 4752 §3.1). */
-    if (c->opt.form == FORM_HOSTBASED || (c->opt.form == FORM_XEP0233 && hostname == NULL)) {
+    /* The service name (XEP-0233 §3, RFC 4752 §3.1), unless a case names it exactly. */
+    if (c->opt.service_principal != NULL) {
+        snprintf(target, sizeof(target), "%s", c->opt.service_principal);
+        type = NAMETYPE_KRB5;
+        form = "exact";
+    } else if (c->opt.form == FORM_HOSTBASED || (c->opt.form == FORM_XEP0233 && hostname == NULL)) {
         snprintf(target, sizeof(target), "%s@%s", XEP0233_SERVICE, c->opt.domain);
         type = NAMETYPE_HOSTBASED;
         form = "hostbased";
@@ -774,8 +778,31 @@ static void on_bind(struct client *c, xmpp_stanza_t *stanza)
         xmpp_free(c->ctx, jid);
 }
 
+/* The `layer-offer` event: the server's layer message PLAIN (LEN octets) as the engine
+ * unwrapped it; the layers and max size when there are 4 octets or more. Once per run. */
+static void event_layer_offer(const unsigned char *plain, size_t len)
+{
+    static bool reported;
+    struct sasl_layer_msg msg;
+    int conf = gsstap_unwrap_conf();
+
+    if (reported)
+        return;
+    reported = true;
+    event_begin("layer-offer");
+    printf(",\"octets\":%zu,\"plain\":", len);
+    json_put_hex(stdout, plain, len);
+    if (len >= 4)
+        printf(",\"layers\":%u,\"max_size\":%lu", plain[0],
+               (unsigned long)plain[1] << 16 | (unsigned long)plain[2] << 8 | plain[3]);
+    if (conf >= 0)
+        printf(",\"conf\":%s", conf ? "true" : "false");
+    event_str("status", sasl_layer_status_name(sasl_layers_parse_server(plain, len, &msg)));
+    event_end();
+}
+
 /* The transcript line of a received stanza; SASL elements with their decoded payload and the
- * layer message the engine unwrapped from it. */
+ * layer message the engine unwrapped from it (also the layer-offer event). */
 static void tr_stanza(struct client *c, xmpp_stanza_t *stanza, const char *xml,
                       const unsigned char *payload, size_t len, bool sasl)
 {
@@ -785,11 +812,16 @@ static void tr_stanza(struct client *c, xmpp_stanza_t *stanza, const char *xml,
 
     if (name == NULL)
         name = "?";
-    if (!sasl)
+    if (!sasl) {
         xct_element(&c->transcript, "in", name, xml);
-    else
-        xct_sasl(&c->transcript, "in", name, xml, payload, len,
-                 gsstap_take(GSSTAP_UNWRAPPED, plain, &layer.len) ? &layer : NULL);
+        return;
+    }
+    if (gsstap_take(GSSTAP_UNWRAPPED, plain, &layer.len)) {
+        event_layer_offer(plain, layer.len);
+        xct_sasl(&c->transcript, "in", name, xml, payload, len, &layer);
+    } else {
+        xct_sasl(&c->transcript, "in", name, xml, payload, len, NULL);
+    }
 }
 
 static int on_stanza(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
@@ -1015,6 +1047,9 @@ int cmd_xmpp_client(int argc, char **argv)
                                     "{\"event\":\"error\",\"reason\":\"timeout after %ld ms "
                                     "(blocked in a TLS or GSS-API call)\"}\n",
                                     c->opt.timeout_ms);
+    /* A server that closes right after its <failure/> must not kill us when our
+     * </stream:stream> goes out: the write fails with EPIPE instead. */
+    signal(SIGPIPE, SIG_IGN);
     signal(SIGALRM, on_watchdog);
     /* The loop below checks the deadline; the watchdog only catches blocking calls. */
     watchdog.it_value.tv_sec = (c->opt.timeout_ms + 250) / 1000;
