@@ -32,7 +32,7 @@ EVENTS = {
     "zmtp-gssapi": frozenset({"listening", "delivered", "sent", "authorized", "closed", "done",
                               "error"}),
     "xep0233": frozenset({"listening", "tls", "features", "principal", "login", "sasl", "bound",
-                          "done", "closed", "security-layer", "fault", "error"}),
+                          "done", "closed", "security-layer", "layer-offer", "fault", "error"}),
 }
 VIOLATIONS_KEPT = 5
 

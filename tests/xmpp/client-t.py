@@ -221,7 +221,7 @@ class WithProsody(realmlib.SharedRealmCase):
         run = self.client(transcript=path)
         self.assertEqual(run.status, 0, run.stderr)
         self.assertEqual([e["event"] for e in run.events],
-                         ["tls", "features", "principal", "sasl", "bound", "done"])
+                         ["tls", "features", "principal", "layer-offer", "sasl", "bound", "done"])
         features = run.one("features")
         self.assertEqual((features["mechanisms"], features["hostname"], features["tls"]),
                          (["GSSAPI"], None, True))
