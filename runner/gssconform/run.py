@@ -4,6 +4,7 @@ within their deadlines, show progress, stop everything (also on Ctrl-C), write t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -481,11 +482,25 @@ class Run:
     def _work(self, ctx: Context, results: list) -> None:
         progress = Progress(len(self.items), quiet=self.settings.quiet)
 
+        # A case that judges the KDC log sees every request naming its principals: two
+        # candidates running the same case at once would see each other's. Such a case runs
+        # for one candidate at a time, and work is handed out candidate by candidate so that the
+        # same case rarely waits for itself.
+        kdc_locks = {case.id: threading.Lock() for case, _, _ in self.items
+                     if any(c.observe.startswith("kdc.") for c in case.checks)}
+        names = list(dict.fromkeys(profile.name for _, profile, _ in self.items))
+        order = sorted(range(len(self.items)),
+                       key=lambda i: (names.index(self.items[i][1].name), i))
+
         def one(index: int) -> int:
             """Run work item index on a worker thread; -1 when the run is shutting down."""
             case, profile, repeat = self.items[index]
             if self.registry.closed:
                 return -1
+            with kdc_locks.get(case.id, contextlib.nullcontext()):
+                return _one(index, case, profile, repeat)
+
+        def _one(index: int, case: Case, profile, repeat: int) -> int:
             try:
                 problem = self._realm_check(case)
                 if problem:
@@ -522,7 +537,7 @@ class Run:
 
         try:
             with ThreadPoolExecutor(max_workers=max(1, self.settings.jobs)) as pool:
-                futures = [pool.submit(one, i) for i in range(len(self.items))]
+                futures = [pool.submit(one, i) for i in order]
                 for future in as_completed(futures):
                     index = future.result()
                     if index >= 0 and results[index] is not None:
