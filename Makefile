@@ -108,12 +108,11 @@ $(BUILD)/peer/tests/%: $(BUILD)/peer/tests/%.o $(TAP_OBJ) $(PEER_LIB)
 # Keep objects that pattern chains would delete as intermediates (tests, shims).
 .SECONDARY:
 .SECONDEXPANSION:
-# The shim's own libraries come before libgsspeer.a: peer/xmpp/sasl.c has a sasl_client_start
-# of its own, which must not stand in for Cyrus SASL's in cyrus-shim.
 # (no % inside: make would put the stem there)
+# A shim's own libraries come before libgsspeer.a: the peer's SASL engine defines sasl_client_start
+# and friends too, and libsasl2's must win (otherwise cyrus-shim calls the peer's engine).
 $(BUILD)/candidates/%-shim: $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(basename $$(wildcard $$(dir candidates/$$*)*.c)))) $(PEER_LIB)
-	$(CC) $(ALL_LDFLAGS) $(filter %.o,$^) $(SHIM_LIBS) $(filter-out %.o,$^) $(PKG_LIBS) \
-	    $(SHIM_LIBS) -o $@
+	$(CC) $(ALL_LDFLAGS) $(filter %.o,$^) $(SHIM_LIBS) $(filter-out %.o,$^) $(PKG_LIBS) -o $@
 
 # Installed layout: programs in libexec (the runner finds them through GSSCONFORM_BUILD, the
 # same way as in a checkout), the runner and its data in share, two commands in bin.

@@ -152,8 +152,11 @@ struct session {
     unsigned exchanges;
     bool established_seen; /* the current exchange's context completed */
     bool layer_challenge_sent;
+    bool layer_answered;     /* a <response/> came after our layer message */
     unsigned challenges_out; /* non-empty challenges of this connection */
     bool responses_in;       /* a <response/> came in this connection */
+    unsigned empty_element;  /* <response/> with no text in this exchange (RFC 6120 §6.4.3) */
+    unsigned empty_equals;   /* <response>=</response> in this exchange */
     char *client;            /* the authenticated client principal */
     char *target;            /* the service principal it authenticated to */
     char *bare_jid;          /* client's bare JID, from its principal and the domain */
@@ -657,6 +660,32 @@ static enum step on_starttls(struct session *s, const struct xstream_event *ev)
     return STEP_CONTINUE;
 }
 
+/* The ret_flags of the accepted context as ,"flags":["mutual",...]: what the client's AP-REQ
+ * asked for (RFC 4752 §3.1: integ_req_flag, mutual_req_flag), as the acceptor sees it. */
+static void flags_field(struct builder *b, OM_uint32 flags)
+{
+    static const struct {
+        OM_uint32 bit;
+        const char *name;
+    } names[] = {
+        {GSS_C_DELEG_FLAG, "deleg"},   {GSS_C_MUTUAL_FLAG, "mutual"},
+        {GSS_C_REPLAY_FLAG, "replay"}, {GSS_C_SEQUENCE_FLAG, "sequence"},
+        {GSS_C_CONF_FLAG, "conf"},     {GSS_C_INTEG_FLAG, "integ"},
+        {GSS_C_ANON_FLAG, "anon"},     {GSS_C_PROT_READY_FLAG, "prot_ready"},
+        {GSS_C_TRANS_FLAG, "trans"},
+    };
+    const char *sep = "";
+
+    builder_add_str(b, ",\"flags\":[");
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if ((flags & names[i].bit) != 0) {
+            builder_add_fmt(b, "%s\"%s\"", sep, names[i].name);
+            sep = ",";
+        }
+    }
+    builder_add_str(b, "]");
+}
+
 /* The login event for the exchange that just ended with OUTCOME ("success", "failure",
  * "restarted"); CONDITION and REASON for a failure. */
 static void login_event(struct session *s, const char *outcome, enum sasl_condition condition,
@@ -671,11 +700,17 @@ static void login_event(struct session *s, const char *outcome, enum sasl_condit
         json_field(&b, "target", o->target);
     if (o != NULL && o->initiator != NULL)
         json_field(&b, "client", o->initiator);
+    if (o != NULL && o->target != NULL)
+        flags_field(&b, o->flags);
+    if (s->layer_challenge_sent)
+        builder_add_fmt(&b, ",\"layer_answered\":%s", s->layer_answered ? "true" : "false");
     if (o != NULL && s->layer_challenge_sent && o->layer != 0) {
         builder_add_fmt(&b, ",\"layer\":%u,\"max_size\":%lu", o->layer,
                         (unsigned long)o->client_max_size);
         json_field(&b, "authzid", o->authzid);
     }
+    builder_add_fmt(&b, ",\"empty_responses\":{\"element\":%u,\"equals\":%u}", s->empty_element,
+                    s->empty_equals);
     json_field(&b, "outcome", outcome);
     if (condition != SASL_COND_NONE)
         json_field(&b, "condition", sasl_condition_name(condition));
@@ -688,7 +723,8 @@ static void exchange_end(struct session *s)
 {
     sasl_free(s->sasl);
     s->sasl = NULL;
-    s->established_seen = s->layer_challenge_sent = false;
+    s->established_seen = s->layer_challenge_sent = s->layer_answered = false;
+    s->empty_element = s->empty_equals = 0;
 }
 
 /* Send <failure><CONDITION/></failure>, the login event and the close. */
@@ -940,7 +976,8 @@ static bool exchange_start(struct session *s)
 
     s->sasl = sasl_new(&cfg);
     s->exchanges++;
-    s->established_seen = s->layer_challenge_sent = false;
+    s->established_seen = s->layer_challenge_sent = s->layer_answered = false;
+    s->empty_element = s->empty_equals = 0;
     return s->sasl != NULL;
 }
 
@@ -1018,6 +1055,10 @@ static enum step on_response(struct session *s, const struct xstream_event *ev)
     note.has_payload = present;
     note.payload = in;
     note.payload_len = len;
+    if (!present)
+        s->empty_element++;
+    else if (len == 0)
+        s->empty_equals++;
     if (s->opt->faults.on[XFAULT_FAILURE_MID_EXCHANGE] && !s->responses_in) {
         s->responses_in = true;
         tr_element(s, "in", "response", ev->raw, ev->raw_len, &note);
@@ -1027,6 +1068,8 @@ static enum step on_response(struct session *s, const struct xstream_event *ev)
         return sasl_failure(s, SASL_COND_NOT_AUTHORIZED, "fault failure-mid-exchange");
     }
     s->responses_in = true;
+    if (s->layer_challenge_sent)
+        s->layer_answered = true;
     if (s->layer_challenge_sent && is_wrap_token(in, len)) {
         /* Judge it first so that the transcript line shows what the engine decoded. */
         unsigned char *out = NULL;
