@@ -218,7 +218,7 @@ class Judging(unittest.TestCase):
         case = "principal/unknown-key"
         self.assertEqual(_verdict(case, _obs(FEATURES, target, _failure("not-authorized"),
                                              exit_status=1)), "PASS")
-        hung = {"event": "error", "reason": "timeout after 2000 ms"}
+        hung = {"event": "error", "reason": "timeout after 3000 ms"}
         self.assertEqual(_verdict(case, _obs(FEATURES, target, hung, exit_status=1)), "FAIL",
                          "no <failure/> within the client's bound is a hang")
 

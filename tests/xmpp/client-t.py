@@ -221,7 +221,12 @@ class WithProsody(realmlib.SharedRealmCase):
         run = self.client(transcript=path)
         self.assertEqual(run.status, 0, run.stderr)
         self.assertEqual([e["event"] for e in run.events],
-                         ["tls", "features", "principal", "layer-offer", "sasl", "bound", "done"])
+                         ["tls", "features", "principal", "layer-offer", "sasl", "bound",
+                          "done"])
+        # Cyrus offers only "no security layer", max size 0, wrapped without confidentiality.
+        self.assertEqual(run.one("layer-offer"),
+                         {"event": "layer-offer", "octets": 4, "plain": "01000000", "layers": 1,
+                          "max_size": 0, "conf": False, "status": "SASL_LAYER_OK"})
         features = run.one("features")
         self.assertEqual((features["mechanisms"], features["hostname"], features["tls"]),
                          (["GSSAPI"], None, True))
