@@ -539,6 +539,8 @@ class Run:
             with ThreadPoolExecutor(max_workers=max(1, self.settings.jobs)) as pool:
                 futures = [pool.submit(one, i) for i in order]
                 for future in as_completed(futures):
+                    if future.cancelled():
+                        continue  # the run stopped before this item started
                     index = future.result()
                     if index >= 0 and results[index] is not None:
                         result = results[index]

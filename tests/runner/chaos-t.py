@@ -125,6 +125,24 @@ class KdcDeath(RunnerCase):
         self.assertIn("restarting the KDC", proc.stderr)
 
 
+class KdcLost(RunnerCase):
+    """A KDC that keeps dying: after the allowed restarts the run stops with exit 2 and a
+    reason, the unstarted work is counted as not run, and no traceback escapes."""
+
+    def test_realm_lost_for_good(self) -> None:
+        if not _have_kdc():
+            self.skipTest("krb5kdc not installed")
+        args = ["run", "--scenarios", REALM_CASES, "--spec", "fixture", "--peer", PEER,
+                "--deadline", "20", "--out", os.path.join(self.runner.dir, "out"), "-j", "2",
+                "--repeat", "8", "--candidate", candidate("kdcgone")]
+        proc = self.runner.gssconform(args)
+        self.assertEqual(proc.returncode, 2, proc.stderr[-2000:])
+        self.assertNotIn("Traceback", proc.stderr)
+        doc = self.runner.results()
+        self.assertEqual({r["verdict"] for r in doc["results"]}, {"ERROR"})
+        self.assertEqual(len(doc["meta"]["realm"]["kdc_restarts"]), 3)
+
+
 class KdcUnreachable(RunnerCase):
     """A case that did not pass and whose side says no KDC of the run's realm answered is ERROR
     even when the KDC looks healthy afterwards; another realm's KDC is the candidate's business."""
