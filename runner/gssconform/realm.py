@@ -43,8 +43,11 @@ class RunRealm:
     """A realm for one run: started on demand, stopped and removed by close()."""
 
     def __init__(self, principals: list[str], enctypes: tuple[str, ...] | None = None,
-                 registry=None) -> None:
+                 registry=None, keytabs: list[list[str]] | None = None) -> None:
         self.specs = principals
+        # Acceptor keytabs holding several principals (a side's acceptor + also_accept): made
+        # once at start, before any case runs, so no case waits on (or races) kadmin.local.
+        self.keytab_groups = keytabs or []
         self.enctypes = enctypes
         self.realm = None
         self.error: str | None = None
@@ -155,6 +158,8 @@ class RunRealm:
                 realm.start()
                 self.realm = realm
                 self._keep_kdc()
+                for group in self.keytab_groups:
+                    realm.keytab_for(group)
             except HarnessError as err:
                 self.error = str(err)
             except Exception as err:  # RealmError, PrincipalSpecError, OSError

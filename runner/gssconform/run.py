@@ -232,6 +232,13 @@ def _principal_specs(cases: list[Case]) -> list[str]:
     return [spec for spec, _ in specs.values()]
 
 
+def _keytab_groups(cases: list[Case]) -> list[list[str]]:
+    """The acceptor keytabs of several principals the cases need (acceptor + also_accept)."""
+    groups = {tuple([side.acceptor, *side.also_accept]) for case in cases if case.realm
+              for side in (case.candidate, case.peer) if side and side.also_accept}
+    return [list(group) for group in sorted(groups)]
+
+
 def _version(profile: Profile, values: dict, registry: Registry) -> str:
     if not profile.version_command:
         return ""
@@ -331,7 +338,8 @@ class Run:
         check_roles(self.cases, self.profiles + bundled_profiles(settings, self.profiles),
                     self.peer)
         check_programs(self.items, self.peer, settings.build)
-        self.realm = RunRealm(_principal_specs(self.cases), settings.enctypes, self.registry)
+        self.realm = RunRealm(_principal_specs(self.cases), settings.enctypes, self.registry,
+                              _keytab_groups(self.cases))
         self._stream_fd: int | None = None
 
     def _on_signal(self, signum: int, frame) -> None:
