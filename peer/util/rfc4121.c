@@ -223,6 +223,7 @@ void rfc4121_usage_free(struct rfc4121_usage *u)
     OPENSSL_cleanse(u->ke, sizeof(u->ke));
     OPENSSL_cleanse(u->ki, sizeof(u->ki));
     OPENSSL_cleanse(u->kc, sizeof(u->kc));
+    OPENSSL_cleanse(u->pool, sizeof(u->pool));
 }
 
 enum rfc4121_status rfc4121_usage_init(struct rfc4121_usage *u, enum rfc4121_enctype enctype,
@@ -232,6 +233,7 @@ enum rfc4121_status rfc4121_usage_init(struct rfc4121_usage *u, enum rfc4121_enc
     bool ok;
 
     memset(u, 0, sizeof(*u));
+    u->pool_used = sizeof(u->pool); /* empty: the first confounder fills it */
     u->enctype = enctype;
     switch (enctype) {
     case RFC4121_AES128_SHA1:
@@ -277,14 +279,33 @@ size_t rfc4121_usage_cipher_len(const struct rfc4121_usage *u, size_t len)
     return RFC4121_CONFOUNDER + len + u->mac_len;
 }
 
-/* CBC over LEN bytes (a multiple of 16) with cipher state IV, IN to OUT (may be equal). */
-static bool cbc_run(EVP_CIPHER_CTX *c, const unsigned char *iv, const unsigned char *in,
-                    size_t len, unsigned char *out)
+/* CBC over LEN bytes (a multiple of 16, > 0) with cipher state IV, IN to OUT (may be equal).
+ * The EVP context is never re-initialised (in OpenSSL 3 that costs more than a 1 KiB
+ * message): it chains from the last cipher block it saw, CHAIN, and the first block is
+ * corrected by CHAIN ^ IV (before encryption, after decryption) to get the IV asked for. */
+static bool cbc_run(EVP_CIPHER_CTX *c, unsigned char *chain, bool encrypt,
+                    const unsigned char *iv, const unsigned char *in, size_t len,
+                    unsigned char *out)
 {
+    unsigned char fix[BLOCK], next_chain[BLOCK];
+    unsigned char *start = out;
     int n = 0;
 
-    if (EVP_CipherInit_ex(c, NULL, NULL, NULL, iv, -1) != 1)
-        return false;
+    for (int i = 0; i < BLOCK; i++)
+        fix[i] = chain[i] ^ iv[i];
+    if (encrypt) {
+        unsigned char first[BLOCK];
+
+        for (int i = 0; i < BLOCK; i++)
+            first[i] = in[i] ^ fix[i];
+        if (EVP_CipherUpdate(c, out, &n, first, BLOCK) != 1 || n != BLOCK)
+            return false;
+        in += BLOCK;
+        out += BLOCK;
+        len -= BLOCK;
+    } else {
+        memcpy(next_chain, in + len - BLOCK, BLOCK);
+    }
     while (len > 0) {
         int chunk = len > (1u << 30) ? 1 << 30 : (int)len;
 
@@ -294,24 +315,31 @@ static bool cbc_run(EVP_CIPHER_CTX *c, const unsigned char *iv, const unsigned c
         out += chunk;
         len -= (size_t)chunk;
     }
+    if (encrypt) {
+        memcpy(chain, out - BLOCK, BLOCK);
+    } else {
+        for (int i = 0; i < BLOCK; i++)
+            start[i] ^= fix[i];
+        memcpy(chain, next_chain, BLOCK);
+    }
     return true;
 }
 
 /* AES-CBC with ciphertext stealing (RFC 3962), zero IV, LEN >= 16 bytes, in place in BUF. */
-static bool cts_encrypt(EVP_CIPHER_CTX *c, unsigned char *buf, size_t len)
+static bool cts_encrypt(struct rfc4121_usage *u, unsigned char *buf, size_t len)
 {
     static const unsigned char zero[BLOCK];
     size_t blocks = (len + BLOCK - 1) / BLOCK, tail = len - (blocks - 1) * BLOCK;
     unsigned char last[BLOCK] = {0}, saved[BLOCK];
 
     if (blocks == 1)
-        return cbc_run(c, zero, buf, BLOCK, buf);
+        return cbc_run(u->enc, u->enc_chain, true, zero, buf, BLOCK, buf);
     memcpy(last, buf + (blocks - 1) * BLOCK, tail);
     /* The chain continues from the first blocks into the zero-padded last one. */
-    if (!cbc_run(c, zero, buf, (blocks - 1) * BLOCK, buf))
+    if (!cbc_run(u->enc, u->enc_chain, true, zero, buf, (blocks - 1) * BLOCK, buf))
         return false;
     memcpy(saved, buf + (blocks - 2) * BLOCK, BLOCK);
-    if (!cbc_run(c, saved, last, BLOCK, last))
+    if (!cbc_run(u->enc, u->enc_chain, true, saved, last, BLOCK, last))
         return false;
     memcpy(buf + (blocks - 2) * BLOCK, last, BLOCK);
     memcpy(buf + (blocks - 1) * BLOCK, saved, tail);
@@ -319,7 +347,7 @@ static bool cts_encrypt(EVP_CIPHER_CTX *c, unsigned char *buf, size_t len)
 }
 
 /* The inverse of cts_encrypt, IN to OUT (may be equal). */
-static bool cts_decrypt(EVP_CIPHER_CTX *c, const unsigned char *in, size_t len,
+static bool cts_decrypt(struct rfc4121_usage *u, const unsigned char *in, size_t len,
                         unsigned char *out)
 {
     static const unsigned char zero[BLOCK];
@@ -327,20 +355,20 @@ static bool cts_decrypt(EVP_CIPHER_CTX *c, const unsigned char *in, size_t len,
     unsigned char x[BLOCK], y[BLOCK], prev[BLOCK], d[BLOCK];
 
     if (blocks == 1)
-        return cbc_run(c, zero, in, BLOCK, out);
+        return cbc_run(u->dec, u->dec_chain, false, zero, in, BLOCK, out);
     memcpy(x, in + (blocks - 2) * BLOCK, BLOCK);
     memcpy(y, in + (blocks - 1) * BLOCK, tail);
     memcpy(prev, blocks > 2 ? in + (blocks - 3) * BLOCK : zero, BLOCK);
-    if (blocks > 2 && !cbc_run(c, zero, in, (blocks - 2) * BLOCK, out))
+    if (blocks > 2 && !cbc_run(u->dec, u->dec_chain, false, zero, in, (blocks - 2) * BLOCK, out))
         return false;
     /* x decrypts to (last plaintext, zero padded) XOR the full second-to-last cipher block,
      * whose first TAIL bytes are y. */
-    if (!cbc_run(c, zero, x, BLOCK, d))
+    if (!cbc_run(u->dec, u->dec_chain, false, zero, x, BLOCK, d))
         return false;
     for (size_t i = 0; i < tail; i++)
         out[(blocks - 1) * BLOCK + i] = d[i] ^ y[i];
     memcpy(y + tail, d + tail, BLOCK - tail);
-    return cbc_run(c, prev, y, BLOCK, out + (blocks - 2) * BLOCK);
+    return cbc_run(u->dec, u->dec_chain, false, prev, y, BLOCK, out + (blocks - 2) * BLOCK);
 }
 
 /* HMAC with the prepared context over the pieces, truncated to u->mac_len into OUT. */
@@ -361,6 +389,21 @@ static bool mac_run(const struct rfc4121_usage *u, EVP_MAC_CTX *c, size_t n,
     return true;
 }
 
+/* 16 fresh random bytes into OUT, from a pool refilled 4 KiB at a time (RAND_bytes per
+ * message costs a getpid() system call and a DRBG lock in OpenSSL 3). */
+static bool next_confounder(struct rfc4121_usage *u, unsigned char *out)
+{
+    if (u->pool_used + RFC4121_CONFOUNDER > sizeof(u->pool)) {
+        if (RAND_bytes(u->pool, sizeof(u->pool)) != 1)
+            return false;
+        u->pool_used = 0;
+    }
+    memcpy(out, u->pool + u->pool_used, RFC4121_CONFOUNDER);
+    OPENSSL_cleanse(u->pool + u->pool_used, RFC4121_CONFOUNDER);
+    u->pool_used += RFC4121_CONFOUNDER;
+    return true;
+}
+
 /* Encrypt in place: BUF holds confounder | plaintext (LEN bytes) and room for the MAC after. */
 static enum rfc4121_status encrypt_in_place(struct rfc4121_usage *u, unsigned char *buf,
                                             size_t len)
@@ -371,13 +414,13 @@ static enum rfc4121_status encrypt_in_place(struct rfc4121_usage *u, unsigned ch
         const unsigned char *parts[] = {buf};
         const size_t lens[] = {len};
 
-        if (!mac_run(u, u->mac_i, 1, parts, lens, buf + len) || !cts_encrypt(u->enc, buf, len))
+        if (!mac_run(u, u->mac_i, 1, parts, lens, buf + len) || !cts_encrypt(u, buf, len))
             return RFC4121_ERR_CRYPTO;
     } else {
         const unsigned char *parts[] = {zero, buf};
         const size_t lens[] = {BLOCK, len};
 
-        if (!cts_encrypt(u->enc, buf, len) || !mac_run(u, u->mac_i, 2, parts, lens, buf + len))
+        if (!cts_encrypt(u, buf, len) || !mac_run(u, u->mac_i, 2, parts, lens, buf + len))
             return RFC4121_ERR_CRYPTO;
     }
     return RFC4121_OK;
@@ -390,7 +433,7 @@ enum rfc4121_status rfc4121_usage_encrypt(struct rfc4121_usage *u,
 {
     if (confounder != NULL)
         memcpy(out, confounder, RFC4121_CONFOUNDER);
-    else if (RAND_bytes(out, RFC4121_CONFOUNDER) != 1)
+    else if (!next_confounder(u, out))
         return RFC4121_ERR_CRYPTO;
     if (len > 0)
         memcpy(out + RFC4121_CONFOUNDER, in, len);
@@ -428,7 +471,7 @@ static enum rfc4121_status decrypt_raw(struct rfc4121_usage *u, const unsigned c
         if (!mac_equal(mac, got, u->mac_len))
             return RFC4121_ERR_INTEGRITY;
     }
-    if (!cts_decrypt(u->dec, in, clen, out))
+    if (!cts_decrypt(u, in, clen, out))
         return RFC4121_ERR_CRYPTO;
     if (is_sha1(u->enctype)) {
         const unsigned char *parts[] = {out};
@@ -567,7 +610,7 @@ enum rfc4121_status rfc4121_wrap(struct rfc4121_ctx *ctx, const struct rfc4121_w
         unsigned char *p = body + RFC4121_CONFOUNDER;
 
         put16(hdr + 4, opts->ec);
-        if (RAND_bytes(body, RFC4121_CONFOUNDER) != 1)
+        if (!next_confounder(u, body))
             return RFC4121_ERR_CRYPTO;
         if (len > 0)
             memcpy(p, in, len);

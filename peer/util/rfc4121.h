@@ -74,6 +74,9 @@ struct rfc4121_usage {
     void *dec;        /* EVP_CIPHER_CTX, AES-CBC decrypt with Ke */
     void *mac_i;      /* EVP_MAC_CTX, HMAC keyed with Ki */
     void *mac_c;      /* EVP_MAC_CTX, HMAC keyed with Kc */
+    unsigned char enc_chain[16], dec_chain[16]; /* last cipher block each EVP context saw */
+    unsigned char pool[4096]; /* random bytes for confounders, used from pool_used on */
+    size_t pool_used;
 };
 
 /* Derive Ke, Ki, Kc of USAGE from the base KEY (KEY_LEN bytes) of ENCTYPE (RFC 3961 DK with
