@@ -23,6 +23,7 @@ static const OM_uint32 wanted_flags = GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG |
 struct options {
     const char *service;
     bool bench;
+    bool capture;
     size_t max;          /* --check: every size 0..max */
     unsigned random;     /* --check: this many more random sizes */
     unsigned seed;
@@ -45,10 +46,13 @@ static void usage(FILE *out)
             "usage: gsspeer rfc4121 --service NAME [--check] [--max N] [--random N] [--seed S]\n"
             "       gsspeer rfc4121 --service NAME --bench [--sizes N,N,...] [--seconds S]\n"
             "                       [--rounds R]\n"
+            "       gsspeer rfc4121 --service NAME --capture\n"
             "\n"
             "Compares the independent RFC 4121 implementation with MIT's gss_wrap/gss_unwrap on\n"
             "a context established in this process (initiator: default credentials, acceptor:\n"
             "KRB5_KTNAME; NAME is a host-based service such as zmq@localhost).\n"
+            "--capture prints the context key and MIT's tokens of a few sizes as JSON (test\n"
+            "data for peer/tests/util/rfc4121-t; the key is secret only for this throwaway realm).\n"
             "Exit status: 0 all agree (--check) or figures printed (--bench); 1 a disagreement\n"
             "or no context; 64 usage error.\n");
 }
@@ -91,6 +95,10 @@ static bool parse_options(int argc, char **argv, struct options *opt)
         }
         if (strcmp(arg, "--bench") == 0) {
             opt->bench = true;
+            continue;
+        }
+        if (strcmp(arg, "--capture") == 0) {
+            opt->capture = true;
             continue;
         }
         if (value == NULL) {
@@ -498,6 +506,93 @@ cleanup:
     return result;
 }
 
+static void put_hex(const unsigned char *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        printf("%02x", p[i]);
+}
+
+/* The key of the context *CTX (replaced by an imported copy of itself), from the lucid export
+ * of another copy, as a JSON fragment; false with a reason on stderr. */
+static bool print_key(gss_ctx_id_t *ctx)
+{
+    gss_buffer_desc token = GSS_C_EMPTY_BUFFER;
+    gss_ctx_id_t copy = GSS_C_NO_CONTEXT;
+    void *exported = NULL;
+    OM_uint32 major, minor;
+    bool result = false;
+
+    major = gss_export_sec_context(&minor, ctx, &token);
+    if (!GSS_ERROR(major))
+        major = gss_import_sec_context(&minor, &token, ctx);
+    if (!GSS_ERROR(major))
+        major = gss_import_sec_context(&minor, &token, &copy);
+    if (!GSS_ERROR(major))
+        major = gss_krb5_export_lucid_sec_context(&minor, &copy, 1, &exported);
+    if (GSS_ERROR(major)) {
+        report_gss("capture: context copy", major, minor);
+        goto cleanup;
+    } else {
+        const gss_krb5_lucid_context_v1_t *l = exported;
+        const gss_krb5_lucid_key_t *k =
+            l->cfx_kd.have_acceptor_subkey ? &l->cfx_kd.acceptor_subkey : &l->cfx_kd.ctx_key;
+
+        printf("\"enctype\": %u, \"key\": \"", (unsigned)k->type);
+        put_hex(k->data, k->length);
+        printf("\", \"acceptorSubkey\": %s, \"initiatorSendSeq\": %" PRIu64
+               ", \"acceptorSendSeq\": %" PRIu64,
+               l->cfx_kd.have_acceptor_subkey ? "true" : "false", l->send_seq, l->recv_seq);
+    }
+    result = true;
+
+cleanup:
+    if (exported != NULL)
+        gss_krb5_free_lucid_sec_context(&minor, exported);
+    gss_release_buffer(&minor, &token);
+    gss_delete_sec_context(&minor, &copy, GSS_C_NO_BUFFER);
+    return result;
+}
+
+/* MIT's tokens of a few sizes, both senders, conf and integrity-only, with the key. */
+static int run_capture(struct pair *p)
+{
+    static const size_t sizes[] = {0, 1, 15, 16, 17, 31, 32, 33, 64, 1000};
+    unsigned char data[1000];
+    int n = 0;
+
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (unsigned char)(i * 31 + 7);
+    printf("{");
+    if (!print_key(&p->mit_init))
+        return EXIT_FAILED;
+    printf(", \"tokens\": [");
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+        for (int sender = 0; sender < 2; sender++)
+            for (int conf = 1; conf >= 0; conf--) {
+                gss_buffer_desc in = {sizes[i], data}, tok = GSS_C_EMPTY_BUFFER;
+                OM_uint32 major, minor;
+                int state = 0;
+
+                major = gss_wrap(&minor, sender == 0 ? p->mit_init : p->mit_acc, conf,
+                                 GSS_C_QOP_DEFAULT, &in, &state, &tok);
+                if (GSS_ERROR(major)) {
+                    report_gss("capture: gss_wrap", major, minor);
+                    printf("]}\n");
+                    return EXIT_FAILED;
+                }
+                printf("%s\n  {\"sender\": \"%s\", \"conf\": %s, \"plaintext\": \"",
+                       n++ ? "," : "", sender == 0 ? "initiator" : "acceptor",
+                       conf ? "true" : "false");
+                put_hex(data, sizes[i]);
+                printf("\", \"token\": \"");
+                put_hex(tok.value, tok.length);
+                printf("\"}");
+                gss_release_buffer(&minor, &tok);
+            }
+    printf("]}\n");
+    return EXIT_OK;
+}
+
 int cmd_rfc4121(int argc, char **argv)
 {
     struct options opt;
@@ -512,7 +607,9 @@ int cmd_rfc4121(int argc, char **argv)
     if (!parse_options(argc, argv, &opt))
         return EXIT_USAGE;
     if (pair_init(opt.service, &p))
-        result = opt.bench ? run_bench(&opt, &p) : run_check(&opt, &p);
+        result = opt.capture ? run_capture(&p)
+                 : opt.bench ? run_bench(&opt, &p)
+                             : run_check(&opt, &p);
     pair_free(&p);
     return result;
 }
