@@ -149,8 +149,8 @@ static bool setup_security(void *s, const struct options *o)
             return false;
     } else if (zmq_setsockopt(s, ZMQ_GSSAPI_SERVICE_PRINCIPAL_NAMETYPE, &hostbased,
                               sizeof(hostbased)) != 0 ||
-               zmq_setsockopt(s, ZMQ_GSSAPI_SERVICE_PRINCIPAL, o->service,
-                              strlen(o->service)) != 0) {
+               zmq_setsockopt(s, ZMQ_GSSAPI_SERVICE_PRINCIPAL, o->service, strlen(o->service)) !=
+                   0) {
         return false;
     }
     return o->security != SEC_PLAINTEXT ||

@@ -24,8 +24,7 @@ const struct command gsspeer_commands[] = {
      cmd_xmpp_server},
     {"faults", "the fault catalogue of zmtp-server/zmtp-client --fault", cmd_faults},
     {"contract", "the ZMTP shim contract's options and exit statuses (--json)", cmd_contract},
-    {"rfc4121", "the independent RFC 4121 wrap tokens against MIT: --check, --bench",
-     cmd_rfc4121},
+    {"rfc4121", "the independent RFC 4121 wrap tokens against MIT: --check, --bench", cmd_rfc4121},
     {NULL, NULL, NULL},
 };
 

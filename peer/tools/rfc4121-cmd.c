@@ -17,19 +17,19 @@
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 64 };
 enum { MAX_ROUNDS = 8, MAX_SIZES = 16, RANDOM_MAX = 65536, SLACK = 256 };
-static const OM_uint32 wanted_flags = GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG |
-                                      GSS_C_SEQUENCE_FLAG | GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG;
+static const OM_uint32 wanted_flags = GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG |
+                                      GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG;
 
 struct options {
     const char *service;
     bool bench;
     bool capture;
-    size_t max;          /* --check: every size 0..max */
-    unsigned random;     /* --check: this many more random sizes */
+    size_t max;      /* --check: every size 0..max */
+    unsigned random; /* --check: this many more random sizes */
     unsigned seed;
     size_t sizes[MAX_SIZES]; /* --bench */
     size_t nsizes;
-    double seconds;      /* --bench: time per measurement */
+    double seconds; /* --bench: time per measurement */
     unsigned rounds;
 };
 
@@ -42,19 +42,20 @@ struct pair {
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: gsspeer rfc4121 --service NAME [--check] [--max N] [--random N] [--seed S]\n"
-            "       gsspeer rfc4121 --service NAME --bench [--sizes N,N,...] [--seconds S]\n"
-            "                       [--rounds R]\n"
-            "       gsspeer rfc4121 --service NAME --capture\n"
-            "\n"
-            "Compares the independent RFC 4121 implementation with MIT's gss_wrap/gss_unwrap on\n"
-            "a context established in this process (initiator: default credentials, acceptor:\n"
-            "KRB5_KTNAME; NAME is a host-based service such as zmq@localhost).\n"
-            "--capture prints the context key and MIT's tokens of a few sizes as JSON (test\n"
-            "data for peer/tests/util/rfc4121-t; the key is secret only for this throwaway realm).\n"
-            "Exit status: 0 all agree (--check) or figures printed (--bench); 1 a disagreement\n"
-            "or no context; 64 usage error.\n");
+    fprintf(
+        out,
+        "usage: gsspeer rfc4121 --service NAME [--check] [--max N] [--random N] [--seed S]\n"
+        "       gsspeer rfc4121 --service NAME --bench [--sizes N,N,...] [--seconds S]\n"
+        "                       [--rounds R]\n"
+        "       gsspeer rfc4121 --service NAME --capture\n"
+        "\n"
+        "Compares the independent RFC 4121 implementation with MIT's gss_wrap/gss_unwrap on\n"
+        "a context established in this process (initiator: default credentials, acceptor:\n"
+        "KRB5_KTNAME; NAME is a host-based service such as zmq@localhost).\n"
+        "--capture prints the context key and MIT's tokens of a few sizes as JSON (test\n"
+        "data for peer/tests/util/rfc4121-t; the key is secret only for this throwaway realm).\n"
+        "Exit status: 0 all agree (--check) or figures printed (--bench); 1 a disagreement\n"
+        "or no context; 64 usage error.\n");
 }
 
 /* Parse an unsigned decimal number into *OUT; false when TEXT is not one. */
@@ -132,8 +133,10 @@ static bool parse_options(int argc, char **argv, struct options *opt)
             for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok != NULL;
                  tok = strtok_r(NULL, ",", &save)) {
                 if (opt->nsizes == MAX_SIZES || !parse_size(tok, &n) || n == 0) {
-                    fprintf(stderr, "gsspeer rfc4121: --sizes '%s': want up to %d sizes "
-                                    "1..67108864\n", value, MAX_SIZES);
+                    fprintf(stderr,
+                            "gsspeer rfc4121: --sizes '%s': want up to %d sizes "
+                            "1..67108864\n",
+                            value, MAX_SIZES);
                     free(copy);
                     return false;
                 }
@@ -173,18 +176,16 @@ static bool establish(const char *service, gss_ctx_id_t *init, gss_ctx_id_t *acc
     gss_name_t target = GSS_C_NO_NAME;
     bool result = false;
 
-    if (GSS_ERROR(init_major = gssutil_import_name(service, NAMETYPE_HOSTBASED, &target,
-                                                   &minor))) {
+    if (GSS_ERROR(init_major = gssutil_import_name(service, NAMETYPE_HOSTBASED, &target, &minor))) {
         report_gss("import --service", init_major, minor);
         return false;
     }
     init_major = GSS_S_CONTINUE_NEEDED;
     for (int round = 0; round < MAX_ROUNDS; round++) {
         if (init_major == GSS_S_CONTINUE_NEEDED) {
-            init_major = gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, init, target,
-                                              gss_mech_krb5, wanted_flags, GSS_C_INDEFINITE,
-                                              GSS_C_NO_CHANNEL_BINDINGS, &to_init, NULL,
-                                              &to_acc, NULL, NULL);
+            init_major = gss_init_sec_context(
+                &minor, GSS_C_NO_CREDENTIAL, init, target, gss_mech_krb5, wanted_flags,
+                GSS_C_INDEFINITE, GSS_C_NO_CHANNEL_BINDINGS, &to_init, NULL, &to_acc, NULL, NULL);
             gss_release_buffer(&ignored, &to_init);
             if (GSS_ERROR(init_major)) {
                 report_gss("gss_init_sec_context", init_major, minor);
@@ -286,8 +287,8 @@ static void fail(struct tally *t, const char *what, size_t len, const char *deta
  * the EC/RRC of rfc4121's token (0: MIT's choice, so the tokens are comparable). */
 static void check_one(gss_ctx_id_t mit_from, gss_ctx_id_t mit_to, struct rfc4121_ctx *ours_from,
                       struct rfc4121_ctx *ours_to, const char *dir, bool conf,
-                      const unsigned char *data, size_t len, unsigned variant,
-                      unsigned char *buf, unsigned char *out, struct tally *t)
+                      const unsigned char *data, size_t len, unsigned variant, unsigned char *buf,
+                      unsigned char *out, struct tally *t)
 {
     static const uint16_t ecs[] = {0, 0, 1, 16, 0, 15};
     static const uint16_t rrcs[] = {0, 28, 0, 12, 60000, 16};
@@ -310,8 +311,7 @@ static void check_one(gss_ctx_id_t mit_from, gss_ctx_id_t mit_to, struct rfc4121
         fail(t, what, len, "gss_wrap failed");
         goto cleanup;
     }
-    st = rfc4121_unwrap(ours_to, mit_tok.value, mit_tok.length, out, len + SLACK, &out_len,
-                        &info);
+    st = rfc4121_unwrap(ours_to, mit_tok.value, mit_tok.length, out, len + SLACK, &out_len, &info);
     if (st != RFC4121_OK)
         fail(t, what, len, rfc4121_status_text(st));
     else if (out_len != len || memcmp(out, data, len) != 0 || info.conf != conf)
@@ -418,8 +418,7 @@ static double bench_mit(struct pair *p, const unsigned char *data, size_t len, d
 
             tok = (gss_buffer_desc)GSS_C_EMPTY_BUFFER;
             back = (gss_buffer_desc)GSS_C_EMPTY_BUFFER;
-            if (GSS_ERROR(gss_wrap(&minor, p->mit_init, 1, GSS_C_QOP_DEFAULT, &in, &state,
-                                   &tok)) ||
+            if (GSS_ERROR(gss_wrap(&minor, p->mit_init, 1, GSS_C_QOP_DEFAULT, &in, &state, &tok)) ||
                 GSS_ERROR(gss_unwrap(&minor, p->mit_acc, &tok, &back, &state, NULL)) ||
                 back.length != len) {
                 gss_release_buffer(&minor, &tok);
@@ -580,9 +579,8 @@ static int run_capture(struct pair *p)
                     printf("]}\n");
                     return EXIT_FAILED;
                 }
-                printf("%s\n  {\"sender\": \"%s\", \"conf\": %s, \"plaintext\": \"",
-                       n++ ? "," : "", sender == 0 ? "initiator" : "acceptor",
-                       conf ? "true" : "false");
+                printf("%s\n  {\"sender\": \"%s\", \"conf\": %s, \"plaintext\": \"", n++ ? "," : "",
+                       sender == 0 ? "initiator" : "acceptor", conf ? "true" : "false");
                 put_hex(data, sizes[i]);
                 printf("\", \"token\": \"");
                 put_hex(tok.value, tok.length);

@@ -25,8 +25,7 @@ static void set_error(char **error, const char *fmt, ...)
     *error = strdup(buf);
 }
 
-bool rfc4121_from_gss(struct rfc4121_ctx *ctx, gss_ctx_id_t *handle, int *enctype,
-                      char **error)
+bool rfc4121_from_gss(struct rfc4121_ctx *ctx, gss_ctx_id_t *handle, int *enctype, char **error)
 {
     void *exported = NULL;
     gss_krb5_lucid_context_v1_t *lucid;

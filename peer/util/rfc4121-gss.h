@@ -17,7 +17,6 @@
 
 /* Set up CTX from the context *HANDLE; false with *ERROR on a non-CFX (RFC 1964) context or
  * an enctype rfc4121 does not implement. *ENCTYPE (if not NULL) gets the key's enctype. */
-bool rfc4121_from_gss(struct rfc4121_ctx *ctx, gss_ctx_id_t *handle, int *enctype,
-                      char **error);
+bool rfc4121_from_gss(struct rfc4121_ctx *ctx, gss_ctx_id_t *handle, int *enctype, char **error);
 
 #endif

@@ -126,8 +126,8 @@ static bool aes_block(const unsigned char *key, size_t key_len, const unsigned c
 }
 
 /* RFC 3961 DK(KEY, usage | LAST) for the AES profiles: DR blocks, random-to-key = identity. */
-static bool derive_dk(const unsigned char *key, size_t key_len, uint32_t usage,
-                      unsigned char last, unsigned char *out)
+static bool derive_dk(const unsigned char *key, size_t key_len, uint32_t usage, unsigned char last,
+                      unsigned char *out)
 {
     unsigned char constant[5] = {usage >> 24, usage >> 16, usage >> 8, usage, last};
     unsigned char block[BLOCK];
@@ -148,9 +148,9 @@ static size_t hmac(const char *digest, const unsigned char *key, size_t key_len,
 {
     EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
     EVP_MAC_CTX *c = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                                            (char *)digest, 0),
-                           OSSL_PARAM_construct_end()};
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)digest, 0),
+        OSSL_PARAM_construct_end()};
     size_t out_len = 0;
     bool ok = c != NULL && EVP_MAC_init(c, key, key_len, params) == 1;
 
@@ -188,9 +188,9 @@ static EVP_MAC_CTX *mac_new(const char *digest, const unsigned char *key, size_t
 {
     EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
     EVP_MAC_CTX *c = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                                            (char *)digest, 0),
-                           OSSL_PARAM_construct_end()};
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)digest, 0),
+        OSSL_PARAM_construct_end()};
 
     EVP_MAC_free(mac); /* the context holds its own reference */
     if (c != NULL && EVP_MAC_init(c, key, key_len, params) != 1) {
@@ -227,8 +227,7 @@ void rfc4121_usage_free(struct rfc4121_usage *u)
 }
 
 enum rfc4121_status rfc4121_usage_init(struct rfc4121_usage *u, enum rfc4121_enctype enctype,
-                                       const unsigned char *key, size_t key_len,
-                                       uint32_t usage)
+                                       const unsigned char *key, size_t key_len, uint32_t usage)
 {
     bool ok;
 
@@ -283,9 +282,8 @@ size_t rfc4121_usage_cipher_len(const struct rfc4121_usage *u, size_t len)
  * The EVP context is never re-initialised (in OpenSSL 3 that costs more than a 1 KiB
  * message): it chains from the last cipher block it saw, CHAIN, and the first block is
  * corrected by CHAIN ^ IV (before encryption, after decryption) to get the IV asked for. */
-static bool cbc_run(EVP_CIPHER_CTX *c, unsigned char *chain, bool encrypt,
-                    const unsigned char *iv, const unsigned char *in, size_t len,
-                    unsigned char *out)
+static bool cbc_run(EVP_CIPHER_CTX *c, unsigned char *chain, bool encrypt, const unsigned char *iv,
+                    const unsigned char *in, size_t len, unsigned char *out)
 {
     unsigned char fix[BLOCK], next_chain[BLOCK];
     unsigned char *start = out;
@@ -405,8 +403,7 @@ static bool next_confounder(struct rfc4121_usage *u, unsigned char *out)
 }
 
 /* Encrypt in place: BUF holds confounder | plaintext (LEN bytes) and room for the MAC after. */
-static enum rfc4121_status encrypt_in_place(struct rfc4121_usage *u, unsigned char *buf,
-                                            size_t len)
+static enum rfc4121_status encrypt_in_place(struct rfc4121_usage *u, unsigned char *buf, size_t len)
 {
     static const unsigned char zero[BLOCK];
 
@@ -426,10 +423,8 @@ static enum rfc4121_status encrypt_in_place(struct rfc4121_usage *u, unsigned ch
     return RFC4121_OK;
 }
 
-enum rfc4121_status rfc4121_usage_encrypt(struct rfc4121_usage *u,
-                                          const unsigned char *confounder,
-                                          const unsigned char *in, size_t len,
-                                          unsigned char *out)
+enum rfc4121_status rfc4121_usage_encrypt(struct rfc4121_usage *u, const unsigned char *confounder,
+                                          const unsigned char *in, size_t len, unsigned char *out)
 {
     if (confounder != NULL)
         memcpy(out, confounder, RFC4121_CONFOUNDER);
@@ -451,8 +446,8 @@ static bool mac_equal(const unsigned char *a, const unsigned char *b, size_t len
 }
 
 /* Verify and decrypt LEN bytes (ciphertext | MAC) at IN into OUT (confounder | plaintext). */
-static enum rfc4121_status decrypt_raw(struct rfc4121_usage *u, const unsigned char *in,
-                                       size_t len, unsigned char *out)
+static enum rfc4121_status decrypt_raw(struct rfc4121_usage *u, const unsigned char *in, size_t len,
+                                       unsigned char *out)
 {
     static const unsigned char zero[BLOCK];
     unsigned char mac[MAX_MAC], got[MAX_MAC];
@@ -498,8 +493,8 @@ enum rfc4121_status rfc4121_usage_decrypt(struct rfc4121_usage *u, const unsigne
 }
 
 enum rfc4121_status rfc4121_usage_checksum(struct rfc4121_usage *u, size_t n,
-                                           const unsigned char *const *parts,
-                                           const size_t *lens, unsigned char *out)
+                                           const unsigned char *const *parts, const size_t *lens,
+                                           unsigned char *out)
 {
     return mac_run(u, u->mac_c, n, parts, lens, out) ? RFC4121_OK : RFC4121_ERR_CRYPTO;
 }
@@ -638,8 +633,8 @@ enum rfc4121_status rfc4121_wrap(struct rfc4121_ctx *ctx, const struct rfc4121_w
     return RFC4121_OK;
 }
 
-enum rfc4121_status rfc4121_unwrap(struct rfc4121_ctx *ctx, const unsigned char *token,
-                                   size_t len, unsigned char *out, size_t cap, size_t *out_len,
+enum rfc4121_status rfc4121_unwrap(struct rfc4121_ctx *ctx, const unsigned char *token, size_t len,
+                                   unsigned char *out, size_t cap, size_t *out_len,
                                    struct rfc4121_token_info *info)
 {
     struct rfc4121_usage *u = &ctx->recv;
@@ -683,8 +678,8 @@ enum rfc4121_status rfc4121_unwrap(struct rfc4121_ctx *ctx, const unsigned char 
         /* The copy carries RRC 0 (it was encrypted before the rotation). */
         memcpy(copy, token, RFC4121_HEADER);
         put16(copy + 6, 0);
-        if (memcmp(out + RFC4121_CONFOUNDER + plain_len - RFC4121_HEADER, copy,
-                   RFC4121_HEADER) != 0)
+        if (memcmp(out + RFC4121_CONFOUNDER + plain_len - RFC4121_HEADER, copy, RFC4121_HEADER) !=
+            0)
             return RFC4121_ERR_HEADER;
         *out_len = plain_len - RFC4121_HEADER - info->ec;
         memmove(out, out + RFC4121_CONFOUNDER, *out_len);

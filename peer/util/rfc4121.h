@@ -66,14 +66,14 @@ enum { RFC4121_MAX_KEY = 32, RFC4121_CONFOUNDER = 16, RFC4121_HEADER = 16 };
 /* The keys of one (base key, key usage) pair, and the OpenSSL state they are loaded into. */
 struct rfc4121_usage {
     enum rfc4121_enctype enctype;
-    size_t key_len;   /* 16 or 32: the AES key size, Ke */
-    size_t mac_len;   /* h: bytes of HMAC kept (12, 16 or 24) */
-    size_t ki_len;    /* Ki/Kc length: key_len for SHA-1, 16/24 for SHA-2 */
+    size_t key_len; /* 16 or 32: the AES key size, Ke */
+    size_t mac_len; /* h: bytes of HMAC kept (12, 16 or 24) */
+    size_t ki_len;  /* Ki/Kc length: key_len for SHA-1, 16/24 for SHA-2 */
     unsigned char ke[RFC4121_MAX_KEY], ki[RFC4121_MAX_KEY], kc[RFC4121_MAX_KEY];
-    void *enc;        /* EVP_CIPHER_CTX, AES-CBC encrypt with Ke */
-    void *dec;        /* EVP_CIPHER_CTX, AES-CBC decrypt with Ke */
-    void *mac_i;      /* EVP_MAC_CTX, HMAC keyed with Ki */
-    void *mac_c;      /* EVP_MAC_CTX, HMAC keyed with Kc */
+    void *enc;                                  /* EVP_CIPHER_CTX, AES-CBC encrypt with Ke */
+    void *dec;                                  /* EVP_CIPHER_CTX, AES-CBC decrypt with Ke */
+    void *mac_i;                                /* EVP_MAC_CTX, HMAC keyed with Ki */
+    void *mac_c;                                /* EVP_MAC_CTX, HMAC keyed with Kc */
     unsigned char enc_chain[16], dec_chain[16]; /* last cipher block each EVP context saw */
     unsigned char pool[4096]; /* random bytes for confounders, used from pool_used on */
     size_t pool_used;
@@ -83,8 +83,7 @@ struct rfc4121_usage {
  * n-fold for SHA-1, RFC 8009 KDF-HMAC-SHA2 otherwise) and set up OpenSSL. On failure *U is
  * left freeable. */
 enum rfc4121_status rfc4121_usage_init(struct rfc4121_usage *u, enum rfc4121_enctype enctype,
-                                       const unsigned char *key, size_t key_len,
-                                       uint32_t usage);
+                                       const unsigned char *key, size_t key_len, uint32_t usage);
 void rfc4121_usage_free(struct rfc4121_usage *u);
 
 /* Ciphertext length of an encryption of LEN plaintext bytes (confounder + LEN + h). */
@@ -93,10 +92,8 @@ size_t rfc4121_usage_cipher_len(const struct rfc4121_usage *u, size_t len);
 /* Encrypt LEN bytes at IN with the 16-byte CONFOUNDER into OUT (rfc4121_usage_cipher_len
  * bytes; OUT may not overlap IN). The RFC 3961/8009 "encryption function" with a zero cipher
  * state. CONFOUNDER NULL: fresh random bytes. */
-enum rfc4121_status rfc4121_usage_encrypt(struct rfc4121_usage *u,
-                                          const unsigned char *confounder,
-                                          const unsigned char *in, size_t len,
-                                          unsigned char *out);
+enum rfc4121_status rfc4121_usage_encrypt(struct rfc4121_usage *u, const unsigned char *confounder,
+                                          const unsigned char *in, size_t len, unsigned char *out);
 
 /* Decrypt and verify LEN ciphertext bytes at IN into OUT (LEN - 16 - h plaintext bytes
  * without the confounder, *OUT_LEN; OUT may equal IN, otherwise no overlap). */
@@ -106,8 +103,8 @@ enum rfc4121_status rfc4121_usage_decrypt(struct rfc4121_usage *u, const unsigne
 /* The keyed checksum (HMAC with Kc, truncated to h) of the concatenation of the N pieces
  * PARTS[i] of LENS[i] bytes, into OUT (h bytes). */
 enum rfc4121_status rfc4121_usage_checksum(struct rfc4121_usage *u, size_t n,
-                                           const unsigned char *const *parts,
-                                           const size_t *lens, unsigned char *out);
+                                           const unsigned char *const *parts, const size_t *lens,
+                                           unsigned char *out);
 
 /* n-fold of RFC 3961 section 5.1: IN (IN_LEN bytes) folded into OUT_LEN bytes. Exposed for
  * the unit tests. */
@@ -131,9 +128,9 @@ void rfc4121_free(struct rfc4121_ctx *ctx);
 
 /* How a token is built; zero means what MIT sends (EC 0 with confidentiality, RRC 0). */
 struct rfc4121_wrap_opts {
-    bool conf;          /* confidentiality (Sealed) or integrity only */
-    uint16_t ec;        /* filler octets with confidentiality (ignored without) */
-    uint16_t rrc;       /* right rotation count */
+    bool conf;    /* confidentiality (Sealed) or integrity only */
+    uint16_t ec;  /* filler octets with confidentiality (ignored without) */
+    uint16_t rrc; /* right rotation count */
 };
 
 /* Length of the token for LEN bytes of data with OPTS. */
@@ -152,14 +149,14 @@ struct rfc4121_token_info {
     bool conf;
     uint16_t ec, rrc;
     uint64_t seq;
-    bool in_sequence;   /* seq equalled ctx->recv_seq (which then advanced) */
+    bool in_sequence; /* seq equalled ctx->recv_seq (which then advanced) */
 };
 
 /* Check and open the peer's Wrap token of LEN bytes at TOKEN into OUT (CAP bytes, at least
  * LEN; no overlap): the data, *OUT_LEN bytes. Sequence numbers are reported in INFO, not
  * enforced (the caller decides about replay and gaps); recv_seq becomes seq + 1. */
-enum rfc4121_status rfc4121_unwrap(struct rfc4121_ctx *ctx, const unsigned char *token,
-                                   size_t len, unsigned char *out, size_t cap, size_t *out_len,
+enum rfc4121_status rfc4121_unwrap(struct rfc4121_ctx *ctx, const unsigned char *token, size_t len,
+                                   unsigned char *out, size_t cap, size_t *out_len,
                                    struct rfc4121_token_info *info);
 
 #endif

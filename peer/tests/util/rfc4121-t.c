@@ -51,8 +51,7 @@ static krb5_cksumtype cksumtype(enum rfc4121_enctype e)
 
 /* Our crypto against MIT's for one enctype, random key, key usage USAGE; returns how many
  * lengths disagreed (each disagreement is also a failed test point). */
-static void crypto_vs_mit(krb5_context k5, enum rfc4121_enctype e, size_t key_len,
-                          uint32_t usage)
+static void crypto_vs_mit(krb5_context k5, enum rfc4121_enctype e, size_t key_len, uint32_t usage)
 {
     static const size_t extra[] = {127, 128, 129, 1000, 1024, 4096, 65536};
     unsigned char key[32], *plain = malloc(65536), *ct = malloc(65536 + 64),
@@ -98,8 +97,8 @@ static void crypto_vs_mit(krb5_context k5, enum rfc4121_enctype e, size_t key_le
         enc.ciphertext.length = clen;
         enc.ciphertext.data = (char *)ct;
         if (krb5_c_encrypt(k5, &kb, usage, NULL, &in, &enc) != 0 ||
-            rfc4121_usage_decrypt(&u, ct, clen, back, &back_len) != RFC4121_OK ||
-            back_len != len || memcmp(back, plain, len) != 0)
+            rfc4121_usage_decrypt(&u, ct, clen, back, &back_len) != RFC4121_OK || back_len != len ||
+            memcmp(back, plain, len) != 0)
             bad_mit++;
         /* the same checksum */
         if (krb5_c_make_checksum(k5, cksumtype(e), &kb, usage, &in, &sum) != 0 ||
@@ -129,8 +128,7 @@ cleanup:
 
 /* Wrap on FROM, unwrap on TO with OPTS over LEN bytes; true when the data comes back. */
 static bool roundtrip(struct rfc4121_ctx *from, struct rfc4121_ctx *to,
-                      const struct rfc4121_wrap_opts *opts, const unsigned char *data,
-                      size_t len)
+                      const struct rfc4121_wrap_opts *opts, const unsigned char *data, size_t len)
 {
     size_t cap = rfc4121_wrap_len(from, opts, len), tok_len = 0, out_len = 0;
     unsigned char *tok = malloc(cap), *out = malloc(cap);
@@ -259,8 +257,7 @@ static bool run_mit_vector(const json_t *group, const json_t *t)
     }
     if (out_len != plain_len || memcmp(out, plain, plain_len) != 0 || info.conf != conf ||
         info.seq != (uint64_t)seq || !info.in_sequence) {
-        diag("opened to other data, conf %d or seq %llu", info.conf,
-             (unsigned long long)info.seq);
+        diag("opened to other data, conf %d or seq %llu", info.conf, (unsigned long long)info.seq);
         goto cleanup;
     }
     {
@@ -328,8 +325,8 @@ int main(void)
         is_int(rfc4121_usage_init(&u, RFC4121_AES256_SHA1, key, 16, 24), RFC4121_ERR_ENCTYPE,
                "a 16-byte key for aes256 is refused");
         rfc4121_usage_free(&u);
-        is_int(rfc4121_usage_init(&u, (enum rfc4121_enctype)23, key, 16, 24),
-               RFC4121_ERR_ENCTYPE, "rc4-hmac (23) is not implemented");
+        is_int(rfc4121_usage_init(&u, (enum rfc4121_enctype)23, key, 16, 24), RFC4121_ERR_ENCTYPE,
+               "rc4-hmac (23) is not implemented");
         rfc4121_usage_free(&u);
     }
     done_testing();
