@@ -8,12 +8,19 @@ both ways (initiator->acceptor, acceptor->initiator), with confidentiality and i
 MIT's tokens open with rfc4121, rfc4121's tokens (also with EC filler and RRC rotation MIT does
 not send itself) open with MIT, and integrity-only tokens are equal byte for byte. A service the
 KDC does not know fails with the reason; a bad option is a usage error.
+
+MIT krb5 1.20.1 (Debian bookworm) leaks one byte in gss_unwrap of an empty integrity-only token
+(gss_krb5int_unseal_token_v3 allocates the output and returns it as NULL); the check unwraps
+such tokens on purpose, so under SANITIZE=1 LeakSanitizer is told to ignore allocations made in
+that one MIT function, for this program only (LSAN_OPTIONS, not a suppression built into
+gsspeer, which would hide a gsspeer leak of an unwrapped buffer in every role).
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
 
 import realmlib
 import taptest
@@ -26,8 +33,15 @@ def gsspeer(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
     """Run gsspeer rfc4121 ARGS in the realm environment ENV."""
     full_env = realmlib.kerberos_free_environ()
     full_env.update(env)
-    return subprocess.run([taptest.program("gsspeer"), "rfc4121", *args], env=full_env,
-                          capture_output=True, text=True, timeout=CHECK_TIMEOUT, check=False)
+    with tempfile.NamedTemporaryFile("w", prefix="rfc4121-t.lsan.", suffix=".supp") as supp:
+        supp.write("leak:gss_krb5int_unseal_token_v3\n")
+        supp.flush()
+        ours = f"suppressions={supp.name}:print_suppressions=0"
+        lsan = full_env.get("LSAN_OPTIONS", "")
+        full_env["LSAN_OPTIONS"] = f"{lsan}:{ours}" if lsan else ours
+        return subprocess.run([taptest.program("gsspeer"), "rfc4121", *args], env=full_env,
+                              capture_output=True, text=True, timeout=CHECK_TIMEOUT,
+                              check=False)
 
 
 class _Check(realmlib.SharedRealmCase):
