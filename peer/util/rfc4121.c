@@ -609,7 +609,7 @@ enum rfc4121_status rfc4121_wrap(struct rfc4121_ctx *ctx, const struct rfc4121_w
             return RFC4121_ERR_CRYPTO;
         if (len > 0)
             memcpy(p, in, len);
-        /* RFC 4121 leaves the filler's value open; zero octets, like MIT's */
+        /* the filler octets are zero here (MIT itself sends EC 0) */
         memset(p + len, 0, opts->ec);
         memcpy(p + len + opts->ec, hdr, RFC4121_HEADER);
         st = encrypt_in_place(u, body, RFC4121_CONFOUNDER + len + opts->ec + RFC4121_HEADER);
