@@ -5,6 +5,7 @@
 #   make report     install missing packages, build, run the whole suite into reports/
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make SANITIZE=1 ...   the same with ASan + UBSan (objects kept apart in build-san/)
+#   make bench      figures (never assertions) into reports/bench/ (docs/bench.md)
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -60,7 +61,7 @@ SHIM_LIBS    = $(if $(shim_pkgs),$(shell pkg-config --libs $(shim_pkgs)))
 
 GSSPEER     := $(BUILD)/gsspeer
 
-.PHONY: all deps check test report install clean format FORCE
+.PHONY: all deps check test report bench install clean format FORCE
 all: $(GSSPEER) peer/gsspeer $(SHIMS)
 
 deps:
@@ -117,6 +118,17 @@ $(BUILD)/candidates/%-shim: $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(basename $
 
 # Installed layout: programs in libexec (the runner finds them through GSSCONFORM_BUILD, the
 # same way as in a checkout), the runner and its data in share, two commands in bin.
+# Benchmarks: bench/*.c are helper programs (libzmq engine to engine); bench/throughput runs
+# everything and writes reports/bench/. BENCH_ARGS passes options (e.g. --report, --reps 7).
+BENCH_PROGS := $(patsubst %.c,$(BUILD)/%,$(wildcard bench/*.c))
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o
+	$(CC) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_PROGS)
+	bench/throughput --build $(BUILD) --out reports/bench $(BENCH_ARGS)
+
 install: all
 	install -d $(BINDIR) $(LIBEXEC) $(DATADIR)
 	install -m 755 $(GSSPEER) $(BINDIR)/gsspeer

@@ -3,6 +3,7 @@
  */
 #include "commands.h"
 #include "tools/faults.h"
+#include "tools/rfc4121-cmd.h"
 #include "tools/roles.h"
 #include "tools/xep0233-cmd.h"
 #include "tools/xmpp-client.h"
@@ -26,6 +27,7 @@ const struct command gsspeer_commands[] = {
      cmd_xmpp_client},
     {"faults", "the fault catalogue of zmtp-server/zmtp-client --fault", cmd_faults},
     {"contract", "the ZMTP shim contract's options and exit statuses (--json)", cmd_contract},
+    {"rfc4121", "the independent RFC 4121 wrap tokens against MIT: --check, --bench", cmd_rfc4121},
     {NULL, NULL, NULL},
 };
 
