@@ -5,6 +5,8 @@
 #   make report     install missing packages, build, run the whole suite into reports/
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make SANITIZE=1 ...   the same with ASan + UBSan (objects kept apart in build-san/)
+#   make fuzz       build the libFuzzer targets (clang, build-fuzz/) and run each FUZZ_SECONDS
+#   make fuzz-smoke the same for FUZZ_SMOKE_SECONDS each plus its seed corpus (docs/fuzzing.md)
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -20,11 +22,19 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 
 CC      ?= cc
+FUZZ_CC ?= clang
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror
 STD     := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 # BUILD may be overridden (BUILD=build-mine) to keep parallel builds of one tree apart.
-ifeq ($(SANITIZE),1)
+ifeq ($(FUZZ),1)
+# The fuzz build (make fuzz): clang, libFuzzer's coverage, ASan + UBSan; only fuzz/ links the
+# fuzzer's main().
+CC      := $(FUZZ_CC)
+BUILD   ?= build-fuzz
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+            -fno-omit-frame-pointer
+else ifeq ($(SANITIZE),1)
 BUILD   ?= build-san
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 else
@@ -60,7 +70,7 @@ SHIM_LIBS    = $(if $(shim_pkgs),$(shell pkg-config --libs $(shim_pkgs)))
 
 GSSPEER     := $(BUILD)/gsspeer
 
-.PHONY: all deps check test report install clean format FORCE
+.PHONY: all deps check test report install clean format fuzz fuzz-smoke fuzz-build FORCE
 all: $(GSSPEER) peer/gsspeer $(SHIMS)
 
 deps:
@@ -113,6 +123,27 @@ $(BUILD)/peer/tests/%: $(BUILD)/peer/tests/%.o $(TAP_OBJ) $(PEER_LIB)
 $(BUILD)/candidates/%-shim: $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(basename $$(wildcard $$(dir candidates/$$*)*.c)))) $(PEER_LIB)
 	$(CC) $(ALL_LDFLAGS) $^ $(PKG_LIBS) $(SHIM_LIBS) -o $@
 
+# libFuzzer targets: fuzz/<name>.c -> build-fuzz/fuzz/<name>, each with its seed corpus in
+# fuzz/corpus/<name>/ (fuzz/fakegss.c is the fake GSS table they share; docs/fuzzing.md).
+FUZZ_SECONDS       ?= 60
+FUZZ_SMOKE_SECONDS ?= 5
+FUZZ_SRCS  := $(filter-out fuzz/fakegss.c,$(wildcard fuzz/*.c))
+FUZZ_PROGS := $(FUZZ_SRCS:%.c=$(BUILD)/%)
+
+fuzz-build:
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz-progs
+
+fuzz-progs: $(FUZZ_PROGS)
+
+fuzz: fuzz-build
+	fuzz/run --seconds $(FUZZ_SECONDS) --build build-fuzz $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz-build
+	fuzz/run --seconds $(FUZZ_SMOKE_SECONDS) --build build-fuzz $(FUZZ_TARGETS)
+
+$(BUILD)/fuzz/%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/fakegss.o $(PEER_LIB)
+	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer $^ $(PKG_LIBS) -o $@
+
 # Installed layout: programs in libexec (the runner finds them through GSSCONFORM_BUILD, the
 # same way as in a checkout), the runner and its data in share, two commands in bin.
 install: all
@@ -130,6 +161,6 @@ format:
 	clang-format -i $(shell find peer candidates -name '*.[ch]')
 
 clean:
-	rm -rf build build-san peer/gsspeer
+	rm -rf build build-san build-fuzz peer/gsspeer
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
