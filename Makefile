@@ -58,6 +58,15 @@ TEST_PROGS  := $(TEST_SRCS:%.c=$(BUILD)/%)
 C_TESTS     := $(filter %-t,$(TEST_PROGS))
 PY_TESTS     = $(shell find tests -name '*-t.py' | sort)
 
+# libFuzzer targets: fuzz/<name>.c -> build-fuzz/fuzz/<name>, each with its seed corpus in
+# fuzz/corpus/<name>/ (fuzz/fakegss.c is the fake GSS table they share; docs/fuzzing.md).
+# The ordinary build turns each corpus into a TAP test, $(BUILD)/fuzz/<name>-t (fuzz/replay.c).
+FUZZ_SECONDS       ?= 60
+FUZZ_SMOKE_SECONDS ?= 5
+FUZZ_SRCS    := $(filter-out fuzz/fakegss.c fuzz/replay.c,$(wildcard fuzz/*.c))
+FUZZ_PROGS   := $(FUZZ_SRCS:%.c=$(BUILD)/%)
+FUZZ_REPLAYS := $(FUZZ_SRCS:%.c=$(BUILD)/%-t)
+
 # Bundled C candidate shims: candidates/<name>/*.c -> $(BUILD)/candidates/<name>/<name>-shim
 SHIM_DIRS   := $(sort $(dir $(wildcard candidates/*/*.c)))
 SHIMS       := $(foreach d,$(SHIM_DIRS),$(BUILD)/$(d)$(notdir $(patsubst %/,%,$(d)))-shim)
@@ -70,7 +79,7 @@ SHIM_LIBS    = $(if $(shim_pkgs),$(shell pkg-config --libs $(shim_pkgs)))
 
 GSSPEER     := $(BUILD)/gsspeer
 
-.PHONY: all deps check test report install clean format fuzz fuzz-smoke fuzz-build FORCE
+.PHONY: all deps check test report install clean format fuzz fuzz-smoke fuzz-build fuzz-progs FORCE
 all: $(GSSPEER) peer/gsspeer $(SHIMS)
 
 deps:
@@ -89,9 +98,9 @@ report: deps
 # this one PYTHONPATH (one test by hand: PYTHONPATH=runner:tests:realm-setup prove tests/x-t.py).
 TEST_PYTHONPATH = $(CURDIR)/runner:$(CURDIR)/tests:$(CURDIR)/realm-setup
 
-test: all $(TEST_PROGS)
+test: all $(TEST_PROGS) $(FUZZ_REPLAYS)
 	PYTHONPATH=$(TEST_PYTHONPATH) GSSCONFORM_BUILD=$(abspath $(BUILD)) \
-	    prove $(if $(V),-v) $(C_TESTS) $(PY_TESTS)
+	    prove $(if $(V),-v) $(C_TESTS) $(FUZZ_REPLAYS) $(PY_TESTS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -123,13 +132,6 @@ $(BUILD)/peer/tests/%: $(BUILD)/peer/tests/%.o $(TAP_OBJ) $(PEER_LIB)
 $(BUILD)/candidates/%-shim: $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(basename $$(wildcard $$(dir candidates/$$*)*.c)))) $(PEER_LIB)
 	$(CC) $(ALL_LDFLAGS) $^ $(PKG_LIBS) $(SHIM_LIBS) -o $@
 
-# libFuzzer targets: fuzz/<name>.c -> build-fuzz/fuzz/<name>, each with its seed corpus in
-# fuzz/corpus/<name>/ (fuzz/fakegss.c is the fake GSS table they share; docs/fuzzing.md).
-FUZZ_SECONDS       ?= 60
-FUZZ_SMOKE_SECONDS ?= 5
-FUZZ_SRCS  := $(filter-out fuzz/fakegss.c,$(wildcard fuzz/*.c))
-FUZZ_PROGS := $(FUZZ_SRCS:%.c=$(BUILD)/%)
-
 fuzz-build:
 	@$(MAKE) --no-print-directory FUZZ=1 fuzz-progs
 
@@ -143,6 +145,9 @@ fuzz-smoke: fuzz-build
 
 $(BUILD)/fuzz/%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/fakegss.o $(PEER_LIB)
 	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer $^ $(PKG_LIBS) -o $@
+
+$(BUILD)/fuzz/%-t: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/replay.o $(BUILD)/fuzz/fakegss.o $(PEER_LIB)
+	$(CC) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
 
 # Installed layout: programs in libexec (the runner finds them through GSSCONFORM_BUILD, the
 # same way as in a checkout), the runner and its data in share, two commands in bin.
