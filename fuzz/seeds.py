@@ -219,6 +219,17 @@ def main():
     c = Corpus("base64")
     for t in tests(load("sasl-base64.json")):
         c.add(t["text"])
+
+    c = Corpus("jsonload")
+    for text in ['{}', '[]', '0', '-12', '1.5e3', '"a\\u00e9\\ud83d\\ude00"',
+                 '{"a":[1,2,{"b":null}],"c":true}', '9223372036854775807', '{"a":1,"a":2}',
+                 '[1,]', '"\\u0000"', ' [ "x" ] ', '[[[[[[[[[[]]]]]]]]]]']:
+        c.add(text)
+    for name in ("sasl-base64.json", "sasl-layers.json", "xep0233-features.json",
+                 "xep0233-principals.json", "zmtp-gssapi.json"):
+        doc = load(name)
+        c.add(json.dumps(doc["testGroups"][0]["tests"][0]))
+        c.add(json.dumps(dict(list(doc["notes"].items())[:3])))
     return 0
 
 
