@@ -190,6 +190,19 @@ def main():
         "<body>hi &lt;3</body></message>",
         "<presence/></stream:stream>",
     ]
+    # what restricted XML forbids, and encodings XMPP does not allow (RFC 6120 §11)
+    bodies += [
+        "<!-- a comment --><presence/>",
+        "<?pi data?><presence/>",
+        "<message><body>&lt;&gt;&amp;&apos;&quot;&#65;&#x42;</body></message>",
+        "<message xml:lang='de'><body>\u00e9\u4e2d</body></message>",
+    ]
+    for prolog in ("<!DOCTYPE stream [<!ENTITY x 'y'>]>",
+                   "<!DOCTYPE s [<!NOTATION n SYSTEM 'u'>]>",
+                   "<!DOCTYPE s SYSTEM 'http://example.com/x.dtd'>"):
+        c.add(b"\x00" + (prolog + header + "<presence/>").encode())
+    c.add(b"\x00<?xml version='1.0' encoding='ISO-8859-1'?>" + header[21:].encode())
+    c.add(b"\x00" + header.encode() + b"<body>\xff\xfe</body>")
     for i, body in enumerate(bodies):
         for opt in (0x00, 0x03, 0x20, 0x10):
             c.add(bytes([opt]) + (header + body).encode())
