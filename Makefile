@@ -6,6 +6,8 @@
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make SANITIZE=1 ...   the same with ASan + UBSan (objects kept apart in build-san/)
 #   make bench      figures (never assertions) into reports/bench/ (docs/bench.md)
+#   make fuzz       build the libFuzzer targets (clang, build-fuzz/) and run each FUZZ_SECONDS
+#   make fuzz-smoke the same for FUZZ_SMOKE_SECONDS each plus its seed corpus (docs/fuzzing.md)
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -21,11 +23,19 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 
 CC      ?= cc
+FUZZ_CC ?= clang
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror
 STD     := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 # BUILD may be overridden (BUILD=build-mine) to keep parallel builds of one tree apart.
-ifeq ($(SANITIZE),1)
+ifeq ($(FUZZ),1)
+# The fuzz build (make fuzz): clang, libFuzzer's coverage, ASan + UBSan; only fuzz/ links the
+# fuzzer's main().
+CC      := $(FUZZ_CC)
+BUILD   ?= build-fuzz
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+            -fno-omit-frame-pointer
+else ifeq ($(SANITIZE),1)
 BUILD   ?= build-san
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 else
@@ -49,6 +59,15 @@ TEST_PROGS  := $(TEST_SRCS:%.c=$(BUILD)/%)
 C_TESTS     := $(filter %-t,$(TEST_PROGS))
 PY_TESTS     = $(shell find tests -name '*-t.py' | sort)
 
+# libFuzzer targets: fuzz/<name>.c -> build-fuzz/fuzz/<name>, each with its seed corpus in
+# fuzz/corpus/<name>/ (fuzz/fakegss.c is the fake GSS table they share; docs/fuzzing.md).
+# The ordinary build turns each corpus into a TAP test, $(BUILD)/fuzz/<name>-t (fuzz/replay.c).
+FUZZ_SECONDS       ?= 60
+FUZZ_SMOKE_SECONDS ?= 5
+FUZZ_SRCS    := $(filter-out fuzz/fakegss.c fuzz/replay.c,$(wildcard fuzz/*.c))
+FUZZ_PROGS   := $(FUZZ_SRCS:%.c=$(BUILD)/%)
+FUZZ_REPLAYS := $(FUZZ_SRCS:%.c=$(BUILD)/%-t)
+
 # Bundled C candidate shims: candidates/<name>/*.c -> $(BUILD)/candidates/<name>/<name>-shim
 SHIM_DIRS   := $(sort $(dir $(wildcard candidates/*/*.c)))
 SHIMS       := $(foreach d,$(SHIM_DIRS),$(BUILD)/$(d)$(notdir $(patsubst %/,%,$(d)))-shim)
@@ -61,7 +80,7 @@ SHIM_LIBS    = $(if $(shim_pkgs),$(shell pkg-config --libs $(shim_pkgs)))
 
 GSSPEER     := $(BUILD)/gsspeer
 
-.PHONY: all deps check test report bench install clean format FORCE
+.PHONY: all deps check test report bench install clean format fuzz fuzz-smoke fuzz-build fuzz-progs FORCE
 all: $(GSSPEER) peer/gsspeer $(SHIMS)
 
 deps:
@@ -80,9 +99,9 @@ report: deps
 # this one PYTHONPATH (one test by hand: PYTHONPATH=runner:tests:realm-setup prove tests/x-t.py).
 TEST_PYTHONPATH = $(CURDIR)/runner:$(CURDIR)/tests:$(CURDIR)/realm-setup
 
-test: all $(TEST_PROGS)
+test: all $(TEST_PROGS) $(FUZZ_REPLAYS)
 	PYTHONPATH=$(TEST_PYTHONPATH) GSSCONFORM_BUILD=$(abspath $(BUILD)) \
-	    prove $(if $(V),-v) $(C_TESTS) $(PY_TESTS)
+	    prove $(if $(V),-v) $(C_TESTS) $(FUZZ_REPLAYS) $(PY_TESTS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -116,8 +135,23 @@ $(BUILD)/peer/tests/%: $(BUILD)/peer/tests/%.o $(TAP_OBJ) $(PEER_LIB)
 $(BUILD)/candidates/%-shim: $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(basename $$(wildcard $$(dir candidates/$$*)*.c)))) $(PEER_LIB)
 	$(CC) $(ALL_LDFLAGS) $(filter %.o,$^) $(SHIM_LIBS) $(filter-out %.o,$^) $(PKG_LIBS) -o $@
 
-# Installed layout: programs in libexec (the runner finds them through GSSCONFORM_BUILD, the
-# same way as in a checkout), the runner and its data in share, two commands in bin.
+fuzz-build:
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz-progs
+
+fuzz-progs: $(FUZZ_PROGS)
+
+fuzz: fuzz-build
+	fuzz/run --seconds $(FUZZ_SECONDS) --build build-fuzz $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz-build
+	fuzz/run --seconds $(FUZZ_SMOKE_SECONDS) --build build-fuzz $(FUZZ_TARGETS)
+
+$(BUILD)/fuzz/%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/fakegss.o $(PEER_LIB)
+	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer $^ $(PKG_LIBS) -o $@
+
+$(BUILD)/fuzz/%-t: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/replay.o $(BUILD)/fuzz/fakegss.o $(PEER_LIB)
+	$(CC) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
+
 # Benchmarks: bench/*.c are helper programs (libzmq engine to engine); bench/throughput runs
 # everything and writes reports/bench/. BENCH_ARGS passes options (e.g. --report, --reps 7).
 BENCH_PROGS := $(patsubst %.c,$(BUILD)/%,$(wildcard bench/*.c))
@@ -129,6 +163,8 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_PROGS)
 	bench/throughput --build $(BUILD) --out reports/bench $(BENCH_ARGS)
 
+# Installed layout: programs in libexec (the runner finds them through GSSCONFORM_BUILD, the
+# same way as in a checkout), the runner and its data in share, two commands in bin.
 install: all
 	install -d $(BINDIR) $(LIBEXEC) $(DATADIR)
 	install -m 755 $(GSSPEER) $(BINDIR)/gsspeer
@@ -144,6 +180,6 @@ format:
 	clang-format -i $(shell find peer candidates -name '*.[ch]')
 
 clean:
-	rm -rf build build-san peer/gsspeer
+	rm -rf build build-san build-fuzz peer/gsspeer
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -285,7 +285,11 @@ static enum sasl_status record_names(struct sasl *s, const char *what)
     OM_uint32 major, minor;
     enum sasl_status status = SASL_CONTINUE;
 
-    major = s->gss->inquire_context(&minor, s->ctx, &src, &targ, NULL, NULL, NULL, NULL, NULL);
+    /* First without the names: MIT's gss_inquire_context fails an expired context
+     * (GSS_S_CONTEXT_EXPIRED) after making them and never hands them back, a leak. */
+    major = s->gss->inquire_context(&minor, s->ctx, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+    if (!GSS_ERROR(major))
+        major = s->gss->inquire_context(&minor, s->ctx, &src, &targ, NULL, NULL, NULL, NULL, NULL);
     if (GSS_ERROR(major))
         return fail_gss(s, what, "inquire_context", major, minor);
     free(s->outcome.initiator);

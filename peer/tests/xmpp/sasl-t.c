@@ -57,6 +57,8 @@ static struct {
     gss_cred_id_t init_cred, accept_cred;
     gss_name_t target;
     int wrap_conf_req;
+    bool expired;           /* inquire_context: GSS_S_CONTEXT_EXPIRED */
+    int names_when_expired; /* ... asked for names all the same (MIT leaks them) */
 } fake;
 
 static void fake_reset(void)
@@ -264,6 +266,12 @@ static OM_uint32 f_inquire(OM_uint32 *minor, gss_ctx_id_t ctx, gss_name_t *src, 
         *open = 1;
     if (fake_fails(CALL_INQUIRE))
         return GSS_S_NO_CONTEXT;
+    if (fake.expired) {
+        /* MIT makes the names, then fails an expired context and never hands them out */
+        if (src != NULL || targ != NULL)
+            fake.names_when_expired++;
+        return GSS_S_CONTEXT_EXPIRED;
+    }
     if (src != NULL)
         *src = new_name(INITIATOR);
     if (targ != NULL)
@@ -1005,6 +1013,37 @@ static void test_client_faults(void)
     is_int(fake.live, 0, "client faults: nothing leaked");
 }
 
+/* ---- a context that expired before its names were asked for ---- */
+
+/* Both engines see GSS_S_CONTEXT_EXPIRED from inquire_context: they fail, and never ask an
+ * expired context for names (MIT would make them and leak them). */
+static void test_expired_context(void)
+{
+    struct sasl_config ccfg, scfg;
+    struct peer c, s;
+    int steps = 0;
+
+    fake_reset();
+    fake.expired = true;
+    client_config(&ccfg);
+    server_config(&scfg);
+    peer_new(&c, &ccfg);
+    peer_new(&s, &scfg);
+    start(&c);
+    while (c.status != SASL_FAILED && s.status != SASL_FAILED && steps++ < 10) {
+        if (pass(&c, &s) != SASL_CONTINUE)
+            break;
+        if (pass(&s, &c) == SASL_FAILED)
+            break;
+    }
+    is_int(s.status, SASL_FAILED, "expired: the server fails");
+    is_int(sasl_condition(s.sasl), SASL_COND_NOT_AUTHORIZED, "expired: not-authorized");
+    is_int(fake.names_when_expired, 0, "expired: no names asked of an expired context");
+    peer_free(&c);
+    peer_free(&s);
+    is_int(fake.live, 0, "expired: nothing leaked");
+}
+
 /* ---- every GSS call failing ---- */
 
 struct failure_case {
@@ -1020,8 +1059,11 @@ static void test_gss_failures(void)
         {CALL_INIT, 1, false, SASL_COND_NOT_AUTHORIZED},
         {CALL_INIT, 2, false, SASL_COND_NOT_AUTHORIZED},
         {CALL_ACCEPT, 1, true, SASL_COND_NOT_AUTHORIZED},
-        {CALL_INQUIRE, 1, true, SASL_COND_NOT_AUTHORIZED},  /* the server inquires first */
-        {CALL_INQUIRE, 2, false, SASL_COND_NOT_AUTHORIZED}, /* then the client */
+        /* the server inquires first (without names, then with), then the client */
+        {CALL_INQUIRE, 1, true, SASL_COND_NOT_AUTHORIZED},
+        {CALL_INQUIRE, 2, true, SASL_COND_NOT_AUTHORIZED},
+        {CALL_INQUIRE, 3, false, SASL_COND_NOT_AUTHORIZED},
+        {CALL_INQUIRE, 4, false, SASL_COND_NOT_AUTHORIZED},
         {CALL_DISPLAY, 1, true, SASL_COND_TEMPORARY_AUTH_FAILURE},
         {CALL_DISPLAY, 2, true, SASL_COND_TEMPORARY_AUTH_FAILURE},
         {CALL_DISPLAY, 3, false, SASL_COND_TEMPORARY_AUTH_FAILURE},
@@ -1327,6 +1369,7 @@ int main(void)
     test_server_faults();
     test_client_faults();
     test_gss_failures();
+    test_expired_context();
     test_misuse();
     test_conditions();
     test_layer_statuses();
