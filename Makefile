@@ -130,10 +130,8 @@ $(BUILD)/peer/tests/%: $(BUILD)/peer/tests/%.o $(TAP_OBJ) $(PEER_LIB)
 .SECONDARY:
 .SECONDEXPANSION:
 # (no % inside: make would put the stem there)
-# A shim's own libraries come before libgsspeer.a: the peer's SASL engine defines sasl_client_start
-# and friends too, and libsasl2's must win (otherwise cyrus-shim calls the peer's engine).
 $(BUILD)/candidates/%-shim: $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(basename $$(wildcard $$(dir candidates/$$*)*.c)))) $(PEER_LIB)
-	$(CC) $(ALL_LDFLAGS) $(filter %.o,$^) $(SHIM_LIBS) $(filter-out %.o,$^) $(PKG_LIBS) -o $@
+	$(CC) $(ALL_LDFLAGS) $^ $(PKG_LIBS) $(SHIM_LIBS) -o $@
 
 fuzz-build:
 	@$(MAKE) --no-print-directory FUZZ=1 fuzz-progs

@@ -75,11 +75,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cfg.layers_offered = (opt >> 1) & 7;
         cfg.server_max_size = 4096;
     }
-    s = sasl_new(&cfg);
+    s = rfc4752_new(&cfg);
     if (s == NULL)
         abort();
     if (cfg.role == SASL_ROLE_CLIENT) {
-        st = sasl_client_start(s, &out, &out_len);
+        st = rfc4752_client_start(s, &out, &out_len);
         free(out);
         out = NULL;
     }
@@ -89,20 +89,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (size < 1)
             break;
         len = data[0] < size - 1 ? data[0] : size - 1;
-        st = sasl_step(s, len > 0 ? data + 1 : NULL, len, &out, &out_len);
+        st = rfc4752_step(s, len > 0 ? data + 1 : NULL, len, &out, &out_len);
         data += 1 + len, size -= 1 + len;
         if ((st == SASL_CONTINUE || (st == SASL_DONE && cfg.role == SASL_ROLE_CLIENT)) &&
             out == NULL)
             abort(); /* a payload to send is never NULL */
-        if (st == SASL_FAILED && (out != NULL || sasl_error(s)[0] == '\0'))
+        if (st == SASL_FAILED && (out != NULL || rfc4752_error(s)[0] == '\0'))
             abort(); /* a failure has a reason and nothing to send */
         free(out);
         out = NULL;
     }
     if (cfg.role == SASL_ROLE_SERVER)
-        (void)sasl_condition_name(sasl_condition(s));
-    (void)sasl_outcome(s);
-    sasl_free(s);
+        (void)rfc4752_condition_name(rfc4752_condition(s));
+    (void)rfc4752_outcome(s);
+    rfc4752_free(s);
     if (target != GSS_C_NO_NAME) {
         OM_uint32 minor;
 

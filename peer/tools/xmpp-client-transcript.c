@@ -1,8 +1,8 @@
 /* The transcript of gsspeer xmpp-client: see xmpp-client-transcript.h. */
 #include "tools/xmpp-client-transcript.h"
 
-#include "xmpp/sasl.h"
 #include "util/jsonout.h"
+#include "xmpp/sasl.h"
 
 #include <string.h>
 #include <time.h>
@@ -69,8 +69,8 @@ static void layer_field(struct xct *t, const struct xct_layer *layer)
     fputs(",\"layer\":{\"plain\":", t->file);
     json_put_hex(t->file, p, layer->len);
     /* Our reply is judged against every layer; the server's offer is in its own line. */
-    st = layer->from_server ? sasl_layers_parse_server(p, layer->len, &msg)
-                            : sasl_layers_parse_client(p, layer->len, 0x07, &msg);
+    st = layer->from_server ? rfc4752_layers_parse_server(p, layer->len, &msg)
+                            : rfc4752_layers_parse_client(p, layer->len, 0x07, &msg);
     if (layer->len >= 4)
         fprintf(t->file, ",\"layers\":%u,\"max_size\":%lu", p[0],
                 (unsigned long)p[1] << 16 | (unsigned long)p[2] << 8 | p[3]);
@@ -84,7 +84,7 @@ static void layer_field(struct xct *t, const struct xct_layer *layer)
         json_put_string(t->file, authzid);
     }
     fputs(",\"status\":", t->file);
-    json_put_string(t->file, sasl_layer_status_name(st));
+    json_put_string(t->file, rfc4752_layer_status_name(st));
     fputc('}', t->file);
 }
 

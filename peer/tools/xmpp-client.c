@@ -8,11 +8,11 @@
 #include "util/base64.h"
 #include "util/gss.h"
 #include "util/gssops.h"
+#include "util/jsonout.h"
 #include "xmpp/features.h"
 #include "xmpp/realm.h"
 #include "xmpp/sasl.h"
 #include "xmpp/xep0233.h"
-#include "util/jsonout.h"
 
 #include <errno.h>
 #include <gssapi/gssapi_ext.h>
@@ -445,14 +445,14 @@ static void start_sasl(struct client *c, xmpp_stanza_t *features, const char *fe
     c->sasl_faults.layer_byte = c->opt.faults[XC_FAULT_LAYER_SEVERAL_BITS] ? 0x07 : 0x00;
     c->sasl_faults.client_maxsize_with_none = c->opt.faults[XC_FAULT_MAXSIZE_WITH_NONE];
     c->cfg.faults = &c->sasl_faults;
-    c->sasl = sasl_new(&c->cfg);
+    c->sasl = rfc4752_new(&c->cfg);
     if (c->sasl == NULL) {
         finish(c, EXIT_FAIL, "out of memory");
         return;
     }
-    st = sasl_client_start(c->sasl, &out, &out_len);
+    st = rfc4752_client_start(c->sasl, &out, &out_len);
     if (st == SASL_FAILED) {
-        finish(c, EXIT_FAIL, "SASL GSSAPI: %s", sasl_error(c->sasl));
+        finish(c, EXIT_FAIL, "SASL GSSAPI: %s", rfc4752_error(c->sasl));
         free(out);
         return;
     }
@@ -623,10 +623,10 @@ static void on_challenge(struct client *c, xmpp_stanza_t *stanza, const char *xm
     }
     if (c->challenges == 1 && c->opt.faults[XC_FAULT_SECOND_AUTH] && !c->second_sent) {
         c->second_sent = true;
-        c->second = sasl_new(&c->cfg);
-        if (c->second == NULL || sasl_client_start(c->second, &out, &out_len) == SASL_FAILED) {
+        c->second = rfc4752_new(&c->cfg);
+        if (c->second == NULL || rfc4752_client_start(c->second, &out, &out_len) == SASL_FAILED) {
             finish(c, EXIT_FAIL, "second-auth: %s",
-                   c->second != NULL ? sasl_error(c->second) : "out of memory");
+                   c->second != NULL ? rfc4752_error(c->second) : "out of memory");
             free(out);
             return;
         }
@@ -634,7 +634,7 @@ static void on_challenge(struct client *c, xmpp_stanza_t *stanza, const char *xm
         send_sasl(c, "auth", "GSSAPI", out, out_len, PAYLOAD_BASE64);
         free(out);
         /* From now on the server talks to the fresh context, if it goes on at all. */
-        sasl_free(c->sasl);
+        rfc4752_free(c->sasl);
         c->sasl = c->second;
         c->second = NULL;
         c->challenges = 0;
@@ -649,7 +649,7 @@ static void on_challenge(struct client *c, xmpp_stanza_t *stanza, const char *xm
     }
     if (len > 0)
         memcpy(copy, in, len);
-    st = sasl_step(c->sasl, copy, len, &out, &out_len);
+    st = rfc4752_step(c->sasl, copy, len, &out, &out_len);
     free(copy);
     tr_stanza(c, stanza, xml, in, len, true);
     switch (st) {
@@ -681,13 +681,13 @@ static void on_challenge(struct client *c, xmpp_stanza_t *stanza, const char *xm
             /* e.g. no-integrity: the server went on where it should have refused. */
             char reason[MAX_TEXT * 2];
 
-            snprintf(reason, sizeof(reason), "SASL GSSAPI: %s", sasl_error(c->sasl));
+            snprintf(reason, sizeof(reason), "SASL GSSAPI: %s", rfc4752_error(c->sasl));
             event_begin("client-refused");
             event_str("reason", reason);
             event_end();
             observed_or_fail(c, reason);
         } else {
-            finish(c, EXIT_FAIL, "SASL GSSAPI: %s", sasl_error(c->sasl));
+            finish(c, EXIT_FAIL, "SASL GSSAPI: %s", rfc4752_error(c->sasl));
         }
         break;
     }
@@ -696,7 +696,7 @@ static void on_challenge(struct client *c, xmpp_stanza_t *stanza, const char *xm
 
 static void on_success(struct client *c, size_t len)
 {
-    const struct sasl_outcome *o = sasl_outcome(c->sasl);
+    const struct rfc4752_outcome *o = rfc4752_outcome(c->sasl);
 
     event_begin("sasl");
     event_str("outcome", "success");
@@ -725,7 +725,7 @@ static void on_failure(struct client *c, xmpp_stanza_t *stanza)
     enum sasl_condition parsed;
     char reason[MAX_TEXT * 2];
 
-    bool defined = condition != NULL && sasl_condition_parse(condition, &parsed);
+    bool defined = condition != NULL && rfc4752_condition_parse(condition, &parsed);
 
     event_begin("sasl");
     event_str("outcome", "failure");
@@ -797,7 +797,7 @@ static void event_layer_offer(const unsigned char *plain, size_t len)
                (unsigned long)plain[1] << 16 | (unsigned long)plain[2] << 8 | plain[3]);
     if (conf >= 0)
         printf(",\"conf\":%s", conf ? "true" : "false");
-    event_str("status", sasl_layer_status_name(sasl_layers_parse_server(plain, len, &msg)));
+    event_str("status", rfc4752_layer_status_name(rfc4752_layers_parse_server(plain, len, &msg)));
     event_end();
 }
 
@@ -1123,8 +1123,8 @@ cleanup:
         xmpp_ctx_free(c->ctx);
         xmpp_shutdown();
     }
-    sasl_free(c->sasl);
-    sasl_free(c->second);
+    rfc4752_free(c->sasl);
+    rfc4752_free(c->second);
     free(c->held);
     if (c->target != GSS_C_NO_NAME)
         gss_release_name(&minor, &c->target);

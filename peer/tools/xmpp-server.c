@@ -7,11 +7,11 @@
 #include "util/builder.h"
 #include "util/gss.h"
 #include "util/hex.h"
+#include "util/jsonout.h"
 #include "xmpp/features.h"
 #include "xmpp/sasl.h"
 #include "xmpp/stream.h"
 #include "xmpp/xep0233.h"
-#include "util/jsonout.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -263,7 +263,7 @@ static void tr_element(struct session *s, const char *dir, const char *kind, con
         json_put_hex(f, note->payload, note->payload_len);
     }
     if (note != NULL && (note->layer_server || note->layer_client) && s->sasl != NULL) {
-        const struct sasl_outcome *o = sasl_outcome(s->sasl);
+        const struct rfc4752_outcome *o = rfc4752_outcome(s->sasl);
 
         if (note->layer_server) {
             /* The engine wraps exactly these octets (zero-padded or cut by layer-5-octets). */
@@ -691,7 +691,7 @@ static void flags_field(struct builder *b, OM_uint32 flags)
 static void login_event(struct session *s, const char *outcome, enum sasl_condition condition,
                         const char *reason)
 {
-    const struct sasl_outcome *o = s->sasl != NULL ? sasl_outcome(s->sasl) : NULL;
+    const struct rfc4752_outcome *o = s->sasl != NULL ? rfc4752_outcome(s->sasl) : NULL;
     struct builder b;
 
     event_begin(&b, "login");
@@ -713,7 +713,7 @@ static void login_event(struct session *s, const char *outcome, enum sasl_condit
                     s->empty_equals);
     json_field(&b, "outcome", outcome);
     if (condition != SASL_COND_NONE)
-        json_field(&b, "condition", sasl_condition_name(condition));
+        json_field(&b, "condition", rfc4752_condition_name(condition));
     if (reason != NULL)
         json_field(&b, "reason", reason);
     event_write(&b);
@@ -721,7 +721,7 @@ static void login_event(struct session *s, const char *outcome, enum sasl_condit
 
 static void exchange_end(struct session *s)
 {
-    sasl_free(s->sasl);
+    rfc4752_free(s->sasl);
     s->sasl = NULL;
     s->established_seen = s->layer_challenge_sent = s->layer_answered = false;
     s->empty_element = s->empty_equals = 0;
@@ -746,9 +746,9 @@ static enum step sasl_failure(struct session *s, enum sasl_condition condition, 
     login_event(s, "failure", condition, reason);
     exchange_end(s);
     s->sasl_state = SASL_IDLE;
-    set_reason(s, "SASL failure %s: %s", sasl_condition_name(condition), reason);
+    set_reason(s, "SASL failure %s: %s", rfc4752_condition_name(condition), reason);
     snprintf(xml, sizeof(xml), "<failure xmlns='" SASL_NS "'><%s/></failure>",
-             sasl_condition_name(condition));
+             rfc4752_condition_name(condition));
     {
         char keep[sizeof(s->reason)];
 
@@ -795,7 +795,7 @@ static enum step send_challenge(struct session *s, const unsigned char *out, siz
                                 bool established_now)
 {
     const struct xmpp_fault_set *fs = &s->opt->faults;
-    const struct sasl_outcome *o = sasl_outcome(s->sasl);
+    const struct rfc4752_outcome *o = rfc4752_outcome(s->sasl);
     struct sasl_note note = {.has_payload = true, .payload = out, .payload_len = out_len};
     struct builder b;
     char *b64, *xml;
@@ -869,7 +869,7 @@ static char *bare_jid_of(const char *principal, const char *domain)
 /* The exchange completed in the engine: authorize, send <success/>, restart. */
 static enum step sasl_done(struct session *s)
 {
-    const struct sasl_outcome *o = sasl_outcome(s->sasl);
+    const struct rfc4752_outcome *o = rfc4752_outcome(s->sasl);
     const char *data = "";
     char xml[256];
 
@@ -927,9 +927,9 @@ static enum sasl_status sasl_feed(struct session *s, const unsigned char *in, si
     if (len > 0 && copy != NULL)
         memcpy(copy, in, len);
     /* Out of memory for the copy: the engine gets NULL with a length, and fails. */
-    st = sasl_step(s->sasl, copy, copy != NULL ? len : 1, out, out_len);
+    st = rfc4752_step(s->sasl, copy, copy != NULL ? len : 1, out, out_len);
     free(copy);
-    if (sasl_outcome(s->sasl)->initiator != NULL)
+    if (rfc4752_outcome(s->sasl)->initiator != NULL)
         s->established_seen = true;
     *established_now = s->established_seen && !was_established;
     return st;
@@ -951,7 +951,7 @@ static enum step sasl_act(struct session *s, enum sasl_status st, unsigned char 
         return sasl_done(s);
     default:
         free(out);
-        return sasl_failure(s, sasl_condition(s->sasl), "%s", sasl_error(s->sasl));
+        return sasl_failure(s, rfc4752_condition(s->sasl), "%s", rfc4752_error(s->sasl));
     }
 }
 
@@ -974,7 +974,7 @@ static bool exchange_start(struct session *s)
         .faults = &s->sasl_faults,
     };
 
-    s->sasl = sasl_new(&cfg);
+    s->sasl = rfc4752_new(&cfg);
     s->exchanges++;
     s->established_seen = s->layer_challenge_sent = s->layer_answered = false;
     s->empty_element = s->empty_equals = 0;

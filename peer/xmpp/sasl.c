@@ -18,7 +18,7 @@ enum { MAX_SIZE_LIMIT = 0xffffff };
 enum { FAULT_MAX_SIZE = 65536 };
 
 enum sasl_state {
-    STATE_START,   /* client: before sasl_client_start; server: before the initial response */
+    STATE_START,   /* client: before rfc4752_client_start; server: before the initial response */
     STATE_CONTEXT, /* context tokens are being exchanged */
     STATE_EMPTY,   /* server: waiting for the empty response to the last context token (or
                       to the extra empty challenge of the fault) */
@@ -36,7 +36,7 @@ struct sasl {
     gss_ctx_id_t ctx;
     bool empty_challenge_sent; /* server: the empty challenge for a missing initial response */
     bool extra_empty_sent;     /* server: the fault's extra empty challenge went out */
-    struct sasl_outcome outcome;
+    struct rfc4752_outcome outcome;
     enum sasl_condition condition;
     char error[512];
 };
@@ -60,7 +60,7 @@ static const struct {
     {SASL_COND_TEMPORARY_AUTH_FAILURE, "temporary-auth-failure"},
 };
 
-const char *sasl_condition_name(enum sasl_condition condition)
+const char *rfc4752_condition_name(enum sasl_condition condition)
 {
     for (size_t i = 0; i < sizeof(conditions) / sizeof(conditions[0]); i++)
         if (conditions[i].condition == condition)
@@ -68,7 +68,7 @@ const char *sasl_condition_name(enum sasl_condition condition)
     return "";
 }
 
-bool sasl_condition_parse(const char *name, enum sasl_condition *condition)
+bool rfc4752_condition_parse(const char *name, enum sasl_condition *condition)
 {
     for (size_t i = 0; name != NULL && i < sizeof(conditions) / sizeof(conditions[0]); i++) {
         if (strcmp(name, conditions[i].name) == 0) {
@@ -102,7 +102,7 @@ static const struct {
      "RFC 4752 §3.1: the authorization identity is UTF-8, not NUL-terminated (no NUL here)"},
 };
 
-const char *sasl_layer_status_name(enum sasl_layer_status status)
+const char *rfc4752_layer_status_name(enum sasl_layer_status status)
 {
     for (size_t i = 0; i < sizeof(layer_statuses) / sizeof(layer_statuses[0]); i++)
         if (layer_statuses[i].status == status)
@@ -110,7 +110,7 @@ const char *sasl_layer_status_name(enum sasl_layer_status status)
     return "SASL_LAYER_UNKNOWN_STATUS";
 }
 
-const char *sasl_layer_status_reason(enum sasl_layer_status status)
+const char *rfc4752_layer_status_reason(enum sasl_layer_status status)
 {
     for (size_t i = 0; i < sizeof(layer_statuses) / sizeof(layer_statuses[0]); i++)
         if (layer_statuses[i].status == status)
@@ -128,8 +128,8 @@ static void read_head(const unsigned char *msg, struct sasl_layer_msg *out)
     out->max_size = (uint32_t)msg[1] << 16 | (uint32_t)msg[2] << 8 | (uint32_t)msg[3];
 }
 
-enum sasl_layer_status sasl_layers_parse_server(const unsigned char *msg, size_t len,
-                                                struct sasl_layer_msg *out)
+enum sasl_layer_status rfc4752_layers_parse_server(const unsigned char *msg, size_t len,
+                                                   struct sasl_layer_msg *out)
 {
     memset(out, 0, sizeof(*out));
     if (len >= 4)
@@ -165,8 +165,8 @@ static bool authzid_valid(const unsigned char *s, size_t len)
     return true;
 }
 
-enum sasl_layer_status sasl_layers_parse_client(const unsigned char *msg, size_t len,
-                                                uint8_t offered, struct sasl_layer_msg *out)
+enum sasl_layer_status rfc4752_layers_parse_client(const unsigned char *msg, size_t len,
+                                                   uint8_t offered, struct sasl_layer_msg *out)
 {
     memset(out, 0, sizeof(*out));
     if (len < 4)
@@ -360,7 +360,7 @@ static enum sasl_status unwrap_in(struct sasl *s, const char *what, const unsign
 
 /* ---- lifecycle ---- */
 
-struct sasl *sasl_new(const struct sasl_config *cfg)
+struct sasl *rfc4752_new(const struct sasl_config *cfg)
 {
     struct sasl *s = calloc(1, sizeof(*s));
 
@@ -376,7 +376,7 @@ struct sasl *sasl_new(const struct sasl_config *cfg)
     return s;
 }
 
-void sasl_free(struct sasl *s)
+void rfc4752_free(struct sasl *s)
 {
     OM_uint32 minor;
 
@@ -390,17 +390,17 @@ void sasl_free(struct sasl *s)
     free(s);
 }
 
-const char *sasl_error(const struct sasl *s)
+const char *rfc4752_error(const struct sasl *s)
 {
     return s->error;
 }
 
-enum sasl_condition sasl_condition(const struct sasl *s)
+enum sasl_condition rfc4752_condition(const struct sasl *s)
 {
     return s->condition;
 }
 
-const struct sasl_outcome *sasl_outcome(const struct sasl *s)
+const struct rfc4752_outcome *rfc4752_outcome(const struct sasl *s)
 {
     return &s->outcome;
 }
@@ -498,13 +498,13 @@ static enum sasl_status client_layer(struct sasl *s, const unsigned char *in, si
     if (status == SASL_FAILED)
         return status;
     plain_len = plain.length;
-    ls = sasl_layers_parse_server(plain.value, plain.length, &msg);
+    ls = rfc4752_layers_parse_server(plain.value, plain.length, &msg);
     release_buffer(s, &plain);
     if (ls != SASL_LAYER_OK)
         return fail(s, SASL_COND_MALFORMED_REQUEST,
                     "%s: %s (%zu octets, bit-mask 0x%02x, max size %u): %s", what,
-                    sasl_layer_status_name(ls), plain_len, msg.layers, (unsigned)msg.max_size,
-                    sasl_layer_status_reason(ls));
+                    rfc4752_layer_status_name(ls), plain_len, msg.layers, (unsigned)msg.max_size,
+                    rfc4752_layer_status_reason(ls));
     s->outcome.layers_offered = msg.layers;
     s->outcome.server_max_size = msg.max_size;
 
@@ -554,12 +554,12 @@ static enum sasl_status client_layer(struct sasl *s, const unsigned char *in, si
     return SASL_DONE;
 }
 
-enum sasl_status sasl_client_start(struct sasl *s, unsigned char **out, size_t *out_len)
+enum sasl_status rfc4752_client_start(struct sasl *s, unsigned char **out, size_t *out_len)
 {
     *out = NULL;
     *out_len = 0;
     if (s->cfg.role != SASL_ROLE_CLIENT)
-        return fail(s, SASL_COND_ABORTED, "sasl_client_start called on a server engine");
+        return fail(s, SASL_COND_ABORTED, "rfc4752_client_start called on a server engine");
     if (s->state != STATE_START)
         return fail(s, SASL_COND_ABORTED, "client: started twice (or after a failure)");
     if (s->cfg.target == GSS_C_NO_NAME)
@@ -572,7 +572,7 @@ static enum sasl_status client_step(struct sasl *s, const unsigned char *in, siz
 {
     switch (s->state) {
     case STATE_START:
-        return fail(s, SASL_COND_ABORTED, "client: a challenge before sasl_client_start");
+        return fail(s, SASL_COND_ABORTED, "client: a challenge before rfc4752_client_start");
     case STATE_CONTEXT:
         return client_context(s, in, len, out, out_len);
     case STATE_LAYER:
@@ -701,7 +701,7 @@ static enum sasl_status server_layer(struct sasl *s, const unsigned char *in, si
     if (status == SASL_FAILED)
         return status;
     plain_len = plain.length;
-    ls = sasl_layers_parse_client(plain.value, plain.length, s->outcome.layers_offered, &msg);
+    ls = rfc4752_layers_parse_client(plain.value, plain.length, s->outcome.layers_offered, &msg);
     if (ls == SASL_LAYER_OK || ls == SASL_LAYER_BAD_AUTHZID) {
         s->outcome.layer = msg.layers;
         s->outcome.client_max_size = msg.max_size;
@@ -722,8 +722,8 @@ static enum sasl_status server_layer(struct sasl *s, const unsigned char *in, si
                     ls == SASL_LAYER_BAD_AUTHZID ? SASL_COND_INVALID_AUTHZID
                                                  : SASL_COND_MALFORMED_REQUEST,
                     "%s: %s (%zu octets, layer 0x%02x, max size %u, offered 0x%02x): %s", what,
-                    sasl_layer_status_name(ls), plain_len, msg.layers, (unsigned)msg.max_size,
-                    s->outcome.layers_offered, sasl_layer_status_reason(ls));
+                    rfc4752_layer_status_name(ls), plain_len, msg.layers, (unsigned)msg.max_size,
+                    s->outcome.layers_offered, rfc4752_layer_status_reason(ls));
     s->state = STATE_DONE;
     return SASL_DONE;
 }
@@ -759,13 +759,13 @@ static enum sasl_status server_step(struct sasl *s, const unsigned char *in, siz
     }
 }
 
-enum sasl_status sasl_step(struct sasl *s, const unsigned char *in, size_t len, unsigned char **out,
-                           size_t *out_len)
+enum sasl_status rfc4752_step(struct sasl *s, const unsigned char *in, size_t len,
+                              unsigned char **out, size_t *out_len)
 {
     *out = NULL;
     *out_len = 0;
     if (in == NULL && len != 0)
-        return fail(s, SASL_COND_ABORTED, "sasl_step: NULL payload of %zu octets", len);
+        return fail(s, SASL_COND_ABORTED, "rfc4752_step: NULL payload of %zu octets", len);
     if (s->state == STATE_FAILED)
         return SASL_FAILED; /* the first failure's reason and condition stay */
     if (s->cfg.role == SASL_ROLE_CLIENT)

@@ -23,7 +23,7 @@
  *
  * Ownership: the engine borrows its config (and the strings and names in it) for its
  * lifetime. Payloads handed out are newly allocated and freed by the caller with free().
- * The outcome and the error text are owned by the engine and valid until sasl_free.
+ * The outcome and the error text are owned by the engine and valid until rfc4752_free.
  */
 #ifndef XMPP_SASL_H
 #define XMPP_SASL_H
@@ -63,16 +63,16 @@ enum sasl_condition {
 };
 
 /* The element name of CONDITION ("not-authorized"); "" for SASL_COND_NONE. */
-const char *sasl_condition_name(enum sasl_condition condition);
+const char *rfc4752_condition_name(enum sasl_condition condition);
 /* Parse an element name into *CONDITION; false when it is not one of RFC 6120 §6.5's. */
-bool sasl_condition_parse(const char *name, enum sasl_condition *condition);
+bool rfc4752_condition_parse(const char *name, enum sasl_condition *condition);
 
 enum sasl_status {
     SASL_CONTINUE, /* *out is the next payload to send (challenge / response) */
     SASL_DONE,     /* client: *out is the final response, success is expected next;
                       server: the exchange is complete and valid, the outcome is filled, the
                       driver authorizes (authzid) and sends <success/> or <failure/> */
-    SASL_FAILED,   /* sasl_error() says why (one line); server: sasl_condition() to send */
+    SASL_FAILED,   /* rfc4752_error() says why (one line); server: rfc4752_condition() to send */
 };
 
 /* Switches that make the engine misbehave on purpose (robustness cases of the other side). */
@@ -112,7 +112,7 @@ struct sasl_config {
 };
 
 /* What the exchange established, for the role's login event and the transcript. */
-struct sasl_outcome {
+struct rfc4752_outcome {
     char *target;           /* the service principal the context is for (server: from
                                inquire_context, i.e. what the client's ticket named) */
     char *initiator;        /* the client principal ("alice@REALM") */
@@ -128,11 +128,11 @@ struct sasl_outcome {
 struct sasl;
 
 /* Create an engine for CFG. Returns NULL on out of memory. */
-struct sasl *sasl_new(const struct sasl_config *cfg);
-void sasl_free(struct sasl *sasl);
+struct sasl *rfc4752_new(const struct sasl_config *cfg);
+void rfc4752_free(struct sasl *sasl);
 
 /* Client: the initial response (first context token) into *OUT / *OUT_LEN. */
-enum sasl_status sasl_client_start(struct sasl *sasl, unsigned char **out, size_t *out_len);
+enum sasl_status rfc4752_client_start(struct sasl *sasl, unsigned char **out, size_t *out_len);
 
 /*
  * Feed the decoded payload of one received element: a challenge (client) or the initial
@@ -144,11 +144,11 @@ enum sasl_status sasl_client_start(struct sasl *sasl, unsigned char **out, size_
  * After SASL_FAILED or either role's SASL_DONE every further call fails; after SASL_FAILED the
  * first failure's reason and condition stay.
  */
-enum sasl_status sasl_step(struct sasl *sasl, const unsigned char *in, size_t len,
-                           unsigned char **out, size_t *out_len);
+enum sasl_status rfc4752_step(struct sasl *sasl, const unsigned char *in, size_t len,
+                              unsigned char **out, size_t *out_len);
 
 /* The one-line reason of the last failure ("" when none). */
-const char *sasl_error(const struct sasl *sasl);
+const char *rfc4752_error(const struct sasl *sasl);
 /* Server: the RFC 6120 condition that goes with the failure (SASL_COND_NONE when none):
  *   not-authorized          a GSS call failed (accept_sec_context, inquire_context, wrap,
  *                           unwrap); the error text carries the GSS major/minor text
@@ -161,9 +161,9 @@ const char *sasl_error(const struct sasl *sasl);
  *   aborted                 misuse: a call after the end, NULL with a length
  * Whether the authzid is authorized is the driver's decision, not the engine's. The client's
  * condition is informative only (a client sends none). */
-enum sasl_condition sasl_condition(const struct sasl *sasl);
+enum sasl_condition rfc4752_condition(const struct sasl *sasl);
 /* What was established so far (fields stay NULL/0 until known). */
-const struct sasl_outcome *sasl_outcome(const struct sasl *sasl);
+const struct rfc4752_outcome *rfc4752_outcome(const struct sasl *sasl);
 
 /* ---- RFC 4752 §3.3 layer messages, pure (vectors in vectors/sasl-layers.json) ---- */
 
@@ -188,15 +188,15 @@ struct sasl_layer_msg {
 
 /* Judge the server's unwrapped layer message. OUT is filled as far as the message goes
  * (zeroes when it is shorter than 4 octets), also when the status is not OK. */
-enum sasl_layer_status sasl_layers_parse_server(const unsigned char *msg, size_t len,
-                                                struct sasl_layer_msg *out);
+enum sasl_layer_status rfc4752_layers_parse_server(const unsigned char *msg, size_t len,
+                                                   struct sasl_layer_msg *out);
 /* Judge the client's unwrapped reply against the OFFERED bitmask; checks in the order of the
  * enum (length, no bit, unknown bits, several bits, not offered, max size, authzid). An
  * authzid is present when the reply is longer than 4 octets. */
-enum sasl_layer_status sasl_layers_parse_client(const unsigned char *msg, size_t len,
-                                                uint8_t offered, struct sasl_layer_msg *out);
+enum sasl_layer_status rfc4752_layers_parse_client(const unsigned char *msg, size_t len,
+                                                   uint8_t offered, struct sasl_layer_msg *out);
 /* The enum name ("SASL_LAYER_BAD_LENGTH") and a one-line reason citing RFC 4752 §3.3. */
-const char *sasl_layer_status_name(enum sasl_layer_status status);
-const char *sasl_layer_status_reason(enum sasl_layer_status status);
+const char *rfc4752_layer_status_name(enum sasl_layer_status status);
+const char *rfc4752_layer_status_reason(enum sasl_layer_status status);
 
 #endif

@@ -123,19 +123,19 @@ static int exchange(struct sasl *client, struct sasl *server)
     enum sasl_status cs, ss;
     int steps = 0;
 
-    cs = sasl_client_start(client, &to_server, &to_server_len);
+    cs = rfc4752_client_start(client, &to_server, &to_server_len);
     while (steps < MAX_STEPS) {
         if (cs == SASL_FAILED) {
-            fprintf(stderr, "sasl-roundtrip: client: %s\n", sasl_error(client));
+            fprintf(stderr, "sasl-roundtrip: client: %s\n", rfc4752_error(client));
             break;
         }
         steps++;
-        ss = sasl_step(server, to_server, to_server_len, &to_client, &to_client_len);
+        ss = rfc4752_step(server, to_server, to_server_len, &to_client, &to_client_len);
         free(to_server);
         to_server = NULL;
         if (ss == SASL_FAILED) {
             fprintf(stderr, "sasl-roundtrip: server (%s): %s\n",
-                    sasl_condition_name(sasl_condition(server)), sasl_error(server));
+                    rfc4752_condition_name(rfc4752_condition(server)), rfc4752_error(server));
             break;
         }
         if (ss == SASL_DONE) {
@@ -150,7 +150,7 @@ static int exchange(struct sasl *client, struct sasl *server)
             break;
         }
         steps++;
-        cs = sasl_step(client, to_client, to_client_len, &to_server, &to_server_len);
+        cs = rfc4752_step(client, to_client, to_client_len, &to_server, &to_server_len);
         free(to_client);
         to_client = NULL;
     }
@@ -167,7 +167,7 @@ int main(int argc, char **argv)
     struct sasl_config ccfg = {0}, scfg = {0};
     struct sasl *client = NULL, *server = NULL;
     gss_name_t service = GSS_C_NO_NAME;
-    const struct sasl_outcome *so, *co;
+    const struct rfc4752_outcome *so, *co;
     OM_uint32 major, minor;
     unsigned char *json = NULL;
     size_t json_len;
@@ -197,8 +197,8 @@ int main(int argc, char **argv)
     scfg.cred = GSS_C_NO_CREDENTIAL;
     scfg.layers_offered = (uint8_t)opt.server_layers;
     scfg.server_max_size = (uint32_t)opt.server_max;
-    client = sasl_new(&ccfg);
-    server = sasl_new(&scfg);
+    client = rfc4752_new(&ccfg);
+    server = rfc4752_new(&scfg);
     if (client == NULL || server == NULL) {
         fprintf(stderr, "sasl-roundtrip: out of memory\n");
         goto cleanup;
@@ -206,8 +206,8 @@ int main(int argc, char **argv)
     steps = exchange(client, server);
     if (steps < 0)
         goto cleanup;
-    so = sasl_outcome(server);
-    co = sasl_outcome(client);
+    so = rfc4752_outcome(server);
+    co = rfc4752_outcome(client);
     builder_add_fmt(&b, "{\"steps\":%d,\"server_target\":", steps);
     add_json_string(&b, so->target);
     builder_add_str(&b, ",\"server_initiator\":");
@@ -235,8 +235,8 @@ int main(int argc, char **argv)
 cleanup:
     free(json);
     builder_free(&b);
-    sasl_free(client);
-    sasl_free(server);
+    rfc4752_free(client);
+    rfc4752_free(server);
     gss_release_name(&minor, &service);
     return status;
 }

@@ -387,27 +387,27 @@ static void server_config(struct sasl_config *cfg)
 static void peer_new(struct peer *p, const struct sasl_config *cfg)
 {
     memset(p, 0, sizeof(*p));
-    p->sasl = sasl_new(cfg);
+    p->sasl = rfc4752_new(cfg);
     if (p->sasl == NULL)
-        bail("sasl_new: out of memory");
+        bail("rfc4752_new: out of memory");
 }
 
 static void peer_free(struct peer *p)
 {
     free(p->out);
-    sasl_free(p->sasl);
+    rfc4752_free(p->sasl);
     memset(p, 0, sizeof(*p));
 }
 
 static enum sasl_status start(struct peer *c)
 {
     free(c->out);
-    c->status = sasl_client_start(c->sasl, &c->out, &c->out_len);
+    c->status = rfc4752_client_start(c->sasl, &c->out, &c->out_len);
     return c->status;
 }
 
 /* Feed FROM's last output to TO. */
-/* Payloads sasl_step wrote into although the caller lent them as const (must stay 0). */
+/* Payloads rfc4752_step wrote into although the caller lent them as const (must stay 0). */
 static unsigned inputs_changed;
 
 static enum sasl_status pass(const struct peer *from, struct peer *to)
@@ -423,7 +423,7 @@ static enum sasl_status pass(const struct peer *from, struct peer *to)
         memcpy(in, from->out, len);
     }
     free(to->out);
-    st = sasl_step(to->sasl, in, len, &to->out, &to->out_len);
+    st = rfc4752_step(to->sasl, in, len, &to->out, &to->out_len);
     if (in != NULL && memcmp(in, from->out, len) != 0)
         inputs_changed++;
     free(in);
@@ -435,7 +435,7 @@ static enum sasl_status pass(const struct peer *from, struct peer *to)
 static enum sasl_status feed(struct peer *p, const void *data, size_t len)
 {
     free(p->out);
-    p->status = sasl_step(p->sasl, data, len, &p->out, &p->out_len);
+    p->status = rfc4752_step(p->sasl, data, len, &p->out, &p->out_len);
     return p->status;
 }
 
@@ -480,8 +480,8 @@ static bool to_layer_message(struct peer *c, struct peer *s)
 {
     if (start(c) != SASL_CONTINUE || pass(c, s) != SASL_CONTINUE || pass(s, c) != SASL_CONTINUE ||
         pass(c, s) != SASL_CONTINUE) {
-        diag("exchange to the layer message: client '%s', server '%s'", sasl_error(c->sasl),
-             sasl_error(s->sasl));
+        diag("exchange to the layer message: client '%s', server '%s'", rfc4752_error(c->sasl),
+             rfc4752_error(s->sasl));
         return false;
     }
     return true;
@@ -495,7 +495,7 @@ static void test_conformant(void)
     struct sasl_config ccfg, scfg;
     struct sasl_faults zero = {0};
     struct peer c, s;
-    const struct sasl_outcome *so, *co;
+    const struct rfc4752_outcome *so, *co;
 
     fake_reset();
     client_config(&ccfg);
@@ -517,8 +517,9 @@ static void test_conformant(void)
     is_int(pass(&c, &s), SASL_CONTINUE, "server: accepts the initial response");
     ok(out_is(&s, "AP-REP", 6), "and sends the AP-REP as a challenge");
     ok(fake.accept_cred == GSS_C_NO_CREDENTIAL, "with the config's credential (none: any key)");
-    is_string(sasl_outcome(s.sasl)->target, TARGET, "server: the target is recorded at COMPLETE");
-    is_string(sasl_outcome(s.sasl)->initiator, INITIATOR, "and the initiator");
+    is_string(rfc4752_outcome(s.sasl)->target, TARGET,
+              "server: the target is recorded at COMPLETE");
+    is_string(rfc4752_outcome(s.sasl)->initiator, INITIATOR, "and the initiator");
     is_int(pass(&s, &c), SASL_CONTINUE, "client: completes on the AP-REP");
     ok(out_is(&c, "", 0), "and answers with an empty response");
     is_int(pass(&c, &s), SASL_CONTINUE, "server: takes the empty response");
@@ -528,8 +529,8 @@ static void test_conformant(void)
     ok(out_wraps(&c, none, 4), "with wrap(conf 0, 01 000000), no authzid");
     is_int(pass(&c, &s), SASL_DONE, "server: done");
     ok(s.out == NULL && s.out_len == 0, "server: nothing to send with DONE");
-    so = sasl_outcome(s.sasl);
-    co = sasl_outcome(c.sasl);
+    so = rfc4752_outcome(s.sasl);
+    co = rfc4752_outcome(c.sasl);
     ok(so->layers_offered == 1 && so->server_max_size == 0 && so->layer == 1 &&
            so->client_max_size == 0 && so->authzid == NULL && so->authzid_len == 0,
        "server outcome: offered 01/0, chose 01/0, no authzid");
@@ -537,10 +538,10 @@ static void test_conformant(void)
     ok(co->layers_offered == 1 && co->layer == 1 && co->flags == fake.init_flags &&
            co->target != NULL && strcmp(co->target, TARGET) == 0,
        "client outcome: offered, chosen, flags, target");
-    is_string(sasl_error(s.sasl), "", "no error on success");
-    is_int(sasl_condition(s.sasl), SASL_COND_NONE, "no condition on success");
+    is_string(rfc4752_error(s.sasl), "", "no error on success");
+    is_int(rfc4752_condition(s.sasl), SASL_COND_NONE, "no condition on success");
     is_int(feed(&s, "", 0), SASL_FAILED, "server: a call after DONE fails");
-    is_int(sasl_condition(s.sasl), SASL_COND_ABORTED, "as aborted");
+    is_int(rfc4752_condition(s.sasl), SASL_COND_ABORTED, "as aborted");
     is_int(feed(&c, "", 0), SASL_FAILED, "client: a call after DONE fails");
     peer_free(&c);
     peer_free(&s);
@@ -570,19 +571,20 @@ static void check_layers(uint8_t acceptable, uint32_t client_max, uint8_t offere
     good = to_layer_message(&c, &s);
     if (good && want == SASL_DONE) {
         good = pass(&s, &c) == SASL_DONE && pass(&c, &s) == SASL_DONE &&
-               sasl_outcome(s.sasl)->layers_offered == want_offered &&
-               sasl_outcome(s.sasl)->layer == want_layer &&
-               sasl_outcome(s.sasl)->client_max_size == want_max;
+               rfc4752_outcome(s.sasl)->layers_offered == want_offered &&
+               rfc4752_outcome(s.sasl)->layer == want_layer &&
+               rfc4752_outcome(s.sasl)->client_max_size == want_max;
         if (!good)
-            diag("client '%s', server '%s', offered %02x, layer %02x, max %u", sasl_error(c.sasl),
-                 sasl_error(s.sasl), sasl_outcome(s.sasl)->layers_offered,
-                 sasl_outcome(s.sasl)->layer, (unsigned)sasl_outcome(s.sasl)->client_max_size);
+            diag("client '%s', server '%s', offered %02x, layer %02x, max %u",
+                 rfc4752_error(c.sasl), rfc4752_error(s.sasl),
+                 rfc4752_outcome(s.sasl)->layers_offered, rfc4752_outcome(s.sasl)->layer,
+                 (unsigned)rfc4752_outcome(s.sasl)->client_max_size);
     } else if (good) {
         good = pass(&s, &c) == SASL_FAILED &&
-               sasl_condition(c.sasl) == SASL_COND_MECHANISM_TOO_WEAK &&
-               strstr(sasl_error(c.sasl), "none of which the client accepts") != NULL;
+               rfc4752_condition(c.sasl) == SASL_COND_MECHANISM_TOO_WEAK &&
+               strstr(rfc4752_error(c.sasl), "none of which the client accepts") != NULL;
         if (!good)
-            diag("client '%s'", sasl_error(c.sasl));
+            diag("client '%s'", rfc4752_error(c.sasl));
     }
     ok(good, "layers: %s", what);
     peer_free(&c);
@@ -640,7 +642,7 @@ static void test_layer_choice(void)
         pass(&s, &cc);
         is_int(pass(&cc, &s), SASL_FAILED,
                "server: only confidentiality configured, the context has none: refused");
-        is_int(sasl_condition(s.sasl), SASL_COND_MECHANISM_TOO_WEAK, "as mechanism-too-weak");
+        is_int(rfc4752_condition(s.sasl), SASL_COND_MECHANISM_TOO_WEAK, "as mechanism-too-weak");
         peer_free(&cc);
         peer_free(&s);
     }
@@ -664,9 +666,9 @@ static void test_authzid(void)
     is_int(pass(&s, &c), SASL_DONE, "authzid: client done");
     ok(out_wraps(&c, want, sizeof(want) - 1), "the authzid follows the 4 octets, no NUL");
     is_int(pass(&c, &s), SASL_DONE, "server done");
-    is_string(sasl_outcome(s.sasl)->authzid, "bob@example.com", "server records the authzid");
-    is_int((long long)sasl_outcome(s.sasl)->authzid_len, 15, "with its length");
-    is_string(sasl_outcome(c.sasl)->authzid, "bob@example.com", "client records what it sent");
+    is_string(rfc4752_outcome(s.sasl)->authzid, "bob@example.com", "server records the authzid");
+    is_int((long long)rfc4752_outcome(s.sasl)->authzid_len, 15, "with its length");
+    is_string(rfc4752_outcome(c.sasl)->authzid, "bob@example.com", "client records what it sent");
     peer_free(&c);
     peer_free(&s);
 
@@ -680,7 +682,7 @@ static void test_authzid(void)
     to_layer_message(&c, &s);
     pass(&s, &c);
     is_int(pass(&c, &s), SASL_DONE, "an empty authzid: done");
-    ok(sasl_outcome(s.sasl)->authzid == NULL, "the server sees none");
+    ok(rfc4752_outcome(s.sasl)->authzid == NULL, "the server sees none");
     peer_free(&c);
     peer_free(&s);
     is_int(fake.live, 0, "nothing leaked");
@@ -702,7 +704,7 @@ static void test_context_shapes(void)
     start(&c);
     is_int(pass(&c, &s), SASL_CONTINUE, "multi-round: server continues");
     ok(out_is(&s, "MORE", 4), "with a further context token");
-    ok(sasl_outcome(s.sasl)->target == NULL, "no target before COMPLETE");
+    ok(rfc4752_outcome(s.sasl)->target == NULL, "no target before COMPLETE");
     pass(&s, &c);
     ok(out_is(&c, "MORE-REPLY", 10), "the client answers it");
     pass(&c, &s);
@@ -747,7 +749,7 @@ static void test_context_shapes(void)
     peer_new(&s, &scfg);
     feed(&s, NULL, 0);
     is_int(feed(&s, "", 0), SASL_FAILED, "a second empty payload goes to accept_sec_context");
-    is_int(sasl_condition(s.sasl), SASL_COND_NOT_AUTHORIZED, "and fails as not-authorized");
+    is_int(rfc4752_condition(s.sasl), SASL_COND_NOT_AUTHORIZED, "and fails as not-authorized");
     peer_free(&s);
 
     /* A non-empty response where the empty one is due. */
@@ -756,9 +758,9 @@ static void test_context_shapes(void)
     peer_new(&s, &scfg);
     feed(&s, "AP-REQ", 6);
     is_int(feed(&s, "x", 1), SASL_FAILED, "server: a non-empty response after the AP-REP");
-    is_int(sasl_condition(s.sasl), SASL_COND_MALFORMED_REQUEST, "is malformed-request");
-    ok(strstr(sasl_error(s.sasl), "1-octet response where an empty one was due") != NULL,
-       "named: %s", sasl_error(s.sasl));
+    is_int(rfc4752_condition(s.sasl), SASL_COND_MALFORMED_REQUEST, "is malformed-request");
+    ok(strstr(rfc4752_error(s.sasl), "1-octet response where an empty one was due") != NULL,
+       "named: %s", rfc4752_error(s.sasl));
     peer_free(&s);
     is_int(fake.live, 0, "nothing leaked");
 }
@@ -773,9 +775,9 @@ static void test_flags_refused(void)
     server_config(&scfg);
     peer_new(&s, &scfg);
     is_int(feed(&s, "AP-REQ", 6), SASL_FAILED, "server: a context without INTEG is refused");
-    is_int(sasl_condition(s.sasl), SASL_COND_MECHANISM_TOO_WEAK, "as mechanism-too-weak");
-    ok(strstr(sasl_error(s.sasl), "no integrity") != NULL && one_line(sasl_error(s.sasl)),
-       "named on one line: %s", sasl_error(s.sasl));
+    is_int(rfc4752_condition(s.sasl), SASL_COND_MECHANISM_TOO_WEAK, "as mechanism-too-weak");
+    ok(strstr(rfc4752_error(s.sasl), "no integrity") != NULL && one_line(rfc4752_error(s.sasl)),
+       "named on one line: %s", rfc4752_error(s.sasl));
     peer_free(&s);
 
     fake_reset();
@@ -784,7 +786,7 @@ static void test_flags_refused(void)
     peer_new(&c, &ccfg);
     start(&c);
     is_int(feed(&c, "AP-REP", 6), SASL_FAILED, "client: a context without INTEG is refused");
-    ok(strstr(sasl_error(c.sasl), "no integrity") != NULL, "named: %s", sasl_error(c.sasl));
+    ok(strstr(rfc4752_error(c.sasl), "no integrity") != NULL, "named: %s", rfc4752_error(c.sasl));
     peer_free(&c);
     is_int(fake.live, 0, "nothing leaked");
 }
@@ -803,10 +805,11 @@ static void test_conf_wrapped(void)
     to_layer_message(&c, &s);
     is_int(feed_wrapped(&c, 1, none, 4), SASL_FAILED,
            "client: a layer message wrapped with confidentiality is refused");
-    ok(strstr(sasl_error(c.sasl), "conf_flag FALSE") != NULL, "named: %s", sasl_error(c.sasl));
+    ok(strstr(rfc4752_error(c.sasl), "conf_flag FALSE") != NULL, "named: %s",
+       rfc4752_error(c.sasl));
     is_int(feed_wrapped(&s, 1, none, 4), SASL_FAILED,
            "server: a layer reply wrapped with confidentiality is refused");
-    is_int(sasl_condition(s.sasl), SASL_COND_MALFORMED_REQUEST, "as malformed-request");
+    is_int(rfc4752_condition(s.sasl), SASL_COND_MALFORMED_REQUEST, "as malformed-request");
     peer_free(&c);
     peer_free(&s);
 
@@ -817,9 +820,9 @@ static void test_conf_wrapped(void)
     peer_new(&s, &scfg);
     to_layer_message(&c, &s);
     is_int(feed(&c, "garbage", 7), SASL_FAILED, "client: an unwrap failure is fatal");
-    ok(strstr(sasl_error(c.sasl), "unwrap failed") != NULL, "named: %s", sasl_error(c.sasl));
+    ok(strstr(rfc4752_error(c.sasl), "unwrap failed") != NULL, "named: %s", rfc4752_error(c.sasl));
     is_int(feed(&s, "garbage", 7), SASL_FAILED, "server: an unwrap failure is fatal");
-    is_int(sasl_condition(s.sasl), SASL_COND_NOT_AUTHORIZED, "as not-authorized");
+    is_int(rfc4752_condition(s.sasl), SASL_COND_NOT_AUTHORIZED, "as not-authorized");
     peer_free(&c);
     peer_free(&s);
     is_int(fake.live, 0, "nothing leaked");
@@ -848,8 +851,8 @@ static void test_server_faults(void)
     is_int(pass(&c, &s), SASL_CONTINUE, "omit_ap_rep: server continues");
     ok(out_wraps(&s, none, 4), "with the layer message instead of the AP-REP");
     is_int(pass(&s, &c), SASL_FAILED, "our client fails: init_sec_context on a wrap token");
-    ok(strstr(sasl_error(c.sasl), "init_sec_context failed") != NULL, "named: %s",
-       sasl_error(c.sasl));
+    ok(strstr(rfc4752_error(c.sasl), "init_sec_context failed") != NULL, "named: %s",
+       rfc4752_error(c.sasl));
     peer_free(&c);
     peer_free(&s);
 
@@ -868,7 +871,7 @@ static void test_server_faults(void)
     is_int(pass(&c, &s), SASL_CONTINUE, "extra_empty_challenge: server continues");
     ok(out_is(&s, "", 0), "with an empty challenge");
     is_int(pass(&s, &c), SASL_FAILED, "our client refuses the empty challenge (unwrap fails)");
-    ok(strstr(sasl_error(c.sasl), "unwrap failed") != NULL, "named: %s", sasl_error(c.sasl));
+    ok(strstr(rfc4752_error(c.sasl), "unwrap failed") != NULL, "named: %s", rfc4752_error(c.sasl));
     is_int(feed(&s, "", 0), SASL_CONTINUE, "an empty response to it");
     ok(out_wraps(&s, none, 4), "brings the layer message");
     is_int(feed(&s, "", 0), SASL_FAILED, "only one extra empty challenge: then unwrap");
@@ -896,8 +899,8 @@ static void test_server_faults(void)
         ok(out_wraps(&s, buf, 4), "layer_maxsize_with_none (max %u): 01 and a non-zero size",
            (unsigned)scfg.server_max_size);
         is_int(pass(&s, &c), SASL_FAILED, "our client refuses it");
-        ok(strstr(sasl_error(c.sasl), "SASL_LAYER_MAXSIZE_NONE") != NULL, "named: %s",
-           sasl_error(c.sasl));
+        ok(strstr(rfc4752_error(c.sasl), "SASL_LAYER_MAXSIZE_NONE") != NULL, "named: %s",
+           rfc4752_error(c.sasl));
         peer_free(&c);
         peer_free(&s);
     }
@@ -915,7 +918,8 @@ static void test_server_faults(void)
     memset(buf, 0, sizeof(buf));
     ok(out_wraps(&s, buf, 4), "layer_no_bit: 00 000000");
     is_int(pass(&s, &c), SASL_FAILED, "our client refuses it");
-    ok(strstr(sasl_error(c.sasl), "SASL_LAYER_NO_BIT") != NULL, "named: %s", sasl_error(c.sasl));
+    ok(strstr(rfc4752_error(c.sasl), "SASL_LAYER_NO_BIT") != NULL, "named: %s",
+       rfc4752_error(c.sasl));
     peer_free(&c);
     peer_free(&s);
 
@@ -936,8 +940,8 @@ static void test_server_faults(void)
         buf[0] = 1;
         ok(out_wraps(&s, buf, len), "layer_msg_len %zu: 01 000000 cut or padded with 00", len);
         is_int(pass(&s, &c), SASL_FAILED, "our client refuses %zu octets", len);
-        ok(strstr(sasl_error(c.sasl), "SASL_LAYER_BAD_LENGTH") != NULL, "named: %s",
-           sasl_error(c.sasl));
+        ok(strstr(rfc4752_error(c.sasl), "SASL_LAYER_BAD_LENGTH") != NULL, "named: %s",
+           rfc4752_error(c.sasl));
         peer_free(&c);
         peer_free(&s);
     }
@@ -974,9 +978,10 @@ static void test_client_faults(void)
         is_int(pass(&s, &c), SASL_DONE, "layer_byte %02x: the client sends it", bytes[i].byte);
         ok(out_wraps(&c, want, 4), "as the layer octet, max size 0");
         is_int(pass(&c, &s), SASL_FAILED, "our server refuses it");
-        is_int(sasl_condition(s.sasl), SASL_COND_MALFORMED_REQUEST, "as malformed-request");
-        ok(strstr(sasl_error(s.sasl), bytes[i].status) != NULL && one_line(sasl_error(s.sasl)),
-           "naming %s: %s", bytes[i].status, sasl_error(s.sasl));
+        is_int(rfc4752_condition(s.sasl), SASL_COND_MALFORMED_REQUEST, "as malformed-request");
+        ok(strstr(rfc4752_error(s.sasl), bytes[i].status) != NULL &&
+               one_line(rfc4752_error(s.sasl)),
+           "naming %s: %s", bytes[i].status, rfc4752_error(s.sasl));
         peer_free(&c);
         peer_free(&s);
     }
@@ -1005,8 +1010,8 @@ static void test_client_faults(void)
                i == 0 ? "no max configured" : "max 4096");
         ok(out_wraps(&c, want, 4), "as 01 with a non-zero max size");
         is_int(pass(&c, &s), SASL_FAILED, "our server refuses it");
-        ok(strstr(sasl_error(s.sasl), "SASL_LAYER_MAXSIZE_NONE") != NULL, "named: %s",
-           sasl_error(s.sasl));
+        ok(strstr(rfc4752_error(s.sasl), "SASL_LAYER_MAXSIZE_NONE") != NULL, "named: %s",
+           rfc4752_error(s.sasl));
         peer_free(&c);
         peer_free(&s);
     }
@@ -1037,7 +1042,7 @@ static void test_expired_context(void)
             break;
     }
     is_int(s.status, SASL_FAILED, "expired: the server fails");
-    is_int(sasl_condition(s.sasl), SASL_COND_NOT_AUTHORIZED, "expired: not-authorized");
+    is_int(rfc4752_condition(s.sasl), SASL_COND_NOT_AUTHORIZED, "expired: not-authorized");
     is_int(fake.names_when_expired, 0, "expired: no names asked of an expired context");
     peer_free(&c);
     peer_free(&s);
@@ -1099,11 +1104,11 @@ static void test_gss_failures(void)
         }
         failed = fc->server ? &s : &c;
         if (failed->status != SASL_FAILED) {
-            diag("client %d '%s', server %d '%s'", c.status, sasl_error(c.sasl), s.status,
-                 sasl_error(s.sasl));
+            diag("client %d '%s', server %d '%s'", c.status, rfc4752_error(c.sasl), s.status,
+                 rfc4752_error(s.sasl));
             good = false;
         } else {
-            const char *err = sasl_error(failed->sasl);
+            const char *err = rfc4752_error(failed->sasl);
 
             if (fc->call != CALL_DISPLAY && strstr(err, call_names[fc->call]) == NULL) {
                 diag("error does not name %s: %s", call_names[fc->call], err);
@@ -1117,8 +1122,8 @@ static void test_gss_failures(void)
                 diag("not one line: %s", err);
                 good = false;
             }
-            if (fc->server && sasl_condition(s.sasl) != fc->condition) {
-                diag("condition %s", sasl_condition_name(sasl_condition(s.sasl)));
+            if (fc->server && rfc4752_condition(s.sasl) != fc->condition) {
+                diag("condition %s", rfc4752_condition_name(rfc4752_condition(s.sasl)));
                 good = false;
             }
             /* A failed engine stays failed with its first reason. */
@@ -1127,7 +1132,7 @@ static void test_gss_failures(void)
                 struct peer *f = fc->server ? &s : &c;
 
                 snprintf(first, sizeof(first), "%s", err);
-                if (feed(f, "", 0) != SASL_FAILED || strcmp(sasl_error(f->sasl), first) != 0) {
+                if (feed(f, "", 0) != SASL_FAILED || strcmp(rfc4752_error(f->sasl), first) != 0) {
                     diag("a call after the failure changed the state or the reason");
                     good = false;
                 }
@@ -1162,19 +1167,21 @@ static void test_misuse(void)
     is_int(start(&c), SASL_FAILED, "client: a second start fails");
     peer_free(&c);
     peer_new(&s, &scfg);
-    is_int(sasl_client_start(s.sasl, &out, &len), SASL_FAILED, "sasl_client_start on a server");
+    is_int(rfc4752_client_start(s.sasl, &out, &len), SASL_FAILED,
+           "rfc4752_client_start on a server");
     ok(out == NULL && len == 0, "leaves *out NULL and *out_len 0");
     peer_free(&s);
     peer_new(&s, &scfg);
-    is_int(sasl_step(s.sasl, NULL, 3, &out, &len), SASL_FAILED, "NULL with a length fails");
+    is_int(rfc4752_step(s.sasl, NULL, 3, &out, &len), SASL_FAILED, "NULL with a length fails");
     peer_free(&s);
     ccfg.target = GSS_C_NO_NAME;
     peer_new(&c, &ccfg);
     is_int(start(&c), SASL_FAILED, "a client without a target fails");
-    ok(strstr(sasl_error(c.sasl), "no service name") != NULL, "named: %s", sasl_error(c.sasl));
+    ok(strstr(rfc4752_error(c.sasl), "no service name") != NULL, "named: %s",
+       rfc4752_error(c.sasl));
     peer_free(&c);
-    sasl_free(NULL);
-    ok(true, "sasl_free(NULL) is harmless");
+    rfc4752_free(NULL);
+    ok(true, "rfc4752_free(NULL) is harmless");
     is_int(fake.live, 0, "nothing leaked");
 }
 
@@ -1187,16 +1194,16 @@ static void test_conditions(void)
 
     for (int cnd = SASL_COND_ABORTED; cnd <= SASL_COND_TEMPORARY_AUTH_FAILURE; cnd++)
         round_trip &=
-            sasl_condition_parse(sasl_condition_name((enum sasl_condition)cnd), &parsed) &&
+            rfc4752_condition_parse(rfc4752_condition_name((enum sasl_condition)cnd), &parsed) &&
             parsed == (enum sasl_condition)cnd;
     ok(round_trip, "every RFC 6120 §6.5 condition name parses back");
-    is_string(sasl_condition_name(SASL_COND_NOT_AUTHORIZED), "not-authorized", "not-authorized");
-    is_string(sasl_condition_name(SASL_COND_NONE), "", "SASL_COND_NONE has no name");
-    is_string(sasl_condition_name((enum sasl_condition)99), "", "nor an unknown value");
-    ok(!sasl_condition_parse("bad-request", &parsed), "a stanza error is not a SASL condition");
-    ok(!sasl_condition_parse("", &parsed), "\"\" is not a condition");
-    ok(!sasl_condition_parse(NULL, &parsed), "NULL is not a condition");
-    ok(!sasl_condition_parse("Not-Authorized", &parsed), "names are case-sensitive");
+    is_string(rfc4752_condition_name(SASL_COND_NOT_AUTHORIZED), "not-authorized", "not-authorized");
+    is_string(rfc4752_condition_name(SASL_COND_NONE), "", "SASL_COND_NONE has no name");
+    is_string(rfc4752_condition_name((enum sasl_condition)99), "", "nor an unknown value");
+    ok(!rfc4752_condition_parse("bad-request", &parsed), "a stanza error is not a SASL condition");
+    ok(!rfc4752_condition_parse("", &parsed), "\"\" is not a condition");
+    ok(!rfc4752_condition_parse(NULL, &parsed), "NULL is not a condition");
+    ok(!rfc4752_condition_parse("Not-Authorized", &parsed), "names are case-sensitive");
 }
 
 static void test_layer_statuses(void)
@@ -1205,11 +1212,12 @@ static void test_layer_statuses(void)
 
     for (int st = SASL_LAYER_OK; st <= SASL_LAYER_BAD_AUTHZID; st++)
         named &=
-            strncmp(sasl_layer_status_name((enum sasl_layer_status)st), "SASL_LAYER_", 11) == 0 &&
-            (st == SASL_LAYER_OK ||
-             strstr(sasl_layer_status_reason((enum sasl_layer_status)st), "RFC 4752 §3.") != NULL);
+            strncmp(rfc4752_layer_status_name((enum sasl_layer_status)st), "SASL_LAYER_", 11) ==
+                0 &&
+            (st == SASL_LAYER_OK || strstr(rfc4752_layer_status_reason((enum sasl_layer_status)st),
+                                           "RFC 4752 §3.") != NULL);
     ok(named, "every layer status has a name and a reason citing RFC 4752");
-    is_string(sasl_layer_status_name((enum sasl_layer_status)99), "SASL_LAYER_UNKNOWN_STATUS",
+    is_string(rfc4752_layer_status_name((enum sasl_layer_status)99), "SASL_LAYER_UNKNOWN_STATUS",
               "an unknown status");
 }
 
@@ -1231,13 +1239,14 @@ static bool vector_through_server(const unsigned char *msg, size_t len, long lon
     peer_new(&c, &ccfg);
     peer_new(&s, &scfg);
     to_layer_message(&c, &s);
-    if (sasl_outcome(s.sasl)->layers_offered != offered) {
-        diag("the server offered %02x, not %02llx", sasl_outcome(s.sasl)->layers_offered, offered);
+    if (rfc4752_outcome(s.sasl)->layers_offered != offered) {
+        diag("the server offered %02x, not %02llx", rfc4752_outcome(s.sasl)->layers_offered,
+             offered);
         good = false;
     }
     feed_wrapped(&s, 0, msg, len);
     if ((s.status == SASL_DONE) != want_ok) {
-        diag("server engine: %s", s.status == SASL_DONE ? "DONE" : sasl_error(s.sasl));
+        diag("server engine: %s", s.status == SASL_DONE ? "DONE" : rfc4752_error(s.sasl));
         good = false;
     }
     if (!want_ok) {
@@ -1245,9 +1254,10 @@ static bool vector_through_server(const unsigned char *msg, size_t len, long lon
                                        ? SASL_COND_INVALID_AUTHZID
                                        : SASL_COND_MALFORMED_REQUEST;
 
-        if (sasl_condition(s.sasl) != want || strstr(sasl_error(s.sasl), want_status) == NULL) {
+        if (rfc4752_condition(s.sasl) != want ||
+            strstr(rfc4752_error(s.sasl), want_status) == NULL) {
             diag("server engine: condition %s, error '%s'",
-                 sasl_condition_name(sasl_condition(s.sasl)), sasl_error(s.sasl));
+                 rfc4752_condition_name(rfc4752_condition(s.sasl)), rfc4752_error(s.sasl));
             good = false;
         }
     }
@@ -1272,11 +1282,11 @@ static bool vector_through_client(const unsigned char *msg, size_t len, bool wan
     to_layer_message(&c, &s);
     feed_wrapped(&c, 0, msg, len);
     if ((c.status == SASL_DONE) != want_ok) {
-        diag("client engine: %s", c.status == SASL_DONE ? "DONE" : sasl_error(c.sasl));
+        diag("client engine: %s", c.status == SASL_DONE ? "DONE" : rfc4752_error(c.sasl));
         good = false;
     }
-    if (!want_ok && strstr(sasl_error(c.sasl), want_status) == NULL) {
-        diag("client engine error '%s'", sasl_error(c.sasl));
+    if (!want_ok && strstr(rfc4752_error(c.sasl), want_status) == NULL) {
+        diag("client engine error '%s'", rfc4752_error(c.sasl));
         good = false;
     }
     if (want_ok &&
@@ -1315,14 +1325,14 @@ static bool run_layer_vector(const json_t *group, const json_t *t)
         free(bytes);
         return false;
     }
-    st = server ? sasl_layers_parse_server(bytes, len, &msg)
-                : sasl_layers_parse_client(bytes, len, (uint8_t)offered, &msg);
-    if (strcmp(sasl_layer_status_name(st), want_status) != 0) {
-        diag("status %s, want %s", sasl_layer_status_name(st), want_status);
+    st = server ? rfc4752_layers_parse_server(bytes, len, &msg)
+                : rfc4752_layers_parse_client(bytes, len, (uint8_t)offered, &msg);
+    if (strcmp(rfc4752_layer_status_name(st), want_status) != 0) {
+        diag("status %s, want %s", rfc4752_layer_status_name(st), want_status);
         good = false;
     }
     if ((st == SASL_LAYER_OK) != (strcmp(result, "invalid") != 0)) {
-        diag("status %s but result %s", sasl_layer_status_name(st), result);
+        diag("status %s but result %s", rfc4752_layer_status_name(st), result);
         good = false;
     }
     if (st == SASL_LAYER_OK) {
@@ -1375,7 +1385,7 @@ int main(void)
     test_layer_statuses();
     each_vector("sasl-layers.json", "layers", run_layer_vector);
     is_int((int)inputs_changed, 0,
-           "no payload lent to sasl_step was written into (MIT's unwrap "
+           "no payload lent to rfc4752_step was written into (MIT's unwrap "
            "works in place)");
     done_testing();
 }
