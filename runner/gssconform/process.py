@@ -36,6 +36,7 @@ CAP = 1 << 20          # bytes kept per stream; the rest is counted and dropped
 LINE_CAP = 64 << 10    # longest stdout line parsed as an event
 EVENTS_CAP = 10000
 TOKEN_VAR = "GSSCONFORM_TOKEN"
+HELPER_VAR = "GSSCONFORM_RUNNER"  # see become_subreaper
 RUN_VAR = "GSSCONFORM_RUN"     # one value per run: the guardian's sweep after a runner death
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
@@ -53,7 +54,13 @@ def _prctl(option: int, value: int) -> bool:
 
 
 def become_subreaper() -> bool:
-    """Make this process the reaper of its orphaned descendants; False if the kernel refused."""
+    """Make this process the reaper of its orphaned descendants; False if the kernel refused.
+
+    It also marks the runner's environment (HELPER_VAR): a process the runner starts itself
+    with subprocess (kadmin.local, a version command, a test's helper) inherits the mark and no
+    case token, so the sweep never takes it for an orphan: it is neither killed nor reaped
+    behind its Popen's back (which would read its exit status as 0)."""
+    os.environ[HELPER_VAR] = str(os.getpid())
     return _prctl(_PR_SET_CHILD_SUBREAPER, 1)
 
 
@@ -433,15 +440,28 @@ def _has_token(pid: int, needle: bytes) -> bool:
         return False
 
 
-def _token_of(pid: int) -> str | None:
+def _environ_of(pid: int, *names: str) -> list[str | None]:
+    """The values of the environment variables NAMES of process pid (None where unset)."""
+    values: dict[str, str] = {}
     try:
         with open(f"/proc/{pid}/environ", "rb") as handle:
             for item in handle.read().split(b"\0"):
-                if item.startswith(TOKEN_VAR.encode() + b"="):
-                    return item.split(b"=", 1)[1].decode("ascii", "replace")
+                key, _, value = item.partition(b"=")
+                values[key.decode("ascii", "replace")] = value.decode("ascii", "replace")
     except OSError:
         pass
-    return None
+    return [values.get(name) for name in names]
+
+
+def _token_of(pid: int) -> str | None:
+    return _environ_of(pid, TOKEN_VAR)[0]
+
+
+def _runner_helper(pid: int) -> bool:
+    """A process this runner started itself (not through a Proc): it carries the runner's
+    mark and no case token."""
+    token, mark = _environ_of(pid, TOKEN_VAR, HELPER_VAR)
+    return token is None and mark == str(os.getpid())
 
 
 def sweep(proc: Proc) -> list[int]:
@@ -457,6 +477,7 @@ def sweep(proc: Proc) -> list[int]:
     leader = proc.popen.pid
     needle = f"{TOKEN_VAR}={proc.token}".encode()
     escaped: list[int] = []
+    ours: set[int] = set()  # of those, the runner's children (it reaps them, and only them)
     with proc.registry.spawn_lock:
         owned = proc.registry.owned()
         for _ in range(5):  # a process may fork while we kill; stop when nothing is left
@@ -467,7 +488,8 @@ def sweep(proc: Proc) -> list[int]:
                     continue
                 if pgid == leader or sid == leader or _has_token(pid, needle):
                     mine.add(pid)
-                elif ppid == me and pid not in owned and proc.registry.subreaper:
+                elif ppid == me and pid not in owned and proc.registry.subreaper \
+                        and not _runner_helper(pid):
                     token = _token_of(pid)
                     if token is None or token == proc.token or token not in owned.values():
                         mine.add(pid)
@@ -475,6 +497,7 @@ def sweep(proc: Proc) -> list[int]:
             mine.discard(me)
             mine.discard(leader)
             mine -= set(owned)
+            ours |= {pid for pid in mine if table.get(pid) and table[pid][0] == me}
             live = [pid for pid in mine if table.get(pid) and table[pid][3] not in ("Z", "X")]
             if not live:
                 break
@@ -483,16 +506,17 @@ def sweep(proc: Proc) -> list[int]:
                         and pid not in escaped:
                     escaped.append(pid)
             time.sleep(0.01)
-        reap_orphans(owned)
+        reap_orphans(ours)
     return sorted(escaped)
 
 
-def reap_orphans(owned: dict[int, str]) -> None:
-    """waitpid() every zombie child of the runner that is not one of its own processes (orphans
-    it inherited as subreaper), so none lingers."""
-    me = os.getpid()
-    for pid, (ppid, _pgid, _sid, state, _start) in processes().items():
-        if ppid == me and state == "Z" and pid not in owned:
+def reap_orphans(pids: set[int]) -> None:
+    """waitpid() those of PIDS (orphans of a case the runner inherited as subreaper and killed)
+    that are zombies now. Only these: a zombie's environment cannot be read, and reaping any
+    other child would steal the exit status a Popen of the runner is waiting for."""
+    table = processes()
+    for pid in pids:
+        if table.get(pid) and table[pid][3] == "Z" and table[pid][0] == os.getpid():
             try:
                 os.waitpid(pid, os.WNOHANG)
             except ChildProcessError:

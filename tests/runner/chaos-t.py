@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import types
 
 from fixturelib import (GSSCONFORM, OUTER_TIMEOUT, PEER, REPO, SCENARIOS, RunnerCase,
@@ -141,6 +142,30 @@ class KdcLost(RunnerCase):
         doc = self.runner.results()
         self.assertEqual({r["verdict"] for r in doc["results"]}, {"ERROR"})
         self.assertEqual(len(doc["meta"]["realm"]["kdc_restarts"]), 3)
+
+
+class RunnerHelpers(RunnerCase):
+    """A process the runner starts itself with subprocess (kadmin.local, a version command) is
+    not an orphan of a case: a case's sweep neither kills it nor reaps it behind its Popen's
+    back (a stolen status reads as exit 0)."""
+
+    def test_sweep_spares_the_runners_own_children(self) -> None:
+        registry = process.Registry()
+        registry.subreaper = process.become_subreaper()
+        if not registry.subreaper:
+            self.skipTest("the kernel refused PR_SET_CHILD_SUBREAPER")
+        alive = subprocess.Popen(["sleep", "2"])
+        exited = subprocess.Popen(["sh", "-c", "exit 7"])
+        deadline = time.monotonic() + 10
+        while process.processes().get(exited.pid, (0, 0, 0, "R", 0))[3] != "Z":
+            self.assertLess(time.monotonic(), deadline, "sh never exited")
+            time.sleep(0.01)
+        case = process.Proc("candidate", ["true"], dict(os.environ), self.runner.dir, registry)
+        case.start()
+        case.wait_exit(time.monotonic() + 10)
+        case.stop(0.5)
+        self.assertEqual(exited.wait(5), 7)
+        self.assertEqual(alive.wait(5), 0)
 
 
 class KdcUnreachable(RunnerCase):
