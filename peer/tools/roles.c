@@ -1265,6 +1265,9 @@ static int server_loop(struct server *sv, int lfd)
             st = zmtp_session_step(&c->s, pfds[k].revents, &err);
             if (st == ZMTP_OK)
                 st = server_events(sv, c, &err);
+            /* Write what the events produced (echoes) now, not a poll round later. */
+            if (st == ZMTP_OK && !sv->stopping && (zmtp_session_poll_events(&c->s, 0) & POLLOUT))
+                st = zmtp_session_step(&c->s, POLLOUT, &err);
             if (st == ZMTP_OK && c->ready && (pfds[k].revents & POLLIN))
                 c->idle_deadline = zmtp_now_ms() + sv->r->opts.idle_ms;
             if (st == ZMTP_OK)
