@@ -41,12 +41,12 @@ enum {
     DEFAULT_HANDSHAKE_MS = 1500, /* a libzmq peer drops a failed handshake silently */
     DEFAULT_MAX_FRAME = 64 * 1024 * 1024 + 4096,
     AUTHZ_CMD_TIMEOUT_MS = 5000,
-    DEFAULT_IDLE_MS = 60000, /* server: a connection silent this long after READY is closed */
-    LISTEN_BACKLOG = 4096,   /* the kernel caps it at net.core.somaxconn */
-    MAX_CONNECTIONS = 4096,  /* held at once (fewer when RLIMIT_NOFILE is lower) */
+    DEFAULT_IDLE_MS = 60000,     /* server: a connection silent this long after READY is closed */
+    LISTEN_BACKLOG = 4096,       /* the kernel caps it at net.core.somaxconn */
+    MAX_CONNECTIONS = 4096,      /* held at once (fewer when RLIMIT_NOFILE is lower) */
     OUT_LIMIT = 4 * 1024 * 1024, /* a connection's unsent bytes before we stop reading it */
-    STOP_DRAIN_MS = 250,     /* on SIGTERM: what the peers sent up to their FIN, this long */
-    AUTHZ_POLL_STEP_MS = 5,  /* how often a running --authz-cmd is looked at */
+    STOP_DRAIN_MS = 250,         /* on SIGTERM: what the peers sent up to their FIN, this long */
+    AUTHZ_POLL_STEP_MS = 5,      /* how often a running --authz-cmd is looked at */
 };
 
 struct options {
@@ -949,7 +949,7 @@ struct conn {
     int64_t handshake_deadline;
     int64_t idle_deadline; /* after READY */
     bool ready;
-    bool idle;             /* closed by the idle bound (its reason is already complete) */
+    bool idle; /* closed by the idle bound (its reason is already complete) */
     struct authz authz;
     struct zmtp_authorizer authorizer;
     struct subscriptions subs;
@@ -1053,8 +1053,7 @@ static enum zmtp_status publish_more(struct server *sv, struct conn *c, struct z
 {
     const struct options *o = &sv->r->opts;
 
-    while (c->publishing && c->pub_next < o->count &&
-           c->s.out.len - c->s.out_off < OUT_LIMIT / 2) {
+    while (c->publishing && c->pub_next < o->count && c->s.out.len - c->s.out_off < OUT_LIMIT / 2) {
         size_t count;
         struct zmtp_part *parts = make_message(o, c->pub_next, &count);
         enum zmtp_status status = ZMTP_OK;
@@ -1160,8 +1159,10 @@ static int server_deadlines(struct server *sv, int64_t now)
         if (now >= due) {
             c->idle = c->ready && now >= c->idle_deadline && now < sv->r->deadline;
             if (c->idle)
-                zmtp_fail(&err, ZMTP_TIMEOUT, "idle for %ld ms after the handshake "
-                          "(--idle-timeout-ms)", sv->r->opts.idle_ms);
+                zmtp_fail(&err, ZMTP_TIMEOUT,
+                          "idle for %ld ms after the handshake "
+                          "(--idle-timeout-ms)",
+                          sv->r->opts.idle_ms);
             else
                 zmtp_fail(&err, ZMTP_TIMEOUT, "no progress before the deadline");
             server_close(sv, i, ZMTP_TIMEOUT, &err);
@@ -1355,7 +1356,8 @@ int cmd_zmtp_server(int argc, char **argv)
     sv.max = connection_room();
     sv.conns = calloc(sv.max, sizeof(*sv.conns));
     type = r.opts.socket_type;
-    sv.echo = strcmp(type, "ROUTER") == 0 || strcmp(type, "REP") == 0 || strcmp(type, "DEALER") == 0;
+    sv.echo =
+        strcmp(type, "ROUTER") == 0 || strcmp(type, "REP") == 0 || strcmp(type, "DEALER") == 0;
     if (sv.conns == NULL) {
         status = fail(EXIT_FAIL, "out of memory");
         goto cleanup;

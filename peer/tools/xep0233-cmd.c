@@ -218,8 +218,10 @@ int cmd_features(int argc, char **argv)
     builder_init(&input);
     if (!read_all(argv[optind], &input, FEATURES_MAX_SIZE)) {
         if (errno == EFBIG)
-            fprintf(stderr, "gsspeer features: %s: more than %d bytes (the bound of a features "
-                    "document)\n", argv[optind], FEATURES_MAX_SIZE);
+            fprintf(stderr,
+                    "gsspeer features: %s: more than %d bytes (the bound of a features "
+                    "document)\n",
+                    argv[optind], FEATURES_MAX_SIZE);
         else
             fprintf(stderr, "gsspeer features: %s: %s\n", argv[optind], strerror(errno));
         goto cleanup;

@@ -231,8 +231,10 @@ static void XMLCALL on_xmldecl(void *data, const XML_Char *version, const XML_Ch
     (void)version;
     (void)standalone;
     if (encoding != NULL && strcasecmp(encoding, "UTF-8") != 0) {
-        snprintf(what, sizeof(what), "encoding \"%.40s\" declared: XMPP is UTF-8 only (RFC 6120 "
-                 "§11.6)", encoding);
+        snprintf(what, sizeof(what),
+                 "encoding \"%.40s\" declared: XMPP is UTF-8 only (RFC 6120 "
+                 "§11.6)",
+                 encoding);
         stop(s, FEATURES_MALFORMED, what);
     }
 }

@@ -380,8 +380,8 @@ static void read_properties(struct reader *r, struct zmtp_metadata *md)
     md->list = r->ptr;
     md->list_len = reader_remaining(r);
     if (md->list_len > ZMTP_METADATA_MAX) {
-        reader_fail(r, READER_INVALID, "property list",
-                    "%zu octets (the reference's bound is %d)", md->list_len, ZMTP_METADATA_MAX);
+        reader_fail(r, READER_INVALID, "property list", "%zu octets (the reference's bound is %d)",
+                    md->list_len, ZMTP_METADATA_MAX);
         return;
     }
     while (reader_ok(r) && reader_remaining(r) > 0) {

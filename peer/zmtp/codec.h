@@ -180,10 +180,10 @@ struct zmtp_property {
 };
 
 struct zmtp_metadata {
-    size_t count;                                 /* properties listed in props[] */
+    size_t count; /* properties listed in props[] */
     struct zmtp_property props[ZMTP_PROPERTIES_MAX];
-    size_t total;                                 /* every property of the list */
-    const unsigned char *list;                    /* the whole property list (borrowed) */
+    size_t total;              /* every property of the list */
+    const unsigned char *list; /* the whole property list (borrowed) */
     size_t list_len;
 };
 

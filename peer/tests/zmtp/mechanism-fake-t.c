@@ -418,7 +418,10 @@ static void test_error_in_handshake(void)
     struct pair p;
     struct zmtp_error err;
     struct zmtp_frame_note note;
-    static const unsigned char error[] = "\x05" "ERROR" "\x0b" "no key here";
+    static const unsigned char error[] = "\x05"
+                                         "ERROR"
+                                         "\x0b"
+                                         "no key here";
 
     pair_init(&p, NULL);
     zmtp_mech_start(p.client, &err);
