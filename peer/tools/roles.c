@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,6 +41,12 @@ enum {
     DEFAULT_HANDSHAKE_MS = 1500, /* a libzmq peer drops a failed handshake silently */
     DEFAULT_MAX_FRAME = 64 * 1024 * 1024 + 4096,
     AUTHZ_CMD_TIMEOUT_MS = 5000,
+    DEFAULT_IDLE_MS = 60000,     /* server: a connection silent this long after READY is closed */
+    LISTEN_BACKLOG = 4096,       /* the kernel caps it at net.core.somaxconn */
+    MAX_CONNECTIONS = 4096,      /* held at once (fewer when RLIMIT_NOFILE is lower) */
+    OUT_LIMIT = 4 * 1024 * 1024, /* a connection's unsent bytes before we stop reading it */
+    STOP_DRAIN_MS = 250,         /* on SIGTERM: what the peers sent up to their FIN, this long */
+    AUTHZ_POLL_STEP_MS = 5,      /* how often a running --authz-cmd is looked at */
 };
 
 struct options {
@@ -64,6 +71,7 @@ struct options {
     long timeout_ms;
     long handshake_ms;
     long interval_ms; /* client: pause between messages (0: none) */
+    long idle_ms;     /* server: idle bound after READY */
     const char *transcript;
     uint8_t as_server;
     bool as_server_given;
@@ -128,7 +136,8 @@ static void usage(FILE *out, bool server)
               "\n"
               "A ZMTP 3.x GSSAPI server: ROUTER/REP/DEALER echo every message back unchanged,\n"
               "PULL only delivers, PUB publishes --count messages to its first subscriber.\n"
-              "Connections are served one after another until SIGTERM or --timeout-ms.\n",
+              "Many connections are served at once (one event loop) until SIGTERM or\n"
+              "--timeout-ms.\n",
               out);
     else
         fputs("usage: gsspeer zmtp-client --connect tcp://HOST:PORT --service-principal NAME "
@@ -150,7 +159,7 @@ static void usage(FILE *out, bool server)
           "  --plaintext              ZMQ_GSSAPI_PLAINTEXT: no wrapping after authentication\n"
           "  --allow PRINCIPAL        server: admit only these clients (repeatable)\n"
           "  --authz-cmd CMD          server: admit a client when `sh -c CMD sh PRINCIPAL`\n"
-          "                           exits 0 (bounded to 5 s)\n"
+          "                           exits 0 (own process group, killed after 5 s)\n"
           "  --count N                messages to send/publish/receive (default 1)\n"
           "  --size S                 bytes per message part (default 16)\n"
           "  --parts P                parts per message (default 1)\n"
@@ -163,6 +172,8 @@ static void usage(FILE *out, bool server)
           "  --max-frame-size BYTES   refuse larger frames (default 64 MiB + 4 KiB)\n"
           "  --timeout-ms MS          bound on the whole run (default 10000)\n"
           "  --handshake-timeout-ms MS  bound on each handshake from connection (default 1500)\n"
+          "  --idle-timeout-ms MS     server: close a connection silent this long after its\n"
+          "                           handshake (default 60000)\n"
           "  --transcript FILE        JSON line per frame (docs/peer.md)\n"
           "  --fault NAME[:ARG]       inject a fault (repeatable; see `gsspeer faults`); the\n"
           "                           server then serves one connection\n"
@@ -229,12 +240,14 @@ static int parse_options(int argc, char **argv, bool server, struct options *o)
         OPT_AUTHZ_CMD = CONTRACT_OPT_END,
         OPT_PAYLOAD_FILE,
         OPT_AS_SERVER,
+        OPT_IDLE_TIMEOUT_MS,
         OPT_HELP,
     };
     static const struct option own[] = {
         {"authz-cmd", required_argument, NULL, OPT_AUTHZ_CMD},
         {"payload-file", required_argument, NULL, OPT_PAYLOAD_FILE},
         {"as-server", required_argument, NULL, OPT_AS_SERVER},
+        {"idle-timeout-ms", required_argument, NULL, OPT_IDLE_TIMEOUT_MS},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -251,6 +264,7 @@ static int parse_options(int argc, char **argv, bool server, struct options *o)
     o->subscribe = "";
     o->timeout_ms = DEFAULT_TIMEOUT_MS;
     o->handshake_ms = DEFAULT_HANDSHAKE_MS;
+    o->idle_ms = DEFAULT_IDLE_MS;
     o->max_frame_size = DEFAULT_MAX_FRAME;
     if (!contract_longopts(own, longopts, sizeof(longopts) / sizeof(longopts[0]))) {
         fprintf(stderr, "gsspeer: internal error: option table too small\n");
@@ -314,7 +328,8 @@ static int parse_options(int argc, char **argv, bool server, struct options *o)
         case OPT_AS_SERVER:
         case CONTRACT_OPT_MAX_FRAME_SIZE:
         case CONTRACT_OPT_HANDSHAKE_TIMEOUT_MS:
-        case CONTRACT_OPT_INTERVAL_MS: {
+        case CONTRACT_OPT_INTERVAL_MS:
+        case OPT_IDLE_TIMEOUT_MS: {
             static const struct {
                 int opt;
                 const char *name;
@@ -328,6 +343,7 @@ static int parse_options(int argc, char **argv, bool server, struct options *o)
                 {CONTRACT_OPT_MAX_FRAME_SIZE, "max-frame-size", 0, 1UL << 40},
                 {CONTRACT_OPT_HANDSHAKE_TIMEOUT_MS, "handshake-timeout-ms", 1, 86400000UL},
                 {CONTRACT_OPT_INTERVAL_MS, "interval-ms", 0, 600000UL},
+                {OPT_IDLE_TIMEOUT_MS, "idle-timeout-ms", 1, 86400000UL},
             };
             size_t k = 0;
 
@@ -352,6 +368,8 @@ static int parse_options(int argc, char **argv, bool server, struct options *o)
                 o->handshake_ms = (long)v;
             else if (c == CONTRACT_OPT_INTERVAL_MS)
                 o->interval_ms = (long)v;
+            else if (c == OPT_IDLE_TIMEOUT_MS)
+                o->idle_ms = (long)v;
             else {
                 o->as_server = (uint8_t)v;
                 o->as_server_given = true;
@@ -629,11 +647,14 @@ static enum zmtp_authz authz_start(void *arg, const char *principal)
             return ZMTP_AUTHZ_DENY;
         }
         if (a->pid == 0) {
+            /* Its own process group, so that everything it starts can be killed with it. */
+            setpgid(0, 0);
             /* stdout carries our events: the command's output goes to stderr. */
             dup2(2, 1);
             execl("/bin/sh", "sh", "-c", o->authz_cmd, "sh", principal, (char *)NULL);
             _exit(127);
         }
+        setpgid(a->pid, a->pid); /* both sides set it: no window where the group is not there */
         return ZMTP_AUTHZ_PENDING;
     }
     if (o->allow_count == 0)
@@ -644,34 +665,45 @@ static enum zmtp_authz authz_start(void *arg, const char *principal)
     return ZMTP_AUTHZ_DENY;
 }
 
-/* Stop a running --authz-cmd (safe when none runs). */
+/* Kill the command's whole process group, then reap its leader (*WSTATUS). The leader is
+ * still unreaped here (a zombie at worst), so its pid, and with it the group id, cannot have
+ * been reused: the signal reaches only what the command started. */
+static void authz_kill_group(struct authz *a, int *wstatus)
+{
+    kill(-a->pid, SIGKILL);
+    while (waitpid(a->pid, wstatus, 0) < 0 && errno == EINTR)
+        ;
+    a->pid = 0;
+}
+
+/* Stop a running --authz-cmd and everything it started (safe when none runs). */
 static void authz_cancel(struct authz *a)
 {
     int wstatus;
 
-    if (a->pid > 0) {
-        kill(a->pid, SIGKILL);
-        waitpid(a->pid, &wstatus, 0);
-    }
+    if (a->pid > 0)
+        authz_kill_group(a, &wstatus);
     a->pid = 0;
 }
 
 static enum zmtp_authz authz_poll(void *arg)
 {
     struct authz *a = arg;
-    int wstatus;
-    pid_t r;
+    siginfo_t info;
+    int wstatus = 0;
 
     if (a->pid <= 0)
         return ZMTP_AUTHZ_DENY;
-    r = waitpid(a->pid, &wstatus, WNOHANG);
-    if (r == a->pid) {
-        a->pid = 0;
-        return WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0 ? ZMTP_AUTHZ_ALLOW : ZMTP_AUTHZ_DENY;
-    }
-    if (r < 0 && errno != EINTR) {
-        a->pid = 0;
+    /* Look without reaping (WNOWAIT): the group is killed before the leader's pid is freed. */
+    memset(&info, 0, sizeof(info));
+    if (waitid(P_PID, (id_t)a->pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0 && errno != EINTR) {
+        authz_cancel(a);
         return ZMTP_AUTHZ_DENY;
+    }
+    if (info.si_pid == a->pid) {
+        /* Done: what it left running in the background goes with it. */
+        authz_kill_group(a, &wstatus);
+        return WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0 ? ZMTP_AUTHZ_ALLOW : ZMTP_AUTHZ_DENY;
     }
     if (zmtp_now_ms() > a->deadline) {
         authz_cancel(a);
@@ -907,117 +939,367 @@ static bool subscriptions_match(const struct subscriptions *subs, const struct z
     return false;
 }
 
-/* PUB: publish the --count messages whose first part matches a subscription (a PUB filters on
- * the sending side, as libzmq's does). */
-static enum zmtp_status publish(struct run *r, struct zmtp_session *s,
-                                const struct subscriptions *subs, struct counts *n,
-                                struct zmtp_error *err)
+/* ---- the server's event loop ---- */
+
+/* One connection of the server: its session, its deadlines, its authorization command and its
+ * PUB state. Allocated one by one, so the authorizer's address stays put. */
+struct conn {
+    struct zmtp_session s;
+    char peer[128];
+    int64_t handshake_deadline;
+    int64_t idle_deadline; /* after READY */
+    bool ready;
+    bool idle; /* closed by the idle bound (its reason is already complete) */
+    struct authz authz;
+    struct zmtp_authorizer authorizer;
+    struct subscriptions subs;
+    bool publishing;        /* PUB: the first subscription came */
+    unsigned long pub_next; /* PUB: the next of the --count messages to look at */
+};
+
+struct server {
+    struct run *r;
+    struct counts n;
+    struct conn **conns; /* open connections, count of them */
+    size_t count, max;
+    bool echo;
+    bool stopping; /* SIGTERM/SIGINT: draining until STOP_DRAIN_MS */
+};
+
+/* Serve a new connection FD from PEER; false when it could not be set up (reported). */
+static bool server_open(struct server *sv, int fd, const char *peer)
 {
-    for (unsigned long k = 0; k < r->opts.count; k++) {
+    struct conn *c = calloc(1, sizeof(*c));
+    struct zmtp_session_config cfg = sv->r->cfg;
+    struct zmtp_error err;
+
+    if (c == NULL) {
+        close(fd);
+        event_closed(peer, "out of memory for a connection");
+        return false;
+    }
+    snprintf(c->peer, sizeof(c->peer), "%s", peer);
+    c->authz.opts = &sv->r->opts;
+    c->authorizer = (struct zmtp_authorizer){authz_start, authz_poll, &c->authz};
+    cfg.authorizer = &c->authorizer;
+    c->handshake_deadline = handshake_deadline(sv->r);
+    if (zmtp_session_open(&c->s, fd, &cfg, &err) != ZMTP_OK) {
+        event_closed(peer, err.text);
+        free(c);
+        return false;
+    }
+    sv->conns[sv->count++] = c;
+    return true;
+}
+
+/* Close connection I after STATUS (*ERR raw, as the session gave it): the reason goes to the
+ * transcript and, unless the close is a normal one, to a "closed" event and stderr. */
+static void server_close(struct server *sv, size_t i, enum zmtp_status status,
+                         struct zmtp_error *err)
+{
+    struct conn *c = sv->conns[i];
+    struct zmtp_event ev;
+    char reason[sizeof(err->text) + 128];
+    bool ready = c->s.mech != NULL && zmtp_mech_ready(c->s.mech);
+
+    /* Report an authorization decision queued before the failure. */
+    while (c->s.mech != NULL && zmtp_mech_next_event(c->s.mech, &ev)) {
+        if (ev.type == ZMTP_EVENT_AUTHORIZED)
+            report_authz(&ev);
+        zmtp_event_free(&ev);
+    }
+    if (status == ZMTP_CLOSED && ready) {
+        size_t partial = zmtp_session_partial(&c->s);
+
+        if (c->s.peer_reset || partial > 0) {
+            /* Not a clean end: the peer reset the connection or left a frame unfinished. */
+            snprintf(reason, sizeof(reason), "%s after READY (%lu frames received%s)",
+                     c->s.peer_reset ? "connection reset by peer"
+                                     : "peer closed the connection in the middle of a frame",
+                     c->s.conn.frames_in, partial > 0 ? ", then part of a frame" : "");
+            if (partial > 0 && c->s.peer_reset)
+                snprintf(reason, sizeof(reason),
+                         "connection reset by peer after READY, in the middle of a frame (%lu "
+                         "frames received, then %zu bytes of the next)",
+                         c->s.conn.frames_in, partial);
+            else if (partial > 0)
+                snprintf(reason, sizeof(reason),
+                         "peer closed the connection after READY in the middle of a frame (%lu "
+                         "frames received, then %zu bytes of the next)",
+                         c->s.conn.frames_in, partial);
+            zmtp_session_close(&c->s, reason);
+            event_closed(c->peer, reason);
+        } else {
+            zmtp_session_close(&c->s, "peer closed the connection");
+        }
+    } else if (sv->stopping) {
+        zmtp_session_close(&c->s, "stopped by a signal");
+    } else {
+        if (!c->idle)
+            zmtp_session_reason(&c->s, status, err,
+                                ready ? "while waiting for a message" : "during the handshake");
+        zmtp_session_close(&c->s, err->text);
+        event_closed(c->peer, err->text);
+    }
+    authz_cancel(&c->authz);
+    subscriptions_free(&c->subs);
+    free(c);
+    sv->conns[i] = sv->conns[--sv->count];
+}
+
+/* PUB: queue more of the --count messages whose first part matches a subscription (a PUB
+ * filters on the sending side, as libzmq's does), a few at a time so that output stays bounded. */
+static enum zmtp_status publish_more(struct server *sv, struct conn *c, struct zmtp_error *err)
+{
+    const struct options *o = &sv->r->opts;
+
+    while (c->publishing && c->pub_next < o->count && c->s.out.len - c->s.out_off < OUT_LIMIT / 2) {
         size_t count;
-        struct zmtp_part *parts = make_message(&r->opts, k, &count);
+        struct zmtp_part *parts = make_message(o, c->pub_next, &count);
         enum zmtp_status status = ZMTP_OK;
 
         if (parts == NULL)
             return zmtp_fail(err, ZMTP_SYSTEM, "out of memory");
-        if (subscriptions_match(subs, &parts[0])) {
-            status = zmtp_session_send(s, parts, count, r->deadline, err);
-            if (status == ZMTP_OK)
-                n->sent++;
+        if (subscriptions_match(&c->subs, &parts[0])) {
+            status = zmtp_mech_send(c->s.mech, parts, count, err);
+            if (status == ZMTP_OK) {
+                sv->n.sent++;
+                status = zmtp_session_queue_output(&c->s, err);
+            }
         }
         free_parts(parts, count);
         if (status != ZMTP_OK)
             return status;
+        c->pub_next++;
     }
     return ZMTP_OK;
 }
 
-/* Serve one connection until the peer closes it; failures are reported as "closed". */
-static void serve_connection(struct run *r, int fd, const char *peer, struct counts *n)
+/* Handle the application events connection C produced: deliver, echo, subscribe. */
+static enum zmtp_status server_events(struct server *sv, struct conn *c, struct zmtp_error *err)
 {
-    struct zmtp_session s;
-    struct zmtp_error err;
     struct zmtp_event ev;
-    enum zmtp_status status;
-    bool published = false;
-    struct subscriptions subs = {NULL, 0};
-    const char *type = r->opts.socket_type;
-    bool echo =
-        strcmp(type, "ROUTER") == 0 || strcmp(type, "REP") == 0 || strcmp(type, "DEALER") == 0;
+    enum zmtp_status status = ZMTP_OK;
 
-    if (zmtp_session_open(&s, fd, &r->cfg, &err) != ZMTP_OK) {
-        event_closed(peer, err.text);
-        return;
-    }
-    status = zmtp_session_handshake(&s, handshake_deadline(r), &err);
-    for (;;) {
-        if (status != ZMTP_OK) {
-            /* Report an authorization decision queued before the failure. */
-            while (s.mech != NULL && zmtp_mech_next_event(s.mech, &ev)) {
-                if (ev.type == ZMTP_EVENT_AUTHORIZED)
-                    report_authz(&ev);
-                zmtp_event_free(&ev);
-            }
-            break;
-        }
-        status = zmtp_session_next_event(&s, &ev, r->deadline, &err);
-        if (status != ZMTP_OK)
-            continue;
+    while (status == ZMTP_OK && zmtp_mech_next_event(c->s.mech, &ev)) {
         switch (ev.type) {
         case ZMTP_EVENT_AUTHORIZED:
             report_authz(&ev);
             break;
         case ZMTP_EVENT_AUTHORIZE: /* the session asks the authorizer */
+            break;
         case ZMTP_EVENT_READY:
+            c->ready = true;
+            c->idle_deadline = zmtp_now_ms() + sv->r->opts.idle_ms;
             break;
         case ZMTP_EVENT_MESSAGE: {
             const struct zmtp_part *parts;
             size_t count;
 
-            n->received++;
-            application_parts(type, &ev, &parts, &count);
+            sv->n.received++;
+            application_parts(sv->r->opts.socket_type, &ev, &parts, &count);
             event_delivered(parts, count);
-            if (echo) {
-                status = zmtp_session_send(&s, ev.parts, ev.count, r->deadline, &err);
+            if (sv->echo) {
+                status = zmtp_mech_send(c->s.mech, ev.parts, ev.count, err);
                 if (status == ZMTP_OK)
-                    n->sent++;
+                    sv->n.sent++;
             }
             break;
         }
         case ZMTP_EVENT_SUBSCRIBE:
         case ZMTP_EVENT_CANCEL:
-            if (!subscriptions_apply(&subs, &ev)) {
-                status = zmtp_fail(&err, ZMTP_SYSTEM, "out of memory");
-            } else if (ev.type == ZMTP_EVENT_SUBSCRIBE && !published) {
-                published = true;
-                status = publish(r, &s, &subs, n, &err);
-            }
+            if (!subscriptions_apply(&c->subs, &ev))
+                status = zmtp_fail(err, ZMTP_SYSTEM, "out of memory");
+            else if (ev.type == ZMTP_EVENT_SUBSCRIBE)
+                c->publishing = true;
             break;
         }
         zmtp_event_free(&ev);
     }
-    subscriptions_free(&subs);
-    if (err.status == ZMTP_CLOSED && s.mech != NULL && zmtp_mech_ready(s.mech)) {
-        zmtp_session_close(&s, "peer closed the connection");
-        return;
+    if (status == ZMTP_OK)
+        status = zmtp_session_queue_output(&c->s, err);
+    if (status == ZMTP_OK)
+        status = publish_more(sv, c, err);
+    return status;
+}
+
+/* Accept what waits in the backlog while there is room. */
+static void server_accept(struct server *sv, int lfd)
+{
+    int one = 1;
+
+    while (sv->count < sv->max) {
+        struct sockaddr_storage peer;
+        socklen_t peer_len = sizeof(peer);
+        char peer_text[128];
+        int fd = accept(lfd, (struct sockaddr *)&peer, &peer_len);
+
+        if (fd < 0)
+            return; /* EAGAIN (nothing more), or a connection that went away meanwhile */
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        format_endpoint(&peer, peer_text, sizeof(peer_text));
+        server_open(sv, fd, peer_text);
     }
-    if (stop_requested) {
-        zmtp_session_close(&s, "stopped by a signal");
-        return;
+}
+
+/* Close the connections whose deadline passed at NOW (the handshake's, the idle bound, or the
+ * run's); returns the poll timeout to the nearest deadline left (at most 100 ms). */
+static int server_deadlines(struct server *sv, int64_t now)
+{
+    int64_t next = now + 100;
+
+    for (size_t i = sv->count; i-- > 0;) {
+        struct conn *c = sv->conns[i];
+        int64_t due = c->ready ? c->idle_deadline : c->handshake_deadline;
+        struct zmtp_error err;
+
+        if (sv->r->deadline < due)
+            due = sv->r->deadline;
+        if (now >= due) {
+            c->idle = c->ready && now >= c->idle_deadline && now < sv->r->deadline;
+            if (c->idle)
+                zmtp_fail(&err, ZMTP_TIMEOUT,
+                          "idle for %ld ms after the handshake "
+                          "(--idle-timeout-ms)",
+                          sv->r->opts.idle_ms);
+            else
+                zmtp_fail(&err, ZMTP_TIMEOUT, "no progress before the deadline");
+            server_close(sv, i, ZMTP_TIMEOUT, &err);
+            continue;
+        }
+        if (due < next)
+            next = due;
+        if (c->s.authz_pending && now + AUTHZ_POLL_STEP_MS < next)
+            next = now + AUTHZ_POLL_STEP_MS; /* look at the running --authz-cmd */
     }
-    zmtp_session_close(&s, err.text);
-    event_closed(peer, err.text);
+    return (int)(next - now);
+}
+
+/* Raise the soft limit on open files to the hard one; the connections it allows. */
+static size_t connection_room(void)
+{
+    struct rlimit rl;
+    size_t room = MAX_CONNECTIONS;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        if (rl.rlim_cur < rl.rlim_max) {
+            rl.rlim_cur = rl.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &rl);
+            getrlimit(RLIMIT_NOFILE, &rl);
+        }
+        /* Keep some for the transcript, credentials, the authorization commands' pipes. */
+        if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)MAX_CONNECTIONS + 64)
+            room = rl.rlim_cur > 128 ? (size_t)rl.rlim_cur - 64 : 64;
+    }
+    return room;
+}
+
+/* Serve every connection on LFD until a stop signal or the run's deadline. Returns the exit
+ * status (an error event printed when the run timed out). */
+static int server_loop(struct server *sv, int lfd)
+{
+    struct pollfd *pfds = calloc(sv->max + 1, sizeof(*pfds));
+    struct conn **polled = calloc(sv->max + 1, sizeof(*polled));
+    int64_t stop_until = 0;
+    int status = EXIT_OK;
+
+    if (pfds == NULL || polled == NULL) {
+        free(pfds);
+        free(polled);
+        return fail(EXIT_FAIL, "out of memory");
+    }
+    for (;;) {
+        int64_t now = zmtp_now_ms();
+        size_t n = 0;
+        int timeout;
+
+        if (stop_requested && !sv->stopping) {
+            sv->stopping = true;
+            stop_until = now + STOP_DRAIN_MS;
+        }
+        if (sv->stopping) {
+            bool waiting = false;
+
+            for (size_t i = 0; i < sv->count; i++)
+                waiting = waiting || !sv->conns[i]->s.peer_closed;
+            if (!waiting || now >= stop_until)
+                break;
+        } else if (now >= sv->r->deadline) {
+            server_deadlines(sv, now); /* closes every connection with its reason */
+            status = fail(EXIT_FAIL, "--timeout-ms %ld reached", sv->r->opts.timeout_ms);
+            break;
+        }
+        timeout = sv->stopping ? (int)(stop_until - now) : server_deadlines(sv, now);
+        if (!sv->stopping && sv->count < sv->max) {
+            pfds[n] = (struct pollfd){.fd = lfd, .events = POLLIN};
+            polled[n++] = NULL;
+        }
+        for (size_t i = 0; i < sv->count; i++) {
+            struct conn *c = sv->conns[i];
+            short events = zmtp_session_poll_events(&c->s, OUT_LIMIT);
+
+            if (sv->stopping) /* take what the peer sent up to its FIN; write nothing more */
+                events &= POLLIN;
+            pfds[n] = (struct pollfd){.fd = c->s.fd, .events = events};
+            polled[n++] = c;
+        }
+        if (timeout < 0)
+            timeout = 0;
+        if (poll(pfds, n, timeout) < 0 && errno != EINTR) {
+            status = fail(EXIT_FAIL, "poll: %s", strerror(errno));
+            break;
+        }
+        for (size_t k = 0; k < n; k++) {
+            struct conn *c = polled[k];
+            struct zmtp_error err;
+            enum zmtp_status st;
+            size_t i;
+
+            if (c == NULL) {
+                if (pfds[k].revents & POLLIN)
+                    server_accept(sv, lfd);
+                continue;
+            }
+            if (pfds[k].revents == 0 && !c->s.authz_pending)
+                continue;
+            st = zmtp_session_step(&c->s, pfds[k].revents, &err);
+            if (st == ZMTP_OK)
+                st = server_events(sv, c, &err);
+            /* Write what the events produced (echoes) now, not a poll round later. */
+            if (st == ZMTP_OK && !sv->stopping && (zmtp_session_poll_events(&c->s, 0) & POLLOUT))
+                st = zmtp_session_step(&c->s, POLLOUT, &err);
+            if (st == ZMTP_OK && c->ready && (pfds[k].revents & POLLIN))
+                c->idle_deadline = zmtp_now_ms() + sv->r->opts.idle_ms;
+            if (st == ZMTP_OK)
+                continue;
+            for (i = 0; i < sv->count && sv->conns[i] != c; i++)
+                ;
+            server_close(sv, i, st, &err);
+        }
+    }
+    while (sv->count > 0) {
+        struct zmtp_error err;
+
+        zmtp_fail(&err, ZMTP_TIMEOUT, "stopped by a signal");
+        server_close(sv, sv->count - 1, ZMTP_TIMEOUT, &err);
+    }
+    free(pfds);
+    free(polled);
+    return status;
 }
 
 int cmd_zmtp_server(int argc, char **argv)
 {
     struct run r;
+    struct server sv;
     struct sockaddr_storage addr;
     socklen_t addr_len = sizeof(addr);
-    struct counts n = {0, 0, 0};
     char why[512], endpoint[128];
     int status, lfd = -1, one = 1;
+    const char *type;
 
+    memset(&sv, 0, sizeof(sv));
     status = run_setup(&r, argc, argv, true);
     if (status != -1)
         goto cleanup;
@@ -1027,7 +1309,7 @@ int cmd_zmtp_server(int argc, char **argv)
     }
     lfd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-        bind(lfd, (struct sockaddr *)&addr, addr_len) < 0 || listen(lfd, 16) < 0) {
+        bind(lfd, (struct sockaddr *)&addr, addr_len) < 0 || listen(lfd, LISTEN_BACKLOG) < 0) {
         status = fail(EXIT_FAIL, "bind %s: %s", r.opts.endpoint, strerror(errno));
         goto cleanup;
     }
@@ -1035,44 +1317,56 @@ int cmd_zmtp_server(int argc, char **argv)
     getsockname(lfd, (struct sockaddr *)&addr, &addr_len);
     format_endpoint(&addr, endpoint, sizeof(endpoint));
     contract_event_listening(endpoint);
-    status = EXIT_OK;
-    while (!stop_requested) {
-        struct pollfd pfd = {.fd = lfd, .events = POLLIN};
-        int64_t left = r.deadline - zmtp_now_ms();
-        struct sockaddr_storage peer;
-        socklen_t peer_len = sizeof(peer);
-        char peer_text[128];
-        int fd;
-
-        if (left <= 0) {
-            status = fail(EXIT_FAIL, "--timeout-ms %ld reached", r.opts.timeout_ms);
-            break;
-        }
-        if (poll(&pfd, 1, left > 100 ? 100 : (int)left) <= 0)
-            continue;
-        fd = accept(lfd, (struct sockaddr *)&peer, &peer_len);
-        if (fd < 0)
-            continue;
-        fcntl(fd, F_SETFD, FD_CLOEXEC);
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        format_endpoint(&peer, peer_text, sizeof(peer_text));
-        if (faults_active(&r.faults)) {
+    if (faults_active(&r.faults)) {
+        /* A fault plan serves exactly one connection, in order (tools/faults.c). */
+        status = EXIT_OK;
+        while (!stop_requested) {
+            struct pollfd pfd = {.fd = lfd, .events = POLLIN};
+            int64_t left = r.deadline - zmtp_now_ms();
             struct zmtp_session s;
             struct zmtp_error err;
+            int fd;
 
+            if (left <= 0) {
+                status = fail(EXIT_FAIL, "--timeout-ms %ld reached", r.opts.timeout_ms);
+                break;
+            }
+            if (poll(&pfd, 1, left > 100 ? 100 : (int)left) <= 0)
+                continue;
+            fd = accept(lfd, NULL, NULL);
+            if (fd < 0)
+                continue;
+            fcntl(fd, F_SETFD, FD_CLOEXEC);
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
             if (zmtp_session_open(&s, fd, &r.cfg, &err) != ZMTP_OK) {
                 status = fail(EXIT_FAIL, "%s", err.text);
                 break;
             }
             status = faults_run(&r.faults, &s, handshake_deadline(&r), r.deadline, &stop_requested);
             zmtp_session_close(&s, "fault observed");
-            goto cleanup;
+            break;
         }
-        serve_connection(&r, fd, peer_text, &n);
+        goto cleanup;
     }
+    if (fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK) < 0) {
+        status = fail(EXIT_FAIL, "listening socket: %s", strerror(errno));
+        goto cleanup;
+    }
+    sv.r = &r;
+    sv.max = connection_room();
+    sv.conns = calloc(sv.max, sizeof(*sv.conns));
+    type = r.opts.socket_type;
+    sv.echo =
+        strcmp(type, "ROUTER") == 0 || strcmp(type, "REP") == 0 || strcmp(type, "DEALER") == 0;
+    if (sv.conns == NULL) {
+        status = fail(EXIT_FAIL, "out of memory");
+        goto cleanup;
+    }
+    status = server_loop(&sv, lfd);
     if (status == EXIT_OK)
-        event_done(n.sent, n.received, n.received);
+        event_done(sv.n.sent, sv.n.received, sv.n.received);
 cleanup:
+    free(sv.conns);
     if (lfd >= 0)
         close(lfd);
     run_release(&r);

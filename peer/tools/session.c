@@ -378,3 +378,67 @@ enum zmtp_status zmtp_session_wait_close(struct zmtp_session *s, int64_t deadlin
             return status;
     }
 }
+
+/* ---- stepping ---- */
+
+short zmtp_session_poll_events(const struct zmtp_session *s, size_t out_limit)
+{
+    short events = 0;
+    size_t pending = s->out.len - s->out_off;
+
+    if (pending > 0)
+        events |= POLLOUT;
+    if (!s->peer_closed && (out_limit == 0 || pending <= out_limit))
+        events |= POLLIN;
+    return events;
+}
+
+enum zmtp_status zmtp_session_step(struct zmtp_session *s, short revents, struct zmtp_error *err)
+{
+    enum zmtp_status status;
+
+    if (s->authz_pending) {
+        status = zmtp_session_authorize(s, false, err);
+        if (status == ZMTP_OK && !s->authz_pending)
+            status = process_input(s, err); /* the frames that waited for the answer */
+        if (status != ZMTP_OK)
+            return status;
+    }
+    if ((revents & POLLOUT) && s->out_off < s->out.len) {
+        ssize_t w = send(s->fd, s->out.data + s->out_off, s->out.len - s->out_off, MSG_NOSIGNAL);
+
+        if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            return zmtp_fail(err, ZMTP_CLOSED, "send: %s", strerror(errno));
+        if (w > 0)
+            s->out_off += (size_t)w;
+        if (s->out_off == s->out.len) {
+            s->out_off = 0;
+            builder_reset(&s->out);
+        }
+    }
+    if ((revents & (POLLIN | POLLHUP | POLLERR)) && !s->peer_closed) {
+        status = receive(s, err);
+        if (status != ZMTP_OK)
+            return status;
+    }
+    if (s->peer_closed && s->out_off == s->out.len)
+        return s->peer_reset ? zmtp_fail(err, ZMTP_CLOSED, "connection reset by peer")
+                             : zmtp_fail(err, ZMTP_CLOSED, "connection closed by peer");
+    return ZMTP_OK;
+}
+
+enum zmtp_status zmtp_session_queue_output(struct zmtp_session *s, struct zmtp_error *err)
+{
+    return collect_output(s, err);
+}
+
+enum zmtp_status zmtp_session_reason(struct zmtp_session *s, enum zmtp_status status,
+                                     struct zmtp_error *err, const char *phase)
+{
+    return closed(s, status, err, phase);
+}
+
+size_t zmtp_session_partial(const struct zmtp_session *s)
+{
+    return zmtp_connection_pending(&s->conn);
+}

@@ -120,6 +120,29 @@ enum zmtp_status zmtp_session_wait_close(struct zmtp_session *s, int64_t deadlin
  * answers: frames already buffered are parsed by the session's own rounds. */
 enum zmtp_status zmtp_session_authorize(struct zmtp_session *s, bool wait, struct zmtp_error *err);
 
+/* ---- stepping, for a driver that polls many sessions itself (one event loop) ---- */
+
+/* The poll events S wants now: POLLOUT while output is pending, POLLIN unless the peer closed
+ * or more than OUT_LIMIT bytes wait to be written (back-pressure; 0: no limit). */
+short zmtp_session_poll_events(const struct zmtp_session *s, size_t out_limit);
+
+/* One non-blocking round on REVENTS (from poll, may be 0): write what is pending, read what is
+ * there, parse it, look again at a pending authorization. ZMTP_OK after any progress or none;
+ * ZMTP_CLOSED once the peer closed and nothing is left to write; any other status is the
+ * connection's failure. *ERR is raw: zmtp_session_reason makes the close reason. */
+enum zmtp_status zmtp_session_step(struct zmtp_session *s, short revents, struct zmtp_error *err);
+
+/* Move the frames the mechanism queued (after zmtp_mech_send and friends) into the output. */
+enum zmtp_status zmtp_session_queue_output(struct zmtp_session *s, struct zmtp_error *err);
+
+/* Turn a failure STATUS of S into its one-line close reason in *ERR, saying where the peer closed
+ * (PHASE: "during the handshake", "while waiting for a message", ...); returns the status. */
+enum zmtp_status zmtp_session_reason(struct zmtp_session *s, enum zmtp_status status,
+                                     struct zmtp_error *err, const char *phase);
+
+/* Bytes of an incomplete frame (or greeting) received and not yet parsed. */
+size_t zmtp_session_partial(const struct zmtp_session *s);
+
 /* Record REASON in the transcript (when not NULL), close the socket, free the mechanism. */
 void zmtp_session_close(struct zmtp_session *s, const char *reason);
 

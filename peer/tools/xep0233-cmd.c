@@ -147,8 +147,9 @@ static void features_usage(FILE *out)
             "or unreadable input; 64 usage error.\n");
 }
 
-/* Read all of FILE ("-": stdin) into B. False with errno set on failure. */
-static bool read_all(const char *path, struct builder *b)
+/* Read all of FILE ("-": stdin) into B, at most MAX bytes (more is EFBIG). False with errno
+ * set on failure. */
+static bool read_all(const char *path, struct builder *b, size_t max)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     unsigned char *chunk;
@@ -167,8 +168,12 @@ static bool read_all(const char *path, struct builder *b)
         if (n < 4096 && ferror(f))
             read_errno = errno; /* the cause (EISDIR for a directory), reported as is */
         b->len -= 4096 - n;
+        if (b->len > max) {
+            read_errno = EFBIG;
+            break;
+        }
     } while (n == 4096);
-    ok = builder_ok(b) && !ferror(f);
+    ok = builder_ok(b) && !ferror(f) && read_errno != EFBIG;
     if (!builder_ok(b))
         errno = ENOMEM;
     else if (!ok)
@@ -211,8 +216,14 @@ int cmd_features(int argc, char **argv)
         return EXIT_USAGE;
     }
     builder_init(&input);
-    if (!read_all(argv[optind], &input)) {
-        fprintf(stderr, "gsspeer features: %s: %s\n", argv[optind], strerror(errno));
+    if (!read_all(argv[optind], &input, FEATURES_MAX_SIZE)) {
+        if (errno == EFBIG)
+            fprintf(stderr,
+                    "gsspeer features: %s: more than %d bytes (the bound of a features "
+                    "document)\n",
+                    argv[optind], FEATURES_MAX_SIZE);
+        else
+            fprintf(stderr, "gsspeer features: %s: %s\n", argv[optind], strerror(errno));
         goto cleanup;
     }
     if (features_parse(input.len > 0 ? (const char *)input.data : "", input.len, &result) !=

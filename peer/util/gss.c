@@ -127,17 +127,33 @@ static void add_status_chain(struct builder *b, OM_uint32 code, int code_type, g
     }
 }
 
+/* True when the minor text M (LEN bytes) says nothing: empty, or "Success" -- MIT maps a
+ * mechanism minor of 0 to a non-zero code whose text is strerror(0) (gss_init_sec_context on a
+ * garbage token: "Invalid token was supplied; Success"). */
+static bool minor_says_nothing(const unsigned char *m, size_t len)
+{
+    return len == 0 || (len == 7 && memcmp(m, "Success", 7) == 0);
+}
+
 char *gssutil_status_text(OM_uint32 major, OM_uint32 minor)
 {
-    struct builder b;
+    struct builder b, m;
     unsigned char *text;
     size_t len;
 
     builder_init(&b);
     add_status_chain(&b, major, GSS_C_GSS_CODE, GSS_C_NO_OID);
     /* Minor 0 carries no information ("Success" or "Unknown error" depending on the library). */
-    if (minor != 0)
-        add_status_chain(&b, minor, GSS_C_MECH_CODE, gss_mech_krb5);
+    if (minor != 0) {
+        builder_init(&m);
+        add_status_chain(&m, minor, GSS_C_MECH_CODE, gss_mech_krb5);
+        if (builder_ok(&m) && !minor_says_nothing(m.data, m.len)) {
+            if (b.len > 0)
+                builder_add_str(&b, "; ");
+            builder_add(&b, m.data, m.len);
+        }
+        builder_free(&m);
+    }
     builder_add_u8(&b, '\0');
     text = builder_detach(&b, &len);
     return (char *)text;

@@ -2,11 +2,13 @@
 #include "xmpp/features.h"
 
 #include "util/builder.h"
+#include "util/utf8.h"
 
 #include <expat.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* expat joins namespace and local name with this separator. */
 #define NS_SEP ' '
@@ -218,6 +220,25 @@ static void XMLCALL on_doctype(void *data, const XML_Char *name, const XML_Char 
     stop(data, FEATURES_MALFORMED, "document type declaration (RFC 6120 §11.1 forbids it)");
 }
 
+/* RFC 6120 §11.6 (paraphrase): XMPP is UTF-8 only; a declaration naming another encoding is
+ * refused, not honoured. */
+static void XMLCALL on_xmldecl(void *data, const XML_Char *version, const XML_Char *encoding,
+                               int standalone)
+{
+    struct search *s = data;
+    char what[120];
+
+    (void)version;
+    (void)standalone;
+    if (encoding != NULL && strcasecmp(encoding, "UTF-8") != 0) {
+        snprintf(what, sizeof(what),
+                 "encoding \"%.40s\" declared: XMPP is UTF-8 only (RFC 6120 "
+                 "§11.6)",
+                 encoding);
+        stop(s, FEATURES_MALFORMED, what);
+    }
+}
+
 static void XMLCALL on_pi(void *data, const XML_Char *target, const XML_Char *pidata)
 {
     (void)target, (void)pidata;
@@ -269,6 +290,35 @@ static void decide(struct search *s)
         h->status = text_status;
 }
 
+/* XMPP is UTF-8 only (RFC 6120 §11.6, paraphrase): a UTF-16/32 byte order mark or any byte
+ * sequence that is not UTF-8 makes the document malformed. False with RESULT filled. */
+static bool check_utf8(const unsigned char *xml, size_t len, struct features_result *result)
+{
+    size_t line = 1;
+
+    if (len >= 2 && ((xml[0] == 0xfe && xml[1] == 0xff) || (xml[0] == 0xff && xml[1] == 0xfe))) {
+        result->status = FEATURES_MALFORMED;
+        snprintf(result->error, sizeof(result->error),
+                 "UTF-16 byte order mark: XMPP is UTF-8 only (RFC 6120 §11.6)");
+        return false;
+    }
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_sequence_length(xml + i, len - i);
+
+        if (n == 0) {
+            result->status = FEATURES_MALFORMED;
+            snprintf(result->error, sizeof(result->error),
+                     "line %zu, byte offset %zu: 0x%02x is not UTF-8 (XMPP is UTF-8 only, RFC "
+                     "6120 §11.6)",
+                     line, i, xml[i]);
+            return false;
+        }
+        line += xml[i] == '\n';
+        i += n;
+    }
+    return true;
+}
+
 enum features_status features_parse(const char *xml, size_t len, struct features_result *result)
 {
     struct search s;
@@ -281,12 +331,16 @@ enum features_status features_parse(const char *xml, size_t len, struct features
     builder_init(&s.mechanism);
     result->status = FEATURES_OK;
     result->hostname.status = HOSTNAME_ABSENT;
-    if (len > INT_MAX) {
+    if (len > FEATURES_MAX_SIZE) {
         result->status = FEATURES_MALFORMED;
-        snprintf(result->error, sizeof(result->error), "document larger than %d bytes", INT_MAX);
+        snprintf(result->error, sizeof(result->error),
+                 "document of %zu bytes, more than the bound of %d", len, FEATURES_MAX_SIZE);
         goto cleanup;
     }
-    s.parser = XML_ParserCreateNS(NULL, NS_SEP);
+    if (!check_utf8((const unsigned char *)xml, len, result))
+        goto cleanup;
+    /* UTF-8 imposed: expat neither honours a declared encoding nor guesses one from a BOM. */
+    s.parser = XML_ParserCreateNS("UTF-8", NS_SEP);
     if (s.parser == NULL) {
         result->status = FEATURES_NOMEM;
         snprintf(result->error, sizeof(result->error), "out of memory");
@@ -297,6 +351,7 @@ enum features_status features_parse(const char *xml, size_t len, struct features
     XML_SetCharacterDataHandler(s.parser, on_text);
     XML_SetStartDoctypeDeclHandler(s.parser, on_doctype);
     XML_SetProcessingInstructionHandler(s.parser, on_pi);
+    XML_SetXmlDeclHandler(s.parser, on_xmldecl);
 
     /* Not final first: a <stream:stream> root may stay open after the features. */
     rc = XML_Parse(s.parser, xml, (int)len, XML_FALSE);

@@ -36,7 +36,13 @@ struct features_result {
     struct hostname_check hostname; /* HOSTNAME_ABSENT, a placement status, or the text's */
 };
 
-/* Parse LEN bytes of XML into *RESULT (filled completely) and return RESULT->status. */
+/* The largest document features_parse reads (a features element is a few hundred bytes). */
+enum { FEATURES_MAX_SIZE = 1024 * 1024 };
+
+/* Parse LEN bytes of XML into *RESULT (filled completely) and return RESULT->status. The
+ * document must be UTF-8 (RFC 6120 §11.6): a byte order mark of UTF-16, bytes that are not
+ * UTF-8, or a declared encoding other than UTF-8 are FEATURES_MALFORMED, and so is a document
+ * longer than FEATURES_MAX_SIZE. */
 enum features_status features_parse(const char *xml, size_t len, struct features_result *result);
 
 /* The enum name of STATUS ("FEATURES_MALFORMED"). */

@@ -417,8 +417,8 @@ static const struct status_text principal_texts[] = {
     [PRINCIPAL_BAD_DOMAIN] = {"PRINCIPAL_BAD_DOMAIN", "BadDomain", "unusable domain",
                               "XEP-0233 §3; RFC 6120 §4.7.2"},
     [PRINCIPAL_BAD_REALM] = {"PRINCIPAL_BAD_REALM", "BadRealm",
-                             "realm empty or with whitespace, control characters, '/', '@' or "
-                             "'\\'",
+                             "realm empty, longer than 255 octets, or with whitespace, control "
+                             "characters, '/', '@' or '\\'",
                              "XEP-0233 §3; RFC 4120 §6.1"},
     [PRINCIPAL_BAD_PORT] = {"PRINCIPAL_BAD_PORT", "BadPort", "port outside 1..65535",
                             "XEP-0233 §4"},
@@ -453,7 +453,7 @@ const char *principal_status_flag(enum principal_status status)
  * '\' or space (domain-style and "other" realms of RFC 4120 §6.1; X.500 style is refused). */
 static bool realm_ok(const char *realm)
 {
-    if (realm[0] == '\0')
+    if (realm[0] == '\0' || strlen(realm) > PRINCIPAL_REALM_MAX)
         return false;
     for (const char *p = realm; *p != '\0'; p++)
         if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '/' || *p == '@' ||

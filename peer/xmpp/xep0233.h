@@ -123,7 +123,11 @@ enum principal_status {
     PRINCIPAL_NOMEM,
 };
 
-enum { PRINCIPAL_PORT_UNKNOWN = -1 };
+enum {
+    PRINCIPAL_PORT_UNKNOWN = -1,
+    PRINCIPAL_REALM_MAX = 255, /* octets of an explicit realm (a domain-style realm is a DNS
+                                  name); longer is PRINCIPAL_BAD_REALM */
+};
 
 struct principal_request {
     enum principal_form form;

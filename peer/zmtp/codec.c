@@ -342,44 +342,56 @@ static void expect_command(struct reader *r, const char *name)
 
 /* ---- READY metadata ---- */
 
+/* Read one property at R into *P; false (R failed) when it is malformed. */
+static bool read_property(struct reader *r, struct zmtp_property *p)
+{
+    size_t name_len;
+    const unsigned char *name;
+    uint32_t value_len;
+
+    name_len = reader_u8(r, "property name length");
+    if (reader_ok(r) && name_len == 0) {
+        reader_fail(r, READER_INVALID, "property name length", "0 (names are 1..255 chars)");
+        return false;
+    }
+    name = reader_bytes(r, name_len, "property name");
+    for (size_t i = 0; name != NULL && i < name_len; i++) {
+        if (!is_name_char(name[i])) {
+            r->ptr = name + i;
+            r->len += name_len - i;
+            reader_fail(r, READER_INVALID, "property name", "byte 0x%02x is not a name character",
+                        name[i]);
+            return false;
+        }
+    }
+    value_len = reader_u32be(r, "property value length");
+    p->value = reader_bytes(r, value_len, "property value");
+    if (!reader_ok(r))
+        return false;
+    p->name = (const char *)name;
+    p->name_len = name_len;
+    p->value_len = value_len;
+    return true;
+}
+
 /* Read properties until the end of R's buffer into *MD (offsets count from R's start). */
 static void read_properties(struct reader *r, struct zmtp_metadata *md)
 {
+    md->list = r->ptr;
+    md->list_len = reader_remaining(r);
+    if (md->list_len > ZMTP_METADATA_MAX) {
+        reader_fail(r, READER_INVALID, "property list", "%zu octets (the reference's bound is %d)",
+                    md->list_len, ZMTP_METADATA_MAX);
+        return;
+    }
     while (reader_ok(r) && reader_remaining(r) > 0) {
-        struct zmtp_property *p;
-        size_t name_len;
-        const unsigned char *name;
-        uint32_t value_len;
+        struct zmtp_property p;
 
-        if (md->count == ZMTP_PROPERTIES_MAX) {
-            reader_fail(r, READER_INVALID, "property", "more than %d properties",
-                        ZMTP_PROPERTIES_MAX);
+        if (!read_property(r, &p))
             return;
-        }
-        p = &md->props[md->count];
-        name_len = reader_u8(r, "property name length");
-        if (reader_ok(r) && name_len == 0) {
-            reader_fail(r, READER_INVALID, "property name length", "0 (names are 1..255 chars)");
-            return;
-        }
-        name = reader_bytes(r, name_len, "property name");
-        for (size_t i = 0; name != NULL && i < name_len; i++) {
-            if (!is_name_char(name[i])) {
-                r->ptr = name + i;
-                r->len += name_len - i;
-                reader_fail(r, READER_INVALID, "property name",
-                            "byte 0x%02x is not a name character", name[i]);
-                return;
-            }
-        }
-        value_len = reader_u32be(r, "property value length");
-        p->value = reader_bytes(r, value_len, "property value");
-        if (!reader_ok(r))
-            return;
-        p->name = (const char *)name;
-        p->name_len = name_len;
-        p->value_len = value_len;
-        md->count++;
+        if (md->count < ZMTP_PROPERTIES_MAX)
+            md->props[md->count++] = p;
+        md->total++;
     }
 }
 
@@ -406,6 +418,31 @@ enum zmtp_status zmtp_ready_decode(const unsigned char *body, size_t len, struct
         return reader_verdict(&r, ZMTP_BAD_COMMAND, err);
     read_properties(&r, md);
     return reader_verdict(&r, ZMTP_BAD_METADATA, err);
+}
+
+bool zmtp_metadata_lookup(const struct zmtp_metadata *md, const char *name,
+                          struct zmtp_property *out)
+{
+    size_t n = strlen(name);
+    struct reader r;
+    struct zmtp_property p;
+
+    if (md->list == NULL) {
+        const struct zmtp_property *listed = zmtp_metadata_find(md, name);
+
+        if (listed != NULL)
+            *out = *listed;
+        return listed != NULL;
+    }
+    /* The list was validated by the decode: walk it again. */
+    reader_init(&r, md->list, md->list_len);
+    for (size_t i = 0; i < md->total && read_property(&r, &p); i++) {
+        if (p.name_len == n && strncasecmp(p.name, name, n) == 0) {
+            *out = p;
+            return true;
+        }
+    }
+    return false;
 }
 
 const struct zmtp_property *zmtp_metadata_find(const struct zmtp_metadata *md, const char *name)

@@ -163,7 +163,14 @@ void zmtp_command_encode(struct builder *b, const char *name, const void *data, 
 
 /* ---- READY metadata ---- */
 
-enum { ZMTP_PROPERTIES_MAX = 32 };
+/* 23/ZMTP sets no limit on the number of READY properties; the reference bounds the property
+ * list by its total size instead (ZMTP_METADATA_MAX octets: names, lengths and values), far above
+ * anything libzmq sends. The first ZMTP_PROPERTIES_MAX properties are listed in props[] for
+ * callers that walk them; zmtp_metadata_find searches every property. */
+enum {
+    ZMTP_PROPERTIES_MAX = 32,
+    ZMTP_METADATA_MAX = 65536,
+};
 
 struct zmtp_property {
     const char *name; /* into the buffer, NOT NUL-terminated; 1..255 name chars */
@@ -173,13 +180,16 @@ struct zmtp_property {
 };
 
 struct zmtp_metadata {
-    size_t count;
+    size_t count; /* properties listed in props[] */
     struct zmtp_property props[ZMTP_PROPERTIES_MAX];
+    size_t total;              /* every property of the list */
+    const unsigned char *list; /* the whole property list (borrowed) */
+    size_t list_len;
 };
 
 /* Decode a READY command body "05 READY" + properties (name-length name u32be(len) value)*.
- * Property names must be 1..255 of ALPHA DIGIT - _ . + ; more than ZMTP_PROPERTIES_MAX
- * properties is ZMTP_BAD_METADATA. */
+ * Property names must be 1..255 of ALPHA DIGIT - _ . + ; a property list longer than
+ * ZMTP_METADATA_MAX octets is ZMTP_BAD_METADATA (any number of properties is fine). */
 enum zmtp_status zmtp_ready_decode(const unsigned char *body, size_t len, struct zmtp_metadata *md,
                                    struct zmtp_error *err);
 
@@ -187,8 +197,14 @@ enum zmtp_status zmtp_ready_decode(const unsigned char *body, size_t len, struct
 enum zmtp_status zmtp_metadata_decode(const unsigned char *props, size_t len,
                                       struct zmtp_metadata *md, struct zmtp_error *err);
 
-/* The property named NAME (compared case-insensitively, as the spec says), or NULL. */
+/* The property named NAME (compared case-insensitively, as the spec says) among the ones listed
+ * in props[] (the first ZMTP_PROPERTIES_MAX), or NULL. */
 const struct zmtp_property *zmtp_metadata_find(const struct zmtp_metadata *md, const char *name);
+
+/* The first property named NAME (case-insensitively) among all of MD's properties, however many:
+ * true with *OUT filled (pointing into the decoded buffer), false when there is none. */
+bool zmtp_metadata_lookup(const struct zmtp_metadata *md, const char *name,
+                          struct zmtp_property *out);
 
 /* Append one property (NAME must be 1..255 bytes). */
 void zmtp_property_encode(struct builder *b, const char *name, const void *value, size_t len);

@@ -539,14 +539,14 @@ static enum zmtp_status process_ready(struct zmtp_mech *m, const unsigned char *
                                       struct zmtp_error *err)
 {
     struct zmtp_metadata md;
-    const struct zmtp_property *type;
+    struct zmtp_property found;
+    const struct zmtp_property *type = &found;
     enum zmtp_status status;
 
     status = zmtp_ready_decode(body, len, &md, err);
     if (status != ZMTP_OK)
         return status;
-    type = zmtp_metadata_find(&md, "Socket-Type");
-    if (type == NULL)
+    if (!zmtp_metadata_lookup(&md, "Socket-Type", &found))
         return zmtp_fail(err, ZMTP_SOCKET_MISMATCH, "READY: no Socket-Type property");
     if (!zmtp_socket_types_compatible(m->cfg.socket_type, (const char *)type->value,
                                       type->value_len))
@@ -615,6 +615,21 @@ static enum zmtp_status receive_ready(struct zmtp_mech *m, const unsigned char *
     }
     m->state = STATE_DATA;
     return queue_event(m, &ev, err);
+}
+
+/* The peer's ERROR command (BODY): fatal, its reason becomes the close reason. */
+static enum zmtp_status peer_error(const unsigned char *body, size_t len,
+                                   struct zmtp_frame_note *note, struct zmtp_error *err)
+{
+    const char *reason;
+    size_t reason_len;
+    enum zmtp_status status;
+
+    note->kind = "ERROR";
+    status = zmtp_error_decode(body, len, &reason, &reason_len, err);
+    if (status != ZMTP_OK)
+        return status;
+    return zmtp_fail(err, ZMTP_PEER_ERROR, "ERROR \"%.*s\"", (int)reason_len, reason);
 }
 
 /* ---- data phase ---- */
@@ -693,16 +708,8 @@ static enum zmtp_status data_command(struct zmtp_mech *m, uint8_t flags, const u
             return status;
         return queue_subscription_event(m, kind, topic, topic_len, err);
     }
-    if (zmtp_command_is(&c, "ERROR")) {
-        const char *reason;
-        size_t reason_len;
-
-        note->kind = "ERROR";
-        status = zmtp_error_decode(body, len, &reason, &reason_len, err);
-        if (status != ZMTP_OK)
-            return status;
-        return zmtp_fail(err, ZMTP_PEER_ERROR, "ERROR \"%.*s\"", (int)reason_len, reason);
-    }
+    if (zmtp_command_is(&c, "ERROR"))
+        return peer_error(body, len, note, err);
     return zmtp_fail(err, ZMTP_UNEXPECTED, "%.*s command after READY", (int)c.name_len, c.name);
 }
 
@@ -818,6 +825,17 @@ enum zmtp_status zmtp_mech_receive(struct zmtp_mech *m, uint8_t flags, const uns
         status = zmtp_fail(err, ZMTP_UNEXPECTED,
                            "message frame of %zu bytes during the handshake (commands only)", len);
         goto done;
+    }
+    if (m->state != STATE_DATA && command) {
+        /* 23/ZMTP: ERROR is the peer's fatal answer during the handshake; report its reason,
+         * not "unexpected frame" (docs/zmtp-gssapi.md 1.7). */
+        struct zmtp_command c;
+
+        if (len > 0 && zmtp_command_decode(body, len, &c, NULL) == ZMTP_OK &&
+            zmtp_command_is(&c, "ERROR")) {
+            status = peer_error(body, len, note, err);
+            goto done;
+        }
     }
     switch (m->state) {
     case STATE_START:

@@ -134,6 +134,16 @@ class Principal(_Base):
         self.assertEqual(r.returncode, 2)
         self.assertOneLine(r.stderr, "realm")
 
+    def test_huge_realm(self) -> None:
+        """A realm is bounded (255 octets): 120 KB is refused with one line, 255 is fine."""
+        r = self.cli.run("principal", "--hostname", HOST, "--domain", DOMAIN,
+                         "--realm", "A" * 120000)
+        self.assertEqual((r.returncode, r.stdout), (2, ""))
+        self.assertOneLine(r.stderr, "realm", "longer than 255 octets")
+        self.assertLess(len(r.stderr), 1000)
+        r = self.cli.run("principal", "--hostname", HOST, "--domain", DOMAIN, "--realm", "A" * 255)
+        self.assertEqual((r.returncode, r.stdout), (0, f"xmpp/{HOST}/{DOMAIN}@{'A' * 255}\n"))
+
     def test_port_not_a_number(self) -> None:
         r = self.cli.run("principal", "--hostname", HOST, "--domain", DOMAIN, "--form", "sspi",
                          "--port", "52x")
@@ -222,6 +232,40 @@ class Features(_Base):
         r = self.cli.run("features", self.tmp.name)
         self.assertEqual(r.returncode, 2)
         self.assertOneLine(r.stderr, self.tmp.name, "Is a directory")
+
+    def test_endless_input_is_bounded(self) -> None:
+        """/dev/zero is cut at the document bound (1 MiB) with one line, not read forever."""
+        r = self.cli.run("features", "/dev/zero")
+        self.assertEqual((r.returncode, r.stdout), (2, ""))
+        self.assertOneLine(r.stderr, "/dev/zero", "more than 1048576 bytes")
+
+    def test_utf16_refused(self) -> None:
+        """XMPP is UTF-8 only (RFC 6120 11.6): a UTF-16 document is malformed."""
+        xml = FEATURES.format(
+            inner=f"<hostname xmlns='urn:xmpp:domain-based-name:1'>{HOST}</hostname>")
+        for encoding in ("utf-16", "utf-16-be"):
+            path = Path(self.tmp.name, f"{encoding}.xml")
+            path.write_bytes(("<?xml version='1.0' encoding='UTF-16'?>" + xml).encode(encoding))
+            r = self.cli.run("features", str(path))
+            self.assertEqual((r.returncode, r.stdout), (2, ""), encoding)
+            self.assertOneLine(r.stderr, "FEATURES_MALFORMED", "UTF-8 only")
+
+    def test_latin1_refused(self) -> None:
+        """A Latin-1 declaration is refused even for ASCII text, and so are Latin-1 bytes."""
+        xml = FEATURES.format(
+            inner=f"<hostname xmlns='urn:xmpp:domain-based-name:1'>{HOST}</hostname>")
+        path = Path(self.tmp.name, "latin1.xml")
+        path.write_bytes(("<?xml version='1.0' encoding='ISO-8859-1'?>" + xml).encode("latin-1"))
+        r = self.cli.run("features", str(path))
+        self.assertEqual((r.returncode, r.stdout), (2, ""))
+        self.assertOneLine(r.stderr, "FEATURES_MALFORMED", "ISO-8859-1", "UTF-8 only")
+        path.write_bytes(FEATURES.format(inner="<x>caf\u00e9</x>").encode("latin-1"))
+        r = self.cli.run("features", str(path))
+        self.assertEqual((r.returncode, r.stdout), (2, ""))
+        self.assertOneLine(r.stderr, "FEATURES_MALFORMED", "0xe9 is not UTF-8")
+        path.write_bytes(("<?xml version='1.0' encoding='utf-8'?>" + xml).encode("utf-8"))
+        r = self.cli.run("features", str(path))
+        self.assertEqual((r.returncode, r.stdout), (0, f"{HOST}\n"), "a UTF-8 declaration is fine")
 
     def test_usage(self) -> None:
         for args in (["features"], ["features", "a", "b"], ["features", "--bogus", "-"]):

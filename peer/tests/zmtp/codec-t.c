@@ -208,12 +208,54 @@ static void test_wrapped_and_friends(void)
     free(token);
 }
 
+/* 23/ZMTP sets no count limit on READY properties: 40 are fine (the last one still found);
+ * the bound is the list's total size. */
+static void test_many_properties(void)
+{
+    struct builder b;
+    struct zmtp_metadata md;
+    struct zmtp_property p;
+    struct zmtp_error err;
+    char name[16];
+
+    builder_init(&b);
+    zmtp_command_encode(&b, "READY", NULL, 0);
+    for (int i = 0; i < 40; i++) {
+        snprintf(name, sizeof(name), "X-P%d", i);
+        zmtp_property_encode(&b, name, "v", 1);
+    }
+    zmtp_property_encode(&b, "Socket-Type", "DEALER", 6);
+    is_int(zmtp_ready_decode(b.data, b.len, &md, &err), ZMTP_OK, "41 READY properties accepted");
+    ok(md.total == 41 && md.count == ZMTP_PROPERTIES_MAX, "41 in all, %zu listed (%zu)", md.count,
+       md.total);
+    ok(zmtp_metadata_lookup(&md, "socket-type", &p) && p.value_len == 6 &&
+           memcmp(p.value, "DEALER", 6) == 0,
+       "the 41st property is found");
+    ok(!zmtp_metadata_lookup(&md, "X-None", &p), "an absent one is not");
+    builder_reset(&b);
+    zmtp_command_encode(&b, "READY", NULL, 0);
+    zmtp_property_encode(&b, "Socket-Type", "DEALER", 6);
+    {
+        static unsigned char big[ZMTP_METADATA_MAX];
+
+        zmtp_property_encode(&b, "X-Big", big, sizeof(big) - 32); /* 22 + 10 + value = the bound */
+    }
+    is_int(zmtp_ready_decode(b.data, b.len, &md, &err), ZMTP_OK,
+           "a property list of exactly the bound is accepted");
+    builder_add_u8(&b, 1);
+    is_int(zmtp_ready_decode(b.data, b.len, &md, &err), ZMTP_BAD_METADATA,
+           "one octet more is refused");
+    ok(strstr(err.text, "property list") != NULL, "and says so: %s", err.text);
+    builder_free(&b);
+}
+
 int main(void)
 {
-    plan(54);
+    plan(61);
     test_greeting();
     test_frames();
     test_commands();
     test_wrapped_and_friends();
+    test_many_properties();
     return 0;
 }

@@ -435,6 +435,36 @@ static void test_expired_context(void)
     pair_free(&p);
 }
 
+/* An ERROR command during the handshake is the peer's fatal answer: its reason is reported
+ * (docs/zmtp-gssapi.md 1.7), in every handshake state. */
+static void test_error_in_handshake(void)
+{
+    struct pair p;
+    struct zmtp_error err;
+    struct zmtp_frame_note note;
+    static const unsigned char error[] = "\x05"
+                                         "ERROR"
+                                         "\x0b"
+                                         "no key here";
+
+    pair_init(&p, NULL);
+    zmtp_mech_start(p.client, &err);
+    zmtp_mech_start(p.server, &err);
+    is_int(zmtp_mech_receive(p.server, ZMTP_FLAG_COMMAND, error, sizeof(error) - 1, &note, &err),
+           ZMTP_PEER_ERROR, "server waiting for INITIATE: ERROR is the peer's error");
+    is_string(err.text, "peer sent ERROR: ERROR \"no key here\"", "with its reason");
+    is_string(note.kind, "ERROR", "noted as ERROR");
+    pair_free(&p);
+
+    pair_init(&p, NULL);
+    is_int(up_to_authorization(&p, &err), ZMTP_OK, "up to the question");
+    is_int(zmtp_mech_authorize(p.server, true, &err), ZMTP_OK, "allowed");
+    is_int(zmtp_mech_receive(p.client, ZMTP_FLAG_COMMAND, error, sizeof(error) - 1, &note, &err),
+           ZMTP_PEER_ERROR, "client waiting for READY: ERROR is the peer's error");
+    ok(strstr(err.text, "no key here") != NULL, "with its reason: %s", err.text);
+    pair_free(&p);
+}
+
 int main(void)
 {
     plan_lazy();
@@ -443,5 +473,6 @@ int main(void)
     test_frame_before_answer();
     test_gss_failure_and_fault();
     test_expired_context();
+    test_error_in_handshake();
     done_testing();
 }
