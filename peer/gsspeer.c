@@ -2,6 +2,7 @@
  * gsspeer: the reference peer of gssconform. Dispatches to one subcommand per role or tool.
  */
 #include "commands.h"
+#include "tools/deviations.h"
 #include "tools/faults.h"
 #include "tools/roles.h"
 #include "tools/xep0233-cmd.h"
@@ -22,6 +23,8 @@ const struct command gsspeer_commands[] = {
     {"xmpp-server", "XMPP server: STARTTLS, SASL GSSAPI with XEP-0233 <hostname/>, binding",
      cmd_xmpp_server},
     {"faults", "the fault catalogue of zmtp-server/zmtp-client --fault", cmd_faults},
+    {"deviations", "the planted bugs of zmtp-server/zmtp-client --deviate (mutation runs)",
+     cmd_deviations},
     {"contract", "the ZMTP shim contract's options and exit statuses (--json)", cmd_contract},
     {NULL, NULL, NULL},
 };
