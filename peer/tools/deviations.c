@@ -34,9 +34,6 @@ const struct deviation_spec deviation_table[] = {
      "HELLO, WELCOME or an unknown command during the handshake is skipped, not refused", ""},
     {"initiate-lenient", "zmtp", DEVIATION_ROLE_BOTH, DEV(initiate_lenient),
      "an INITIATE is read up to its token length; octets after the token are ignored", ""},
-    {"empty-frame-any", "zmtp", DEVIATION_ROLE_SERVER, DEV(empty_frame_any),
-     "any command frame is taken in place of the empty one after the context completed",
-     LIBZMQ ": its server takes any one frame there"},
     {"metadata-name-case", "zmtp", DEVIATION_ROLE_BOTH, DEV(metadata_name_case),
      "READY property names compared case-sensitively; a READY whose Socket-Type is spelt "
      "otherwise is taken unchecked",
@@ -201,8 +198,7 @@ int cmd_deviations(int argc, char **argv)
             continue;
         }
         printf("%-24s %-7s %s%s%s%s\n", d->name, deviation_roles_name(d->roles), d->summary,
-               d->imitates[0] != '\0' ? " [" : "", d->imitates,
-               d->imitates[0] != '\0' ? "]" : "");
+               d->imitates[0] != '\0' ? " [" : "", d->imitates, d->imitates[0] != '\0' ? "]" : "");
     }
     return CONTRACT_EXIT_OK;
 }

@@ -14,7 +14,7 @@ enum {
     STOP_CHECK_MS = 100,
     DRAIN_CHUNKS = 64,
     DRAIN_MS = 250,
-    LINGER_MS = 3000, /* deviation hang-on-error: the bound on the silent hang */
+    LINGER_MS = 3000,  /* deviation hang-on-error: the bound on the silent hang */
     AUTHZ_POLL_MS = 5, /* how often a pending authorization decision is looked at */
 };
 

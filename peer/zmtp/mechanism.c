@@ -25,8 +25,8 @@ struct queue {
 
 struct zmtp_mech {
     struct zmtp_mech_config cfg;
-    const struct gssops *gss;  /* cfg.gss or gssops_mit */
-    struct zmtp_faults faults; /* a copy of *cfg.faults, or all zero */
+    const struct gssops *gss;   /* cfg.gss or gssops_mit */
+    struct zmtp_faults faults;  /* a copy of *cfg.faults, or all zero */
     struct zmtp_deviations dev; /* a copy of *cfg.deviations, or all zero */
     enum mech_state state;
     gss_ctx_id_t ctx;
@@ -339,8 +339,7 @@ static enum zmtp_status client_step(struct zmtp_mech *m, const unsigned char *in
     /* libzmq: default mechanism, MUTUAL | REPLAY, no channel bindings. */
     major = m->gss->init_sec_context(&minor, m->cfg.cred, &m->ctx, m->cfg.target, GSS_C_NO_OID,
                                      (m->dev.no_mutual ? 0 : GSS_C_MUTUAL_FLAG) | GSS_C_REPLAY_FLAG,
-                                     0,
-                                     GSS_C_NO_CHANNEL_BINDINGS,
+                                     0, GSS_C_NO_CHANNEL_BINDINGS,
                                      input != NULL ? &in : GSS_C_NO_BUFFER, NULL, &out, NULL, NULL);
     if (GSS_ERROR(major)) {
         m->gss->release_buffer(&minor2, &out);
@@ -891,8 +890,8 @@ enum zmtp_status zmtp_mech_receive(struct zmtp_mech *m, uint8_t flags, const uns
 
         if (zmtp_command_decode(body, len, &c, NULL) == ZMTP_OK) {
             bool error = zmtp_command_is(&c, "ERROR");
-            bool known = error || zmtp_command_is(&c, "INITIATE") ||
-                         zmtp_command_is(&c, "READY") || zmtp_command_is(&c, "MESSAGE");
+            bool known = error || zmtp_command_is(&c, "INITIATE") || zmtp_command_is(&c, "READY") ||
+                         zmtp_command_is(&c, "MESSAGE");
 
             /* deviations: an ERROR, or a command this mechanism does not know, is skipped */
             if ((error && m->dev.swallow_error) || (!known && m->dev.skip_unknown_commands)) {
@@ -942,7 +941,7 @@ enum zmtp_status zmtp_mech_receive(struct zmtp_mech *m, uint8_t flags, const uns
     }
     case STATE_EMPTY:
         /* libzmq's server takes any one frame here; the reference wants exactly 04 00. */
-        if (len != 0 && !m->dev.empty_frame_any) {
+        if (len != 0) {
             struct zmtp_command c;
 
             if (zmtp_command_decode(body, len, &c, NULL) == ZMTP_OK)

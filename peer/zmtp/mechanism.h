@@ -61,8 +61,7 @@ struct zmtp_deviations {
     bool as_server_zero, mechanism_space_padded, any_mechanism;
     /* handshake */
     bool no_mutual, skip_empty_frame, ready_unwrapped, accept_plain_ready, swallow_error,
-        skip_unknown_commands, initiate_lenient, empty_frame_any, metadata_name_case,
-        socket_type_unchecked;
+        skip_unknown_commands, initiate_lenient, metadata_name_case, socket_type_unchecked;
     /* data */
     bool integrity_only, accept_integrity_only, accept_unwrapped, ignore_bad_token, accept_replay,
         accept_reorder, more_outside_wrap, drop_last_part, accept_trailing, accept_unknown_flags,
@@ -80,8 +79,8 @@ struct zmtp_mech_config {
     const char *socket_type; /* ours: "DEALER", ... (sent as Socket-Type) */
     const void *identity;    /* Identity property value (REQ/DEALER/ROUTER) */
     size_t identity_len;
-    const struct gssops *gss;         /* NULL: gssops_mit, the linked GSS-API */
-    const struct zmtp_faults *faults; /* NULL: none (a well-behaved peer) */
+    const struct gssops *gss;                 /* NULL: gssops_mit, the linked GSS-API */
+    const struct zmtp_faults *faults;         /* NULL: none (a well-behaved peer) */
     const struct zmtp_deviations *deviations; /* NULL: none (a conformant peer) */
 };
 

@@ -60,9 +60,17 @@ static void test_parsing(void)
     const struct deviation_spec *reorder = deviation_find("accept-reorder");
     const struct deviation_spec *allow = deviation_find("ignore-allow");
     const struct deviation_spec *pad = deviation_find("mechanism-space-padded");
-    char *argv[] = {"zmtp-server", "--bind",  "tcp://h:1", "--deviate", "accept-reorder",
-                    "--count",     "2",       "--deviate=ignore-allow", "--deviate",
-                    "mechanism-space-padded", NULL};
+    char *argv[] = {"zmtp-server",
+                    "--bind",
+                    "tcp://h:1",
+                    "--deviate",
+                    "accept-reorder",
+                    "--count",
+                    "2",
+                    "--deviate=ignore-allow",
+                    "--deviate",
+                    "mechanism-space-padded",
+                    NULL};
     int argc;
 
     if (reorder == NULL || allow == NULL || pad == NULL)
