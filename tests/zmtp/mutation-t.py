@@ -94,6 +94,25 @@ class Matrix(unittest.TestCase):
         self.assertEqual(m["control_not_passed"], ["x/2/server"])
         self.assertEqual(m["summary"], {"killed": 1, "unobservable": 1, "survived": 1})
 
+    def test_a_kill_that_does_not_happen_again_is_flaky(self) -> None:
+        results = {"results": [
+            result("gsspeer", "x/1/server", "PASS"),
+            result("gsspeer", "x/2/server", "PASS"),
+            result("deviant-a", "x/1/server", "FAIL"),
+            result("deviant-a", "x/2/server", "TIMEOUT"),
+            result("deviant-b", "x/2/server", "FAIL"),
+        ]}
+        self.assertEqual(mutation.kills_of(results),
+                         {"a": {"x/1/server": "FAIL", "x/2/server": "TIMEOUT"},
+                          "b": {"x/2/server": "FAIL"}})
+        m = mutation.matrix(results, DEVS, {}, {"a": {"x/1/server": "FAIL"}, "b": {}})
+        rows = {r["deviation"]: r for r in m["deviations"]}
+        self.assertEqual([k["case"] for k in rows["a"]["killed_by"]], ["x/1/server"])
+        self.assertTrue(rows["a"]["killed_by"][0]["confirmed"])
+        self.assertEqual([k["case"] for k in rows["a"]["flaky"]], ["x/2/server"])
+        self.assertEqual(rows["b"]["status"], "survived")
+        self.assertEqual(rows["b"]["flaky"][0]["verdict"], "FAIL")
+
     def test_profile_has_only_the_deviations_roles(self) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             path = mutation.write_profile(tmp, DEVS[0])
@@ -110,10 +129,10 @@ class EndToEnd(unittest.TestCase):
             out = os.path.join(tmp, "report")
             env = dict(os.environ, PYTHONPATH=os.path.join(REPO, "runner"))
             proc = subprocess.run(
-                [sys.executable, "-m", "gssconform.mutation", "--out", out, "-j", "2",
+                [sys.executable, "-m", "gssconform.mutation", "--out", out, "-j", "1",
                  "--build", taptest.build_dir(), "--deviation", "ignore-allow",
                  "--case", "zmtp-gssapi/authz/deny/*"],
-                capture_output=True, text=True, timeout=120, env=env, check=False)
+                capture_output=True, text=True, timeout=240, env=env, check=False)
             self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
             with open(os.path.join(out, "mutation.json"), encoding="utf-8") as f:
                 m = json.load(f)
@@ -125,6 +144,7 @@ class EndToEnd(unittest.TestCase):
         self.assertEqual(row["status"], "killed", row)
         self.assertEqual([(k["case"], k["verdict"]) for k in row["killed_by"]],
                          [("zmtp-gssapi/authz/deny/server", "FAIL")])
+        self.assertTrue(row["killed_by"][0]["confirmed"], "a lone kill is run a second time")
         self.assertEqual(m["control_not_passed"], [])
         self.assertIn("KILLED    ignore-allow", proc.stdout)
         self.assertIn("mutation.html", index)
