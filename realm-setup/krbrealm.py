@@ -757,11 +757,20 @@ class Realm:
         path = self.directory / "keytabs" / f"{stem}.keytab"
         with self._keytab_lock:
             if not path.is_file():
-                lines = [f"ktadd -norandkey -k {path} {p.name}" for p in members]
-                self._run_tool([find_binary("kadmin.local"), "-r", self.realm], "kadmin.local",
-                               "\n".join(lines) + "\n")
-                if not path.is_file() or path.stat().st_size == 0:
-                    raise RealmError(f"kadmin.local wrote no keytab {path}")
+                # Written aside and renamed once complete: a kadmin.local killed half-way
+                # (a busy machine) must not leave a keytab with some of the keys for the next
+                # case to reuse.
+                partial = path.with_name(path.name + ".partial")
+                partial.unlink(missing_ok=True)
+                lines = [f"ktadd -norandkey -k {partial} {p.name}" for p in members]
+                try:
+                    self._run_tool([find_binary("kadmin.local"), "-r", self.realm],
+                                   "kadmin.local", "\n".join(lines) + "\n")
+                    if not partial.is_file() or partial.stat().st_size == 0:
+                        raise RealmError(f"kadmin.local wrote no keytab {path}")
+                    partial.rename(path)
+                finally:
+                    partial.unlink(missing_ok=True)
         return path
 
     def kdc_log(self) -> list[KdcRequest]:
