@@ -3,6 +3,7 @@
 #   make            build peer/gsspeer
 #   make check      install missing packages, build, run every test through prove
 #   make report     install missing packages, build, run the whole suite into reports/
+#   make mutation   the kill matrix of gsspeer's planted deviations into reports/mutation/
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make SANITIZE=1 ...   the same with ASan + UBSan (objects kept apart in build-san/)
 #   make bench      figures (never assertions) into reports/bench/ (docs/bench.md)
@@ -80,7 +81,7 @@ SHIM_LIBS    = $(if $(shim_pkgs),$(shell pkg-config --libs $(shim_pkgs)))
 
 GSSPEER     := $(BUILD)/gsspeer
 
-.PHONY: all deps check test test-memory report bench install clean format fuzz fuzz-smoke fuzz-build fuzz-progs FORCE
+.PHONY: all deps check test test-memory report bench mutation install clean format fuzz fuzz-smoke fuzz-build fuzz-progs FORCE
 all: $(GSSPEER) peer/gsspeer $(SHIMS)
 
 deps:
@@ -94,6 +95,11 @@ check: deps
 report: deps
 	@$(MAKE) --no-print-directory all
 	./gssconform report --out reports --build $(BUILD)
+
+# The kill matrix (docs/mutation.md): the catalogue against gsspeer with each planted deviation.
+mutation: all
+	PYTHONPATH=$(CURDIR)/runner python3 -m gssconform.mutation --out reports/mutation -j 3 \
+	    --build $(BUILD) $(if $(DEVIATIONS),--deviation $(DEVIATIONS))
 
 # The Python tests import the runner, their helpers in tests/ and realm-setup/'s krbrealm through
 # this one PYTHONPATH (one test by hand: PYTHONPATH=runner:tests:realm-setup prove tests/x-t.py).

@@ -2,6 +2,7 @@
  * gsspeer: the reference peer of gssconform. Dispatches to one subcommand per role or tool.
  */
 #include "commands.h"
+#include "tools/deviations.h"
 #include "tools/faults.h"
 #include "tools/rfc4121-cmd.h"
 #include "tools/roles.h"
@@ -26,6 +27,8 @@ const struct command gsspeer_commands[] = {
     {"xmpp-client", "XMPP client: one SASL GSSAPI login (XEP-0233 name), bind, close",
      cmd_xmpp_client},
     {"faults", "the fault catalogue of zmtp-server/zmtp-client --fault", cmd_faults},
+    {"deviations", "the planted bugs of zmtp-server/zmtp-client --deviate (mutation runs)",
+     cmd_deviations},
     {"contract", "the ZMTP shim contract's options and exit statuses (--json)", cmd_contract},
     {"rfc4121", "the independent RFC 4121 wrap tokens against MIT: --check, --bench", cmd_rfc4121},
     {NULL, NULL, NULL},

@@ -92,6 +92,8 @@ const struct fault_spec fault_catalogue[] = {
     {FAULT_READY_SOCKET_TYPE, "ready-socket-type", FAULT_ARG_NAME, "TYPE", 0, 0, H, BOTH,
      "our READY claims Socket-Type TYPE (e.g. PUSH, PULL: incompatible with the peer's) while "
      "we keep our own role"},
+    {FAULT_READY_PLAIN, "ready-plain", FAULT_ARG_NONE, "", 0, 0, H, BOTH,
+     "our READY as a plain READY command although encryption is on (data stays wrapped)"},
     {FAULT_TAMPER_TOKEN, "tamper-token", FAULT_ARG_NONE, "", 0, 0, D, BOTH,
      "flip one ciphertext bit of the first data wrap token"},
     {FAULT_TAMPER_LENGTH, "tamper-length", FAULT_ARG_NONE, "", 0, 0, D, BOTH,
@@ -807,6 +809,15 @@ bool faults_frame_hook(void *arg, struct zmtp_mech_frame *frame)
             else
                 applied(plan, f, "READY claims Socket-Type %s (we are %s)", f->arg,
                         plan->socket_type);
+        } else if (f->spec->id == FAULT_READY_PLAIN && strcmp(frame->kind, "READY") == 0 &&
+                   frame->plain != NULL && frame->plain_len > 0 && !f->applied) {
+            struct builder b;
+
+            builder_init(&b);
+            builder_add(&b, frame->plain + 1, frame->plain_len - 1);
+            set_body(frame, &b);
+            builder_free(&b);
+            applied(plan, f, "READY sent as a plain command (%zu bytes), not wrapped", frame->len);
         } else if (f->spec->phase == FAULT_PHASE_DATA && data) {
             keep = data_fault(plan, f, frame, plan->data_frames);
         }

@@ -66,6 +66,7 @@ enum fault_id {
     FAULT_MESSAGE_IN_COMMAND_FRAME,
     FAULT_FRAME_RESERVED_FLAGS,
     FAULT_PING,
+    FAULT_READY_PLAIN,
 };
 
 enum fault_phase {

@@ -2,6 +2,7 @@
 #include "tools/roles.h"
 
 #include "tools/contract.h"
+#include "tools/deviations.h"
 #include "tools/faults.h"
 #include "tools/session.h"
 #include "tools/transcript.h"
@@ -800,9 +801,30 @@ struct run {
     struct zmtp_session_config cfg;
     int64_t deadline;
     struct fault_plan faults;
+    struct zmtp_deviations deviations; /* --deviate (tools/deviations.h) */
     struct authz authz;
     struct zmtp_authorizer authorizer;
 };
+
+/* The deviations that are a setting ignored (tools/deviations.h): they change the parsed
+ * options; the rest are consulted by the mechanism and the session. */
+static void apply_deviations(const struct zmtp_deviations *d, struct options *o)
+{
+    if (d->as_server_zero)
+        o->as_server = 0;
+    if (d->no_handshake_timeout)
+        o->handshake_ms = o->timeout_ms;
+    if (d->nametype_ignored)
+        o->service_nametype = NAMETYPE_HOSTBASED;
+    if (d->any_service)
+        o->service_principal = NULL;
+    if (d->ignore_allow)
+        o->allow_count = 0;
+    if (d->plaintext_ignored)
+        o->plaintext = false;
+    if (d->no_frame_limit)
+        o->max_frame_size = 0;
+}
 
 /* Parse, acquire credentials, open the transcript. Returns -1 to go on, else the exit status. */
 static int run_setup(struct run *r, int argc, char **argv, bool server)
@@ -815,9 +837,13 @@ static int run_setup(struct run *r, int argc, char **argv, bool server)
     status = faults_take_options(&r->faults, &argc, argv, server);
     if (status != -1)
         return status;
+    status = deviations_take_options(&r->deviations, &argc, argv, server);
+    if (status != -1)
+        return status;
     status = parse_options(argc, argv, server, &r->opts);
     if (status != -1)
         return status;
+    apply_deviations(&r->deviations, &r->opts);
     r->deadline = zmtp_now_ms() + r->opts.timeout_ms;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
@@ -834,6 +860,7 @@ static int run_setup(struct run *r, int argc, char **argv, bool server)
     r->cfg.mech.cred = r->creds.cred;
     r->cfg.mech.target = r->creds.target;
     r->cfg.mech.socket_type = r->opts.socket_type;
+    r->cfg.mech.deviations = deviations_any(&r->deviations) ? &r->deviations : NULL;
     r->authz.opts = &r->opts;
     r->authorizer.start = authz_start;
     r->authorizer.poll = authz_poll;

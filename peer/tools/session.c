@@ -14,6 +14,7 @@ enum {
     STOP_CHECK_MS = 100,
     DRAIN_CHUNKS = 64,
     DRAIN_MS = 250,
+    LINGER_MS = 3000,  /* deviation hang-on-error: the bound on the silent hang */
     AUTHZ_POLL_MS = 5, /* how often a pending authorization decision is looked at */
 };
 
@@ -29,13 +30,16 @@ enum zmtp_status zmtp_session_open(struct zmtp_session *s, int fd,
                                    const struct zmtp_session_config *cfg, struct zmtp_error *err)
 {
     struct zmtp_greeting g;
+    const struct zmtp_deviations *dev;
     enum zmtp_status status;
     int fl;
 
     memset(s, 0, sizeof(*s));
     s->fd = -1;
     s->cfg = *cfg;
-    zmtp_connection_init(&s->conn, "GSSAPI", cfg->max_frame_size);
+    dev = cfg->mech.deviations;
+    zmtp_connection_init(&s->conn, dev != NULL && dev->any_mechanism ? NULL : "GSSAPI",
+                         cfg->max_frame_size);
     builder_init(&s->out);
     fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
@@ -52,6 +56,8 @@ enum zmtp_status zmtp_session_open(struct zmtp_session *s, int fd,
      * ours, so a peer that sends its greeting in stages (libzmq: 10, then 1, then 53) works. */
     zmtp_greeting_init(&g, "GSSAPI", cfg->as_server);
     zmtp_greeting_encode(&s->out, &g);
+    if (dev != NULL && dev->mechanism_space_padded && s->out.len >= 32)
+        memset(s->out.data + 12 + 6, ' ', 14); /* deviation: "GSSAPI" padded with spaces */
     if (cfg->hooks != NULL && cfg->hooks->greeting != NULL)
         cfg->hooks->greeting(cfg->hooks->arg, &s->out);
     if (!builder_ok(&s->out)) {
@@ -62,8 +68,35 @@ enum zmtp_status zmtp_session_open(struct zmtp_session *s, int fd,
     return ZMTP_OK;
 }
 
+/* Deviation hang-on-error: instead of closing after a failure, keep the connection open and
+ * read silently until the peer gives up, LINGER_MS pass or the stop flag is set. */
+static void linger(struct zmtp_session *s)
+{
+    int64_t until = zmtp_now_ms() + LINGER_MS;
+    unsigned char sink[4096];
+
+    while (!s->peer_closed && (s->cfg.stop == NULL || !*s->cfg.stop)) {
+        struct pollfd pfd = {.fd = s->fd, .events = POLLIN};
+        int64_t left = until - zmtp_now_ms();
+        ssize_t r;
+
+        if (left <= 0)
+            break;
+        if (poll(&pfd, 1, left > STOP_CHECK_MS ? STOP_CHECK_MS : (int)left) <= 0)
+            continue;
+        r = recv(s->fd, sink, sizeof(sink), 0);
+        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+            s->peer_closed = true;
+    }
+}
+
 void zmtp_session_close(struct zmtp_session *s, const char *reason)
 {
+    const struct zmtp_deviations *dev = s->cfg.mech.deviations;
+
+    if (dev != NULL && dev->hang_on_error && s->fd >= 0 && !s->peer_closed &&
+        (s->mech == NULL || !zmtp_mech_ready(s->mech) || zmtp_mech_failed(s->mech)))
+        linger(s);
     if (reason != NULL)
         transcript_event(s->cfg.transcript, "close", reason);
     if (s->fd >= 0)

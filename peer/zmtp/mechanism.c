@@ -25,8 +25,9 @@ struct queue {
 
 struct zmtp_mech {
     struct zmtp_mech_config cfg;
-    const struct gssops *gss;  /* cfg.gss or gssops_mit */
-    struct zmtp_faults faults; /* a copy of *cfg.faults, or all zero */
+    const struct gssops *gss;   /* cfg.gss or gssops_mit */
+    struct zmtp_faults faults;  /* a copy of *cfg.faults, or all zero */
+    struct zmtp_deviations dev; /* a copy of *cfg.deviations, or all zero */
     enum mech_state state;
     gss_ctx_id_t ctx;
     bool context_complete;
@@ -154,7 +155,7 @@ static enum zmtp_status queue_payload(struct zmtp_mech *m, const unsigned char *
                                       const char *kind, struct zmtp_error *err)
 {
     return queue_payload_conf(m, plain, plain_len, command_frame, plain_flags, kind,
-                              !m->faults.wrap_integrity_only, err);
+                              !m->faults.wrap_integrity_only && !m->dev.integrity_only, err);
 }
 
 static enum zmtp_status queue_event(struct zmtp_mech *m, struct zmtp_event *ev,
@@ -187,6 +188,8 @@ enum zmtp_status zmtp_mech_new(const struct zmtp_mech_config *cfg, struct zmtp_m
     m->gss = cfg->gss != NULL ? cfg->gss : &gssops_mit;
     if (cfg->faults != NULL)
         m->faults = *cfg->faults;
+    if (cfg->deviations != NULL)
+        m->dev = *cfg->deviations;
     m->ctx = GSS_C_NO_CONTEXT;
     m->frames.item_size = sizeof(struct zmtp_mech_frame);
     m->events.item_size = sizeof(struct zmtp_event);
@@ -257,6 +260,11 @@ bool zmtp_mech_ready(const struct zmtp_mech *m)
     return m->state == STATE_DATA;
 }
 
+bool zmtp_mech_failed(const struct zmtp_mech *m)
+{
+    return m->state == STATE_FAILED;
+}
+
 const char *zmtp_mech_peer_socket_type(const struct zmtp_mech *m)
 {
     return m->peer_socket_type;
@@ -317,6 +325,8 @@ static enum zmtp_status queue_token(struct zmtp_mech *m, const gss_buffer_desc *
     struct builder b;
 
     builder_init(&b);
+    if (token->length == 0 && m->dev.skip_empty_frame && m->cfg.role == ZMTP_ROLE_CLIENT)
+        return ZMTP_OK; /* deviation: the empty command frame is never sent */
     if (token->length == 0)
         return queue_frame(m, ZMTP_FLAG_COMMAND, &b, "empty", NULL, 0, err);
     zmtp_initiate_encode(&b, token->value, token->length);
@@ -333,8 +343,8 @@ static enum zmtp_status client_step(struct zmtp_mech *m, const unsigned char *in
 
     /* libzmq: default mechanism, MUTUAL | REPLAY, no channel bindings. */
     major = m->gss->init_sec_context(&minor, m->cfg.cred, &m->ctx, m->cfg.target, GSS_C_NO_OID,
-                                     GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG, 0,
-                                     GSS_C_NO_CHANNEL_BINDINGS,
+                                     (m->dev.no_mutual ? 0 : GSS_C_MUTUAL_FLAG) | GSS_C_REPLAY_FLAG,
+                                     0, GSS_C_NO_CHANNEL_BINDINGS,
                                      input != NULL ? &in : GSS_C_NO_BUFFER, NULL, &out, NULL, NULL);
     if (GSS_ERROR(major)) {
         m->gss->release_buffer(&minor2, &out);
@@ -378,6 +388,12 @@ static enum zmtp_status queue_ready(struct zmtp_mech *m, struct zmtp_error *err)
     plain = builder_detach(&b, &plain_len);
     if (plain == NULL)
         return zmtp_fail(err, ZMTP_SYSTEM, "out of memory building READY");
+    if (m->dev.ready_unwrapped && !c->plaintext) {
+        /* deviation: a plain READY command although encryption is on */
+        builder_add(&b, plain + 1, plain_len - 1);
+        free(plain);
+        return queue_frame(m, ZMTP_FLAG_COMMAND, &b, "READY", NULL, 0, err);
+    }
     status = queue_payload(m, plain, plain_len, true, ZMTP_FLAG_COMMAND, "READY", err);
     free(plain);
     return status;
@@ -474,6 +490,25 @@ enum zmtp_status zmtp_mech_authorize(struct zmtp_mech *m, bool allowed, struct z
     return ZMTP_OK;
 }
 
+/* Deviations initiate_lenient / accept_trailing: the token of a NAME command (one length
+ * octet, NAME, u32 token length, token) taken up to its length, whatever follows it. */
+static bool lenient_token(const unsigned char *body, size_t len, const char *name,
+                          const unsigned char **token, size_t *token_len)
+{
+    size_t n = strlen(name), at = 1 + n + 4;
+    uint32_t claimed;
+
+    if (len < at || body[0] != n || memcmp(body + 1, name, n) != 0)
+        return false;
+    claimed = (uint32_t)body[at - 4] << 24 | (uint32_t)body[at - 3] << 16 |
+              (uint32_t)body[at - 2] << 8 | body[at - 1];
+    if (claimed == 0 || claimed > len - at)
+        return false;
+    *token = body + at;
+    *token_len = claimed;
+    return true;
+}
+
 /* Unwrap the token of a MESSAGE body; on success m->note_plain holds the plaintext. */
 static enum zmtp_status unwrap_message(struct zmtp_mech *m, const unsigned char *body, size_t len,
                                        size_t *plain_len, struct zmtp_error *err)
@@ -486,6 +521,9 @@ static enum zmtp_status unwrap_message(struct zmtp_mech *m, const unsigned char 
     enum zmtp_status status;
 
     status = zmtp_message_decode(body, len, &token, &token_len, err);
+    if (status != ZMTP_OK && m->dev.accept_trailing &&
+        lenient_token(body, len, "MESSAGE", &token, &token_len))
+        status = ZMTP_OK;
     if (status != ZMTP_OK)
         return status;
     in.value = (void *)token;
@@ -493,11 +531,11 @@ static enum zmtp_status unwrap_message(struct zmtp_mech *m, const unsigned char 
     major = m->gss->unwrap(&minor, m->ctx, &in, &out, &conf_state, NULL);
     /* Supplementary bits (duplicate, old, unsequenced token) are failures too: a replayed or
      * reordered token must not be delivered. */
-    if (major != GSS_S_COMPLETE) {
+    if (major != GSS_S_COMPLETE && !(m->dev.accept_replay && !GSS_ERROR(major))) {
         m->gss->release_buffer(&minor, &out);
         return call_failed(err, "gss_unwrap of the MESSAGE token at offset 12", major, minor);
     }
-    if (!conf_state) {
+    if (!conf_state && !m->dev.accept_integrity_only) {
         m->gss->release_buffer(&minor, &out);
         return zmtp_fail(err, ZMTP_INTEGRITY_ONLY,
                          "MESSAGE token at offset 12: conf_state 0 (integrity only) while "
@@ -508,8 +546,10 @@ static enum zmtp_status unwrap_message(struct zmtp_mech *m, const unsigned char 
          * not: each RFC 4121 token must carry the peer's next sequence number. */
         struct zmtp_wrap_header h;
 
+        bool check = !m->dev.accept_reorder && major == GSS_S_COMPLETE;
+
         if (zmtp_wrap_header_decode(token, token_len, &h, NULL) == ZMTP_OK) {
-            if (m->peer_seq_known && h.snd_seq != m->peer_seq + 1) {
+            if (check && m->peer_seq_known && h.snd_seq != m->peer_seq + 1) {
                 m->gss->release_buffer(&minor, &out);
                 return zmtp_fail(err, ZMTP_UNEXPECTED,
                                  "MESSAGE token at offset 12: SND_SEQ %llu, expected %llu "
@@ -548,7 +588,14 @@ static enum zmtp_status process_ready(struct zmtp_mech *m, const unsigned char *
         return status;
     if (!zmtp_metadata_lookup(&md, "Socket-Type", &found))
         return zmtp_fail(err, ZMTP_SOCKET_MISMATCH, "READY: no Socket-Type property");
-    if (!zmtp_socket_types_compatible(m->cfg.socket_type, (const char *)type->value,
+    if (m->dev.metadata_name_case &&
+        (type->name_len != 11 || memcmp(type->name, "Socket-Type", 11) != 0))
+        return ZMTP_OK; /* deviation: names compared case-sensitively, the type never checked */
+    if (m->dev.socket_type_unchecked && type->value_len >= sizeof(m->peer_socket_type))
+        return zmtp_fail(err, ZMTP_SOCKET_MISMATCH, "READY Socket-Type: %zu octets",
+                         type->value_len);
+    if (!m->dev.socket_type_unchecked &&
+        !zmtp_socket_types_compatible(m->cfg.socket_type, (const char *)type->value,
                                       type->value_len))
         return zmtp_fail(err, ZMTP_SOCKET_MISMATCH,
                          "READY Socket-Type: peer %.*s cannot talk to our %s",
@@ -584,6 +631,11 @@ static enum zmtp_status receive_ready(struct zmtp_mech *m, const unsigned char *
         struct zmtp_wrapped w;
         size_t plain_len = 0;
 
+        if (zmtp_command_is(&c, "READY") && m->dev.accept_plain_ready) {
+            note->kind = "READY"; /* deviation: a plain READY taken while encrypting */
+            status = process_ready(m, body, len, err);
+            goto ready_done;
+        }
         if (zmtp_command_is(&c, "READY"))
             return zmtp_fail(err, ZMTP_UNEXPECTED,
                              "READY expected wrapped in MESSAGE: peer sent a plain READY "
@@ -605,6 +657,7 @@ static enum zmtp_status receive_ready(struct zmtp_mech *m, const unsigned char *
                              w.flags);
         status = process_ready(m, w.body, w.len, err);
     }
+ready_done:
     if (status != ZMTP_OK)
         return status;
     if (m->cfg.role == ZMTP_ROLE_CLIENT) {
@@ -678,7 +731,7 @@ static enum zmtp_status data_command(struct zmtp_mech *m, uint8_t flags, const u
 
         note->kind = "PING";
         status = zmtp_ping_decode(body, len, &ttl, &context, &context_len, err);
-        if (status != ZMTP_OK)
+        if (status != ZMTP_OK || m->dev.no_pong)
             return status;
         builder_init(&b);
         builder_add_u8(&b, ZMTP_WRAP_COMMAND);
@@ -752,6 +805,10 @@ static enum zmtp_status data_part(struct zmtp_mech *m, uint8_t flags, bool more,
     m->pending_count++;
     if (more)
         return ZMTP_OK;
+    if (m->dev.drop_last_part && m->pending_count > 1) {
+        m->pending_count--; /* deviation: the last part of a multipart message is lost */
+        free(m->pending[m->pending_count].data);
+    }
     ev.parts = malloc(m->pending_count * sizeof(*ev.parts));
     if (ev.parts == NULL)
         return zmtp_fail(err, ZMTP_SYSTEM, "out of memory");
@@ -778,17 +835,30 @@ static enum zmtp_status receive_data(struct zmtp_mech *m, uint8_t flags, const u
     }
     /* Encryption on: every frame is a MESSAGE (libzmq accepts it in a command frame too). */
     status = zmtp_command_decode(body, len, &c, NULL);
+    if ((status != ZMTP_OK || !zmtp_command_is(&c, "MESSAGE")) && m->dev.accept_unwrapped &&
+        !(flags & ZMTP_FLAG_COMMAND)) {
+        note->kind = "data"; /* deviation: unwrapped data delivered while encrypting */
+        return data_part(m, 0, (flags & ZMTP_FLAG_MORE) != 0, body, len, note, err);
+    }
     if (status != ZMTP_OK || !zmtp_command_is(&c, "MESSAGE"))
         return zmtp_fail(err, ZMTP_UNEXPECTED,
                          "%s frame of %zu bytes after READY is not a wrapped MESSAGE (unwrapped "
                          "data while encryption is on)",
                          (flags & ZMTP_FLAG_COMMAND) ? "command" : "message", len);
     status = unwrap_message(m, body, len, &plain_len, err);
+    if (status == ZMTP_GSS_FAILURE && m->dev.ignore_bad_token) {
+        note->kind = "MESSAGE"; /* deviation: a token GSS refused is dropped, not fatal */
+        return ZMTP_OK;
+    }
     if (status != ZMTP_OK)
         return status;
     note->kind = "MESSAGE";
     note->plain = m->note_plain;
     note->plain_len = plain_len;
+    if (plain_len == 0 && m->dev.accept_zero_length)
+        return data_part(m, 0, false, NULL, 0, note, err); /* deviation: an empty part */
+    if (plain_len > 0 && m->dev.accept_unknown_flags)
+        m->note_plain[0] &= ZMTP_WRAP_KNOWN; /* deviation: unknown flag bits ignored */
     status = zmtp_wrapped_decode(m->note_plain, plain_len, &w, err);
     if (status != ZMTP_OK)
         return status;
@@ -826,6 +896,22 @@ enum zmtp_status zmtp_mech_receive(struct zmtp_mech *m, uint8_t flags, const uns
                            "message frame of %zu bytes during the handshake (commands only)", len);
         goto done;
     }
+    if (command && len > 0 && m->state != STATE_DATA && m->state != STATE_START &&
+        (m->dev.swallow_error || m->dev.skip_unknown_commands)) {
+        struct zmtp_command c;
+
+        if (zmtp_command_decode(body, len, &c, NULL) == ZMTP_OK) {
+            bool error = zmtp_command_is(&c, "ERROR");
+            bool known = error || zmtp_command_is(&c, "INITIATE") || zmtp_command_is(&c, "READY") ||
+                         zmtp_command_is(&c, "MESSAGE");
+
+            /* deviations: an ERROR, or a command this mechanism does not know, is skipped */
+            if ((error && m->dev.swallow_error) || (!known && m->dev.skip_unknown_commands)) {
+                note->kind = error ? "ERROR" : "command";
+                return ZMTP_OK;
+            }
+        }
+    }
     if (m->state != STATE_DATA && command) {
         /* 23/ZMTP: ERROR is the peer's fatal answer during the handshake; report its reason,
          * not "unexpected frame" (docs/zmtp-gssapi.md 1.7). */
@@ -861,6 +947,9 @@ enum zmtp_status zmtp_mech_receive(struct zmtp_mech *m, uint8_t flags, const uns
         }
         note->kind = "INITIATE";
         status = zmtp_initiate_decode(body, len, &token, &token_len, err);
+        if (status != ZMTP_OK && m->dev.initiate_lenient &&
+            lenient_token(body, len, "INITIATE", &token, &token_len))
+            status = ZMTP_OK;
         if (status != ZMTP_OK)
             break;
         if (token_len == 0) {
@@ -938,7 +1027,8 @@ enum zmtp_status zmtp_mech_send(struct zmtp_mech *m, const struct zmtp_part *par
         enum zmtp_status status;
 
         builder_reset(&b);
-        zmtp_wrapped_encode(&b, more ? ZMTP_WRAP_MORE : 0, parts[i].data, parts[i].len);
+        zmtp_wrapped_encode(&b, more && !m->dev.more_outside_wrap ? ZMTP_WRAP_MORE : 0,
+                            parts[i].data, parts[i].len);
         plain = builder_detach(&b, &plain_len);
         if (plain == NULL)
             return zmtp_fail(err, ZMTP_SYSTEM, "out of memory for a %zu-byte part", parts[i].len);
@@ -963,7 +1053,10 @@ enum zmtp_status zmtp_mech_subscribe(struct zmtp_mech *m, enum zmtp_subscription
         return zmtp_fail(err, ZMTP_UNEXPECTED, "subscribe before the handshake completed");
     builder_init(&b);
     builder_add_u8(&b, 0);
-    zmtp_subscription_encode(&b, kind, topic, len);
+    if (m->dev.subscribe_no_byte && !m->cfg.plaintext)
+        builder_add(&b, topic, len); /* deviation: 00 topic, the subscribe octet lost */
+    else
+        zmtp_subscription_encode(&b, kind, topic, len);
     plain = builder_detach(&b, &plain_len);
     if (plain == NULL)
         return zmtp_fail(err, ZMTP_SYSTEM, "out of memory");

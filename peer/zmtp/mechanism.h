@@ -52,6 +52,25 @@ struct zmtp_faults {
     const char *ready_type_name, *ready_identity_name, *ready_socket_type;
 };
 
+/* Plausible implementation bugs planted on purpose (gsspeer --deviate, tools/deviations.c):
+ * unlike the faults above, which test the other side, these make our own side the
+ * non-conformant candidate of a mutation run (docs/mutation.md). The mechanism consults the
+ * handshake and data members, the session and the role driver the rest. All false: none. */
+struct zmtp_deviations {
+    /* greeting (tools/session.c, tools/roles.c) */
+    bool as_server_zero, mechanism_space_padded, any_mechanism;
+    /* handshake */
+    bool no_mutual, skip_empty_frame, ready_unwrapped, accept_plain_ready, swallow_error,
+        skip_unknown_commands, initiate_lenient, metadata_name_case, socket_type_unchecked;
+    /* data */
+    bool integrity_only, accept_integrity_only, accept_unwrapped, ignore_bad_token, accept_replay,
+        accept_reorder, more_outside_wrap, drop_last_part, accept_trailing, accept_unknown_flags,
+        accept_zero_length, no_pong, subscribe_no_byte;
+    /* the drivers (tools/session.c, tools/roles.c) */
+    bool hang_on_error, no_handshake_timeout, nametype_ignored, any_service, ignore_allow,
+        plaintext_ignored, no_frame_limit;
+};
+
 struct zmtp_mech_config {
     enum zmtp_role role;
     bool plaintext;          /* ZMQ_GSSAPI_PLAINTEXT: no wrapping after authentication */
@@ -60,8 +79,9 @@ struct zmtp_mech_config {
     const char *socket_type; /* ours: "DEALER", ... (sent as Socket-Type) */
     const void *identity;    /* Identity property value (REQ/DEALER/ROUTER) */
     size_t identity_len;
-    const struct gssops *gss;         /* NULL: gssops_mit, the linked GSS-API */
-    const struct zmtp_faults *faults; /* NULL: none (a well-behaved peer) */
+    const struct gssops *gss;                 /* NULL: gssops_mit, the linked GSS-API */
+    const struct zmtp_faults *faults;         /* NULL: none (a well-behaved peer) */
+    const struct zmtp_deviations *deviations; /* NULL: none (a conformant peer) */
 };
 
 /* One frame to send, with what it is for the transcript and for fault hooks. */
@@ -144,6 +164,9 @@ bool zmtp_mech_awaiting_authorization(const struct zmtp_mech *mech);
  * ALLOWED the server's READY follows, else the mechanism fails with ZMTP_DENIED (that status
  * and *ERR are returned). ZMTP_UNEXPECTED when no question is pending. */
 enum zmtp_status zmtp_mech_authorize(struct zmtp_mech *mech, bool allowed, struct zmtp_error *err);
+
+/* True once the mechanism failed (a refused frame, a GSS error, a denial). */
+bool zmtp_mech_failed(const struct zmtp_mech *mech);
 
 /* True once both READY commands went through. */
 bool zmtp_mech_ready(const struct zmtp_mech *mech);

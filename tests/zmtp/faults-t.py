@@ -41,6 +41,7 @@ REFUSED_BOTH = [
     "reorder-tokens", "reflect-token", "integrity-only", "zero-length-wrap",
     "unwrapped-after-ready", "trailing-bytes:3", "unknown-flags:10", "unknown-flags:80",
     "frame-reserved-flags:08", "frame-reserved-flags:80", "ready-socket-type:PUSH",
+    "ready-plain",
 ]
 # What the one-line reason of each refusal names (the same in both roles).
 REASONS = {
@@ -76,6 +77,7 @@ REASONS = {
     "unknown-flags": "wrapped flags: unknown bits",
     "frame-reserved-flags": "frame flags: reserved bits set",
     "ready-socket-type": "socket type mismatch: READY Socket-Type: peer PUSH cannot talk to our",
+    "ready-plain": "READY expected wrapped in MESSAGE: peer sent a plain READY",
 }
 # Only a client omits or fills the empty frame; the reference server requires exactly 04 00.
 REFUSED_CLIENT_ONLY = ["skip-empty-frame", "empty-frame-garbage"]

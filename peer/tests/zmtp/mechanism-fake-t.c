@@ -240,6 +240,9 @@ struct pair {
     char kinds[512]; /* "c:INITIATE s:INITIATE ..." */
 };
 
+/* Deviations of the next pair_init's client and server (NULL: none). */
+static const struct zmtp_deviations *next_client_dev, *next_server_dev;
+
 static void pair_init(struct pair *p, const struct zmtp_faults *client_faults)
 {
     struct zmtp_mech_config c = {0}, s = {0};
@@ -252,6 +255,8 @@ static void pair_init(struct pair *p, const struct zmtp_faults *client_faults)
     c.socket_type = "DEALER";
     c.gss = &fake;
     c.faults = client_faults;
+    c.deviations = next_client_dev;
+    s.deviations = next_server_dev;
     s.role = ZMTP_ROLE_SERVER;
     s.socket_type = "ROUTER";
     s.gss = &fake;
@@ -465,6 +470,93 @@ static void test_error_in_handshake(void)
     pair_free(&p);
 }
 
+/* Both sides through the handshake (server allowing); the first failing status. */
+static enum zmtp_status handshake(struct pair *p, struct zmtp_error *err)
+{
+    enum zmtp_status status = up_to_authorization(p, err);
+
+    if (status == ZMTP_OK)
+        status = zmtp_mech_authorize(p->server, true, err);
+    if (status == ZMTP_OK)
+        status = pump(p, false, err);
+    if (status == ZMTP_OK)
+        status = pump(p, true, err);
+    return status;
+}
+
+/* A few planted deviations (tools/deviations.c) on the fake table: what they change on the
+ * wire, and that a conformant peer refuses it where it must. */
+static void test_deviations(void)
+{
+    static const struct zmtp_deviations ready_unwrapped = {.ready_unwrapped = true};
+    static const struct zmtp_deviations plain_ready = {.accept_plain_ready = true};
+    static const struct zmtp_deviations drop_last = {.drop_last_part = true};
+    static const struct zmtp_deviations more_missing = {.more_outside_wrap = true};
+    static const struct zmtp_deviations swallow = {.swallow_error = true};
+    static const unsigned char error_cmd[] = "\x05"
+                                             "ERROR\x03"
+                                             "bye";
+    struct zmtp_part parts[2] = {{(unsigned char *)"ab", 2}, {(unsigned char *)"cd", 2}};
+    struct pair p;
+    struct zmtp_error err;
+    struct zmtp_event ev;
+
+    next_server_dev = &ready_unwrapped;
+    pair_init(&p, NULL);
+    is_int(handshake(&p, &err), ZMTP_UNEXPECTED, "ready-unwrapped: a conformant client refuses");
+    ok(strstr(err.text, "plain READY") != NULL, "ready-unwrapped: because it is plain: %s",
+       err.text);
+    pair_free(&p);
+
+    next_client_dev = &plain_ready;
+    pair_init(&p, NULL);
+    is_int(handshake(&p, &err), ZMTP_OK, "accept-plain-ready: the deviant client takes it");
+    ok(zmtp_mech_ready(p.client), "accept-plain-ready: and goes on to data");
+    pair_free(&p);
+    next_client_dev = next_server_dev = NULL;
+
+    next_server_dev = &drop_last;
+    pair_init(&p, NULL);
+    is_int(handshake(&p, &err), ZMTP_OK, "drop-last-part: handshake");
+    zmtp_mech_send(p.client, parts, 2, &err);
+    is_int(pump(&p, true, &err), ZMTP_OK, "drop-last-part: two parts sent");
+    ok(take_event(p.server, ZMTP_EVENT_MESSAGE, &ev) && ev.count == 1,
+       "drop-last-part: one part delivered");
+    zmtp_event_free(&ev);
+    pair_free(&p);
+    next_server_dev = NULL;
+
+    next_client_dev = &more_missing;
+    pair_init(&p, NULL);
+    is_int(handshake(&p, &err), ZMTP_OK, "wrap-more-missing: handshake");
+    zmtp_mech_send(p.client, parts, 2, &err);
+    is_int(pump(&p, true, &err), ZMTP_OK, "wrap-more-missing: two parts sent");
+    ok(take_event(p.server, ZMTP_EVENT_MESSAGE, &ev) && ev.count == 1,
+       "wrap-more-missing: the conformant server sees a one-part message");
+    zmtp_event_free(&ev);
+    ok(take_event(p.server, ZMTP_EVENT_MESSAGE, &ev) && ev.count == 1,
+       "wrap-more-missing: and a second one");
+    zmtp_event_free(&ev);
+    pair_free(&p);
+    next_client_dev = NULL;
+
+    next_server_dev = &swallow;
+    pair_init(&p, NULL);
+    zmtp_mech_start(p.server, &err);
+    is_int(zmtp_mech_receive(p.server, ZMTP_FLAG_COMMAND, error_cmd, sizeof(error_cmd) - 1, NULL,
+                             &err),
+           ZMTP_OK, "swallow-error: an ERROR in the handshake is skipped");
+    pair_free(&p);
+    next_server_dev = NULL;
+    pair_init(&p, NULL);
+    zmtp_mech_start(p.server, &err);
+    ok(zmtp_mech_receive(p.server, ZMTP_FLAG_COMMAND, error_cmd, sizeof(error_cmd) - 1, NULL,
+                         &err) != ZMTP_OK &&
+           zmtp_mech_failed(p.server),
+       "without it the ERROR ends the handshake");
+    pair_free(&p);
+}
+
 int main(void)
 {
     plan_lazy();
@@ -474,5 +566,6 @@ int main(void)
     test_gss_failure_and_fault();
     test_expired_context();
     test_error_in_handshake();
+    test_deviations();
     done_testing();
 }

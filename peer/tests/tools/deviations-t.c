@@ -1,0 +1,125 @@
+/* Tests of the deviation table (tools/deviations.c): its entries and `--deviate` parsing. The
+ * deviations' effect on the wire is the mutation run's (tests/zmtp/mutation-t.py). */
+#include "tools/deviations.h"
+
+#include "tests/tap.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static bool member_set(const struct zmtp_deviations *d, const struct deviation_spec *spec)
+{
+    return *(const bool *)((const char *)d + spec->member);
+}
+
+static void test_table(void)
+{
+    size_t count = 0;
+    bool names_ok = true, members_ok = true, texts_ok = true, roles_ok = true;
+
+    for (const struct deviation_spec *d = deviation_table; d->name != NULL; d++) {
+        count++;
+        for (const struct deviation_spec *e = d + 1; e->name != NULL; e++) {
+            if (strcmp(d->name, e->name) == 0 || d->member == e->member) {
+                diag("%s and %s share a name or a switch", d->name, e->name);
+                names_ok = false;
+            }
+        }
+        if (d->member + sizeof(bool) > sizeof(struct zmtp_deviations))
+            members_ok = false;
+        if (d->summary == NULL || d->summary[0] == '\0' || d->imitates == NULL ||
+            strchr(d->summary, '\n') != NULL || strcmp(d->protocol, "zmtp") != 0)
+            texts_ok = false;
+        if (d->roles == 0 || (d->roles & ~(unsigned)DEVIATION_ROLE_BOTH) != 0)
+            roles_ok = false;
+        if (deviation_find(d->name) != d)
+            names_ok = false;
+    }
+    ok(count >= 25, "at least 25 ZMTP deviations (%zu)", count);
+    ok(names_ok, "names and switches are unique, and deviation_find finds each");
+    ok(members_ok, "every switch lies inside struct zmtp_deviations");
+    ok(texts_ok, "every entry has a one-line meaning, an imitates field and protocol zmtp");
+    ok(roles_ok, "every entry has client, server or both as roles");
+    ok(deviation_find("no-such-deviation") == NULL, "an unknown name is not found");
+    is_string(deviation_roles_name(DEVIATION_ROLE_BOTH), "both", "roles name: both");
+    is_string(deviation_roles_name(DEVIATION_ROLE_SERVER), "server", "roles name: server");
+}
+
+/* Parse ARGV (NULL-terminated) for the role; returns the status, *ARGC updated. */
+static int parse(struct zmtp_deviations *d, char **argv, int *argc, bool server)
+{
+    *argc = 0;
+    while (argv[*argc] != NULL)
+        (*argc)++;
+    return deviations_take_options(d, argc, argv, server);
+}
+
+static void test_parsing(void)
+{
+    struct zmtp_deviations d;
+    const struct deviation_spec *reorder = deviation_find("accept-reorder");
+    const struct deviation_spec *allow = deviation_find("ignore-allow");
+    const struct deviation_spec *pad = deviation_find("mechanism-space-padded");
+    char *argv[] = {"zmtp-server",
+                    "--bind",
+                    "tcp://h:1",
+                    "--deviate",
+                    "accept-reorder",
+                    "--count",
+                    "2",
+                    "--deviate=ignore-allow",
+                    "--deviate",
+                    "mechanism-space-padded",
+                    NULL};
+    int argc;
+
+    if (reorder == NULL || allow == NULL || pad == NULL)
+        bail("the table lacks accept-reorder, ignore-allow or mechanism-space-padded");
+    is_int(parse(&d, argv, &argc, true), -1, "three deviations parsed");
+    ok(member_set(&d, reorder) && member_set(&d, allow) && member_set(&d, pad),
+       "their switches are set");
+    ok(deviations_any(&d), "deviations_any: true");
+    is_int(argc, 5, "the --deviate options are taken out of argv");
+    is_string(argv[3], "--count", "the other options stay in order");
+    ok(argv[5] == NULL, "argv stays NULL-terminated");
+    {
+        char *none[] = {"zmtp-client", "--connect", "tcp://h:1", NULL};
+
+        memset(&d, 0xff, sizeof(d)); /* cleared by the parser */
+        is_int(parse(&d, none, &argc, false), -1, "no --deviate: fine");
+        ok(!deviations_any(&d), "no --deviate: no switch set");
+        is_int(argc, 3, "no --deviate: argv unchanged");
+    }
+    {
+        char *bad[] = {"zmtp-client", "--deviate", "no-such-deviation", NULL};
+
+        is_int(parse(&d, bad, &argc, false), 64, "unknown deviation: usage error 64");
+    }
+    {
+        char *missing[] = {"zmtp-client", "--deviate", NULL};
+
+        is_int(parse(&d, missing, &argc, false), 64, "--deviate without a name: usage error");
+    }
+    {
+        char *wrong[] = {"zmtp-client", "--deviate", "ignore-allow", NULL};
+
+        is_int(parse(&d, wrong, &argc, false), 64, "a server deviation in the client: usage");
+    }
+    {
+        char *after[] = {"zmtp-client", "--", "--deviate", "accept-reorder", NULL};
+
+        is_int(parse(&d, after, &argc, false), -1, "after --: left alone");
+        ok(!deviations_any(&d) && argc == 4, "after --: nothing taken");
+    }
+}
+
+int main(void)
+{
+    plan_lazy();
+    /* The usage errors print their reason and the list on stderr; keep the TAP output clean. */
+    if (freopen("/dev/null", "w", stderr) == NULL)
+        bail("cannot silence stderr");
+    test_table();
+    test_parsing();
+    done_testing();
+}

@@ -1,0 +1,204 @@
+/* The deviation table of gsspeer's ZMTP roles: see deviations.h and docs/mutation.md. */
+#include "tools/deviations.h"
+
+#include "tools/contract.h"
+#include "util/jsonout.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define DEV(field) offsetof(struct zmtp_deviations, field)
+#define LIBZMQ "libzmq 4.3.4 (candidates/libzmq/profile.toml)"
+
+const struct deviation_spec deviation_table[] = {
+    /* greeting */
+    {"as-server-zero", "zmtp", DEVIATION_ROLE_SERVER, DEV(as_server_zero),
+     "the server's greeting says as-server 0 (octet 32) instead of 1",
+     LIBZMQ ": 0 on every socket, roles from ZMQ_GSSAPI_SERVER"},
+    {"mechanism-space-padded", "zmtp", DEVIATION_ROLE_BOTH, DEV(mechanism_space_padded),
+     "the greeting's mechanism field is \"GSSAPI\" padded with spaces instead of NULs", ""},
+    {"any-mechanism", "zmtp", DEVIATION_ROLE_BOTH, DEV(any_mechanism),
+     "a peer greeting naming any mechanism (NULL, PLAIN, CURVE, gssapi) is taken", ""},
+    /* handshake */
+    {"no-mutual", "zmtp", DEVIATION_ROLE_CLIENT, DEV(no_mutual),
+     "gss_init_sec_context without GSS_C_MUTUAL_FLAG: no AP-REP is asked for or awaited", ""},
+    {"skip-empty-frame", "zmtp", DEVIATION_ROLE_CLIENT, DEV(skip_empty_frame),
+     "the client never sends the empty command frame after its context completed", ""},
+    {"ready-unwrapped", "zmtp", DEVIATION_ROLE_BOTH, DEV(ready_unwrapped),
+     "our READY is a plain command although encryption is on", ""},
+    {"accept-plain-ready", "zmtp", DEVIATION_ROLE_BOTH, DEV(accept_plain_ready),
+     "a plain READY is taken while encryption is on (a PLAINTEXT mismatch goes unnoticed)", ""},
+    {"swallow-error", "zmtp", DEVIATION_ROLE_BOTH, DEV(swallow_error),
+     "an ERROR command during the handshake is skipped instead of ending the connection", ""},
+    {"skip-unknown-commands", "zmtp", DEVIATION_ROLE_BOTH, DEV(skip_unknown_commands),
+     "HELLO, WELCOME or an unknown command during the handshake is skipped, not refused", ""},
+    {"initiate-lenient", "zmtp", DEVIATION_ROLE_BOTH, DEV(initiate_lenient),
+     "an INITIATE is read up to its token length; octets after the token are ignored", ""},
+    {"metadata-name-case", "zmtp", DEVIATION_ROLE_BOTH, DEV(metadata_name_case),
+     "READY property names compared case-sensitively; a READY whose Socket-Type is spelt "
+     "otherwise is taken unchecked",
+     LIBZMQ},
+    {"socket-type-unchecked", "zmtp", DEVIATION_ROLE_BOTH, DEV(socket_type_unchecked),
+     "the peer's Socket-Type is never checked against ours (PUSH talks to a ROUTER)", ""},
+    {"no-handshake-timeout", "zmtp", DEVIATION_ROLE_BOTH, DEV(no_handshake_timeout),
+     "--handshake-timeout-ms is ignored: a stalled handshake holds the connection until "
+     "--timeout-ms",
+     ""},
+    {"hang-on-error", "zmtp", DEVIATION_ROLE_BOTH, DEV(hang_on_error),
+     "after a failure the connection stays open and silent (up to 3 s) instead of closing",
+     LIBZMQ ": failed handshakes are never signalled before ZMQ_HANDSHAKE_IVL"},
+    {"nametype-ignored", "zmtp", DEVIATION_ROLE_CLIENT, DEV(nametype_ignored),
+     "--service-nametype is ignored: the service name is always imported as host-based", ""},
+    {"any-service", "zmtp", DEVIATION_ROLE_SERVER, DEV(any_service),
+     "--service-principal is ignored: a ticket for any key of the keytab is accepted", ""},
+    {"ignore-allow", "zmtp", DEVIATION_ROLE_SERVER, DEV(ignore_allow),
+     "--allow is ignored: every authenticated client is admitted",
+     LIBZMQ ": a ZAP denial is ignored"},
+    {"plaintext-ignored", "zmtp", DEVIATION_ROLE_BOTH, DEV(plaintext_ignored),
+     "--plaintext is ignored: the session encrypts anyway", ""},
+    /* data */
+    {"integrity-only", "zmtp", DEVIATION_ROLE_BOTH, DEV(integrity_only),
+     "gss_wrap with conf_req 0: READY and data with integrity only, no confidentiality", ""},
+    {"accept-integrity-only", "zmtp", DEVIATION_ROLE_BOTH, DEV(accept_integrity_only),
+     "a wrap token with conf_state 0 (integrity only) is delivered", ""},
+    {"accept-unwrapped", "zmtp", DEVIATION_ROLE_BOTH, DEV(accept_unwrapped),
+     "a plain message frame after READY is delivered although encryption is on", ""},
+    {"ignore-bad-token", "zmtp", DEVIATION_ROLE_BOTH, DEV(ignore_bad_token),
+     "a wrap token gss_unwrap refuses (a MIC failure) is dropped and the connection goes on", ""},
+    {"accept-replay", "zmtp", DEVIATION_ROLE_BOTH, DEV(accept_replay),
+     "a wrap token gss_unwrap flags as duplicate or old is delivered", ""},
+    {"accept-reorder", "zmtp", DEVIATION_ROLE_BOTH, DEV(accept_reorder),
+     "no sequence check: out-of-order wrap tokens are delivered",
+     LIBZMQ ": no GSS_C_SEQUENCE_FLAG, so MIT krb5 delivers them"},
+    {"wrap-more-missing", "zmtp", DEVIATION_ROLE_BOTH, DEV(more_outside_wrap),
+     "the MORE bit is never set inside the wrap: a multipart message leaves as single parts", ""},
+    {"drop-last-part", "zmtp", DEVIATION_ROLE_BOTH, DEV(drop_last_part),
+     "the last part of a received multipart message is lost", ""},
+    {"accept-trailing", "zmtp", DEVIATION_ROLE_BOTH, DEV(accept_trailing),
+     "octets after the wrap token inside a MESSAGE are ignored", ""},
+    {"accept-unknown-flags", "zmtp", DEVIATION_ROLE_BOTH, DEV(accept_unknown_flags),
+     "unknown bits of the wrapped flags octet are ignored", LIBZMQ},
+    {"accept-zero-length", "zmtp", DEVIATION_ROLE_BOTH, DEV(accept_zero_length),
+     "a wrap of zero octets (no flags octet) is delivered as an empty message", ""},
+    {"no-pong", "zmtp", DEVIATION_ROLE_BOTH, DEV(no_pong), "a PING is never answered", ""},
+    {"subscribe-no-byte", "zmtp", DEVIATION_ROLE_CLIENT, DEV(subscribe_no_byte),
+     "a SUB's wrapped subscription is 00 topic: the subscribe octet is lost", LIBZMQ},
+    {"no-frame-limit", "zmtp", DEVIATION_ROLE_BOTH, DEV(no_frame_limit),
+     "--max-frame-size is ignored: a larger frame is taken and delivered", ""},
+    {NULL, NULL, 0, 0, NULL, NULL},
+};
+
+const struct deviation_spec *deviation_find(const char *name)
+{
+    for (const struct deviation_spec *d = deviation_table; d->name != NULL; d++)
+        if (strcmp(d->name, name) == 0)
+            return d;
+    return NULL;
+}
+
+const char *deviation_roles_name(unsigned roles)
+{
+    return roles == DEVIATION_ROLE_BOTH     ? "both"
+           : roles == DEVIATION_ROLE_CLIENT ? "client"
+                                            : "server";
+}
+
+static void list_names(FILE *out)
+{
+    fputs("gsspeer: known deviations:", out);
+    for (const struct deviation_spec *d = deviation_table; d->name != NULL; d++)
+        fprintf(out, " %s", d->name);
+    fputs(" (gsspeer deviations)\n", out);
+}
+
+int deviations_take_options(struct zmtp_deviations *dev, int *argc, char **argv, bool server)
+{
+    int i = 1, kept = 1;
+
+    memset(dev, 0, sizeof(*dev));
+    while (i < *argc) {
+        const char *value = NULL;
+        const struct deviation_spec *d;
+
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strcmp(argv[i], "--deviate") == 0) {
+            if (i + 1 >= *argc) {
+                fprintf(stderr, "gsspeer: --deviate needs a deviation name\n");
+                list_names(stderr);
+                return CONTRACT_EXIT_USAGE;
+            }
+            value = argv[i + 1];
+            i += 2;
+        } else if (strncmp(argv[i], "--deviate=", 10) == 0) {
+            value = argv[i] + 10;
+            i++;
+        } else {
+            argv[kept++] = argv[i++];
+            continue;
+        }
+        d = deviation_find(value);
+        if (d == NULL) {
+            fprintf(stderr, "gsspeer: --deviate: unknown deviation \"%s\"\n", value);
+            list_names(stderr);
+            return CONTRACT_EXIT_USAGE;
+        }
+        if (!(d->roles & (server ? DEVIATION_ROLE_SERVER : DEVIATION_ROLE_CLIENT))) {
+            fprintf(stderr, "gsspeer: --deviate %s: a %s deviation, not offered in the %s role\n",
+                    value, deviation_roles_name(d->roles), server ? "server" : "client");
+            return CONTRACT_EXIT_USAGE;
+        }
+        *(bool *)((char *)dev + d->member) = true;
+    }
+    while (i < *argc)
+        argv[kept++] = argv[i++];
+    *argc = kept;
+    argv[kept] = NULL;
+    return -1;
+}
+
+bool deviations_any(const struct zmtp_deviations *dev)
+{
+    for (const struct deviation_spec *d = deviation_table; d->name != NULL; d++)
+        if (*(const bool *)((const char *)dev + d->member))
+            return true;
+    return false;
+}
+
+int cmd_deviations(int argc, char **argv)
+{
+    bool json = argc > 1 && strcmp(argv[1], "--json") == 0;
+
+    if (argc > 1 && !json) {
+        if (strcmp(argv[1], "--help") == 0) {
+            puts("usage: gsspeer deviations [--json]\n\n"
+                 "List the planted deviations of `gsspeer zmtp-server|zmtp-client --deviate "
+                 "NAME`\n(docs/mutation.md): each makes gsspeer itself non-conformant.");
+            return CONTRACT_EXIT_OK;
+        }
+        fprintf(stderr, "gsspeer: deviations: unexpected argument \"%s\"\n", argv[1]);
+        return CONTRACT_EXIT_USAGE;
+    }
+    if (argc > 2) {
+        fprintf(stderr, "gsspeer: deviations: unexpected argument \"%s\"\n", argv[2]);
+        return CONTRACT_EXIT_USAGE;
+    }
+    if (!json)
+        printf("%-24s %-7s %s\n", "NAME", "ROLES", "WHAT GSSPEER THEN DOES WRONG [IMITATES]");
+    for (const struct deviation_spec *d = deviation_table; d->name != NULL; d++) {
+        if (json) {
+            fputs("{\"name\":", stdout);
+            json_put_string(stdout, d->name);
+            printf(",\"protocol\":\"%s\",\"roles\":\"%s\",\"description\":", d->protocol,
+                   deviation_roles_name(d->roles));
+            json_put_string(stdout, d->summary);
+            fputs(",\"imitates\":", stdout);
+            json_put_string(stdout, d->imitates);
+            puts("}");
+            continue;
+        }
+        printf("%-24s %-7s %s%s%s%s\n", d->name, deviation_roles_name(d->roles), d->summary,
+               d->imitates[0] != '\0' ? " [" : "", d->imitates, d->imitates[0] != '\0' ? "]" : "");
+    }
+    return CONTRACT_EXIT_OK;
+}
