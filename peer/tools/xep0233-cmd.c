@@ -102,16 +102,11 @@ int cmd_principal(int argc, char **argv)
     }
     if (req.form == PRINCIPAL_GSS && req.realm == NULL) {
         /* The realm policy needs the domain as it will appear in the principal. */
-        switch (realm_for_principal_domain(req.domain, &mapped, why, sizeof(why))) {
-        case REALM_MAPPED:
-            req.realm = mapped;
-            break;
-        case REALM_UNMAPPED:
-            break;
-        case REALM_FAILED:
+        if (realm_for_principal_domain(req.domain, &mapped, why, sizeof(why)) == REALM_FAILED) {
             fprintf(stderr, "gsspeer principal: realm: %s\n", why);
             goto cleanup;
         }
+        req.realm = mapped; /* NULL when unmapped: principal_build's fallback */
     }
     principal_build(&req, &result);
     principal_explain(&result, why, sizeof(why));
