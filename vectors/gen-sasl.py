@@ -19,10 +19,11 @@ peer/tests/util/base64-t.c consume every vector.
 from __future__ import annotations
 
 import base64
-import json
 import sys
 from pathlib import Path
 from typing import Any
+
+import vectorgen  # beside this script
 
 HERE = Path(__file__).resolve().parent
 LAYERS = HERE / "sasl-layers.json"
@@ -441,10 +442,6 @@ def document(algorithm: str, header: list[str], notes: dict[str, str],
             "notes": {k: notes[k] for k in sorted(used)}, "testGroups": out_groups}
 
 
-def render(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
-
-
 def outputs() -> dict[Path, str]:
     layers = document(
         "SASL-GSSAPI-LAYERS",
@@ -469,26 +466,12 @@ def outputs() -> dict[Path, str]:
           [t for t in base64_tests() if t["id"].startswith("base64/")]),
          ("payload", "The character data of a SASL element as a role reads it.",
           [t for t in base64_tests() if t["id"].startswith("payload/")])])
-    return {LAYERS: render(layers), BASE64: render(b64)}
+    return {LAYERS: vectorgen.render(layers), BASE64: vectorgen.render(b64)}
 
 
 def main(argv: list[str]) -> int:
     """Write both files, or with --check report whether they are current."""
-    check = argv[1:] == ["--check"]
-    if argv[1:] and not check:
-        print("usage: gen-sasl.py [--check]", file=sys.stderr)
-        return 64
-    stale = []
-    for path, text in outputs().items():
-        if check:
-            if not path.exists() or path.read_text(encoding="utf-8") != text:
-                stale.append(path.name)
-        else:
-            path.write_text(text, encoding="utf-8")
-    if stale:
-        print(f"stale: {', '.join(stale)} (run vectors/gen-sasl.py)", file=sys.stderr)
-        return 1
-    return 0
+    return vectorgen.main(argv, outputs)
 
 
 if __name__ == "__main__":

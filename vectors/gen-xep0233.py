@@ -13,10 +13,11 @@ tests/xmpp/vectors-t.py runs --check; peer/tests/xmpp/*-t.c consume every vector
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
+
+import vectorgen  # beside this script
 
 HERE = Path(__file__).resolve().parent
 PRINCIPALS = HERE / "xep0233-principals.json"
@@ -665,21 +666,16 @@ def document(algorithm_header: str, groups: list[tuple[str, str, list[dict[str, 
     }
 
 
-def render(doc: dict) -> str:
-    """Stable JSON text (UTF-8, not ASCII-escaped, so U-labels stay readable)."""
-    return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
-
-
 def outputs() -> dict[Path, str]:
     """Both files' contents."""
     return {
-        PRINCIPALS: render(document(
+        PRINCIPALS: vectorgen.render(document(
             "XEP-0233 1.0.0 §3/§4 principal construction: GSS-API "
             "'xmpp/<hostname>/<domain>@<REALM>' (RFC 5179 order) and SSPI "
             "'xmpp/<host>[:<port>]/<domain>'.",
             [("gss", "GSS-API domain-based service name (XEP-0233 §3)", GSS),
              ("sspi", "Windows SSPI service principal name (XEP-0233 §4)", SSPI)])),
-        FEATURES: render(document(
+        FEATURES: vectorgen.render(document(
             "XEP-0233 1.0.0 §2 <hostname/> extraction from <stream:features/> (RFC 6120 "
             "§4.3.2, §6.3.5, A.4).",
             [("features", "the usable <hostname/> of a stream features document", FEATS)])),
@@ -688,21 +684,7 @@ def outputs() -> dict[Path, str]:
 
 def main(argv: list[str]) -> int:
     """Write both files, or with --check report whether they are current."""
-    check = argv[1:] == ["--check"]
-    if argv[1:] and not check:
-        print("usage: gen-xep0233.py [--check]", file=sys.stderr)
-        return 64
-    stale = []
-    for path, text in outputs().items():
-        if check:
-            if not path.exists() or path.read_text(encoding="utf-8") != text:
-                stale.append(path.name)
-        else:
-            path.write_text(text, encoding="utf-8")
-    if stale:
-        print(f"stale: {', '.join(stale)} (run vectors/gen-xep0233.py)", file=sys.stderr)
-        return 1
-    return 0
+    return vectorgen.main(argv, outputs)
 
 
 if __name__ == "__main__":

@@ -39,98 +39,27 @@ Debian's nbxmpp, gi and gssapi modules import only under /usr/bin/python3.
 
 from __future__ import annotations
 
-import json
-import logging
 import os
-import signal
 import sys
 from typing import Any
 
-EXIT_OK, EXIT_FAIL, EXIT_INVALID, EXIT_USAGE, EXIT_CANNOT = 0, 1, 2, 64, 69
-NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
-NS_DBN = "urn:xmpp:domain-based-name:1"
-SERVER_OPTIONS = ("--bind", "--hostname", "--tls-cert", "--tls-key")
-VALUE_OPTIONS = ("--connect", "--domain", "--jid", "--tls", "--tls-ca", "--authzid",
-                 "--principal-form", "--timeout-ms")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
+from xmppshim import (EXIT_FAIL, EXIT_OK, NS_DBN, NS_SASL, STOP_SIGNALS,  # noqa: E402
+                      ClientOptions, emit, main as shim_main, say, set_name, usage_of)
+
+REFUSALS = {
+    "--tls": lambda v: ("nbxmpp's connection types are STARTTLS-or-fail and never-TLS"
+                        if v == "optional" else None),
+    "--authzid": lambda _v: ("nbxmpp 4.2.2 always sends its Kerberos initiator name as the "
+                             "RFC 4752 authorization identity"),
+    "--principal-form": lambda v: ("nbxmpp 4.2.2 has no setting for the GSSAPI service name"
+                                   if v != "xep0233" else None),
+}
 
 
-def emit(event: str, **fields: Any) -> None:
-    """Print one contract event as a JSON line, flushed."""
-    sys.stdout.write(json.dumps({"event": event, **fields}, separators=(",", ":")) + "\n")
-    sys.stdout.flush()
-
-
-def say(text: str) -> None:
-    """One line on stderr."""
-    print(f"nbxmpp-shim: {text}", file=sys.stderr, flush=True)
-
-
-class UsageError(Exception):
-    """Exit 64 (usage), 69 (recognised, cannot honour) or 2 (invalid value), one line."""
-
-    def __init__(self, reason: str, status: int = EXIT_USAGE) -> None:
-        super().__init__(reason)
-        self.status = status
-
-
-class Options:
-    """The command line after validation."""
-
-    def __init__(self, argv: list[str]) -> None:
-        values: dict[str, str] = {}
-        i = 0
-        while i < len(argv):
-            name = argv[i]
-            if name in SERVER_OPTIONS:
-                raise UsageError(f"{name}: a server option; this candidate is a client",
-                                 EXIT_CANNOT)
-            if name not in VALUE_OPTIONS:
-                raise UsageError(f"unknown option '{name}'")
-            if i + 1 >= len(argv):
-                raise UsageError(f"{name} needs a value")
-            values[name] = argv[i + 1]
-            i += 2
-        for required in ("--connect", "--domain", "--jid"):
-            if required not in values:
-                raise UsageError(f"{required} is required")
-        host, sep, port = values["--connect"].rpartition(":")
-        host = host.strip("[]")
-        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise UsageError(f"--connect '{values['--connect']}': expected HOST:PORT",
-                             EXIT_INVALID)
-        self.host, self.port = host, int(port)
-        self.domain = values["--domain"]
-        local, at, jid_domain = values["--jid"].partition("@")
-        if not at or not local or not jid_domain or "/" in jid_domain:
-            raise UsageError(f"--jid '{values['--jid']}': expected a bare JID local@domain",
-                             EXIT_INVALID)
-        self.username = local
-        self.tls = values.get("--tls", "required")
-        if self.tls not in ("required", "optional", "off"):
-            raise UsageError(f"--tls '{self.tls}': expected required, optional or off",
-                             EXIT_INVALID)
-        if self.tls == "optional":
-            raise UsageError("--tls optional: cannot be honoured: nbxmpp's connection types "
-                             "are STARTTLS-or-fail and never-TLS", EXIT_CANNOT)
-        self.tls_ca = values.get("--tls-ca")
-        if self.tls_ca is not None and not os.access(self.tls_ca, os.R_OK):
-            raise UsageError(f"--tls-ca '{self.tls_ca}': not a readable file", EXIT_INVALID)
-        if "--authzid" in values:
-            raise UsageError("--authzid: cannot be honoured: nbxmpp 4.2.2 always sends its "
-                             "Kerberos initiator name as the RFC 4752 authorization identity",
-                             EXIT_CANNOT)
-        self.form = values.get("--principal-form", "xep0233")
-        if self.form not in ("xep0233", "hostbased", "domain"):
-            raise UsageError(f"--principal-form '{self.form}': expected xep0233, hostbased "
-                             f"or domain", EXIT_INVALID)
-        if self.form != "xep0233":
-            raise UsageError(f"--principal-form {self.form}: cannot be honoured: nbxmpp "
-                             f"4.2.2 has no setting for the GSSAPI service name",
-                             EXIT_CANNOT)
-        text = values.get("--timeout-ms", "10000")
-        if not text.isdigit() or int(text) < 1:
-            raise UsageError(f"--timeout-ms '{text}': expected a number >= 1", EXIT_INVALID)
-        self.timeout_ms = int(text)
+def Options(argv: list[str]) -> ClientOptions:  # noqa: N802
+    """The command line after validation (the contract's client options, nbxmpp's refusals)."""
+    return ClientOptions(argv, REFUSALS)
 
 
 class RecordingGssapi:
@@ -214,7 +143,7 @@ def tls_fields(version: Any) -> dict[str, str]:
     return {"version": known[name]} if name in known else {}
 
 
-def run(opts: Options) -> int:
+def run(opts: ClientOptions) -> int:
     """One login on a GLib main loop; returns the exit status."""
     import gssapi
     import nbxmpp.sasl
@@ -307,7 +236,7 @@ def run(opts: Options) -> int:
         return False
 
     GLib.timeout_add(opts.timeout_ms, on_timeout)
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in STOP_SIGNALS:
         GLib.unix_signal_add(GLib.PRIORITY_HIGH, sig, on_signal)
     client.connect()
     loop.run()
@@ -315,42 +244,12 @@ def run(opts: Options) -> int:
     return result["status"]
 
 
-def version() -> int:
-    """The Debian package versions (dpkg-query), one line."""
-    import subprocess
-    names = ["python3-nbxmpp", "python3-gssapi"]
-    proc = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Version}\\n", *names],
-                          capture_output=True, text=True, timeout=10)
-    found = dict(line.split(" ", 1) for line in proc.stdout.splitlines() if " " in line)
-    print(", ".join(f"{n} {found.get(n, '(not installed)')}" for n in names))
-    return EXIT_OK if proc.returncode == 0 else EXIT_FAIL
-
-
-USAGE = __doc__.split("\n\n", 2)[1] + "\n"
-
-
 def main(argv: list[str]) -> int:
     """Dispatch the subcommand; returns the exit status."""
-    if len(argv) < 2:
-        sys.stderr.write("usage:\n" + USAGE)
-        return EXIT_USAGE
-    if argv[1] == "--help":
-        sys.stdout.write("usage:\n" + USAGE)
-        return EXIT_OK
-    if argv[1] == "--version":
-        return version()
-    if argv[1] != "xmpp-client":
-        say(f"unknown command '{argv[1]}' (this candidate plays xmpp-client)")
-        return EXIT_USAGE
-    try:
-        opts = Options(argv[2:])
-    except UsageError as e:
-        say(str(e))
-        return e.status
-    logging.basicConfig(level=logging.DEBUG if os.environ.get("GSSCONFORM_DEBUG") else
-                        logging.INFO, stream=sys.stderr,
-                        format="nbxmpp: %(levelname)s %(name)s: %(message)s")
-    return run(opts)
+    set_name("nbxmpp-shim")
+    return shim_main(argv, role="xmpp-client", usage=usage_of(__doc__),
+                     packages=["python3-nbxmpp", "python3-gssapi"], parse=Options, run=run,
+                     log_prefix="nbxmpp")
 
 
 if __name__ == "__main__":

@@ -32,7 +32,6 @@ Only the Python standard library is used; the interpreter is Debian's like the o
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -43,38 +42,18 @@ import threading
 import time
 from typing import Any
 
-EXIT_OK, EXIT_FAIL, EXIT_INVALID, EXIT_USAGE, EXIT_CANNOT = 0, 1, 2, 64, 69
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
+from xmppshim import (CLIENT_ONLY_OPTIONS, EXIT_CANNOT, EXIT_FAIL, EXIT_INVALID,  # noqa: E402
+                      EXIT_OK, STOP_SIGNALS, TLS_MODES, UsageError, check_timeout, emit,
+                      main as shim_main, read_values, say, set_name, usage_of)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROSODY = "prosody"
 START_S = 10.0  # bound on Prosody's port accepting a connection
 STOP_S = 5.0  # bound on Prosody exiting after SIGTERM (then SIGKILL)
 PROBE_S = 0.005  # first pause between connect probes (doubles up to 0.1 s)
-CLIENT_OPTIONS = ("--jid", "--connect", "--tls-ca", "--authzid", "--principal-form")
-TLS_MODES = ("required", "optional", "off")
-
-_print_lock = threading.Lock()
-
-
-def emit(event: str, **fields: Any) -> None:
-    """Print one contract event as a JSON line, flushed, whole even across threads."""
-    line = json.dumps({"event": event, **fields}, separators=(",", ":"))
-    with _print_lock:
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
-
-
-def say(text: str) -> None:
-    """One line on stderr."""
-    print(f"prosody-shim: {text}", file=sys.stderr, flush=True)
-
-
-class UsageError(Exception):
-    """A usage error (exit 64), an option recognised but not honoured (69) or an invalid
-    value (exit 2), with a one-line reason."""
-
-    def __init__(self, reason: str, status: int = EXIT_USAGE) -> None:
-        super().__init__(reason)
-        self.status = status
+ACCEPTED = ("--bind", "--domain", "--hostname", "--tls", "--tls-cert", "--tls-key",
+            "--xep0233", "--acceptor-fqdn", "--timeout-ms")
 
 
 def _lua_string(text: str) -> str:
@@ -99,20 +78,7 @@ class Options:
         self.xep0233 = "on"
         self.acceptor_fqdn: str | None = None
         self.timeout_ms = 10000
-        values: dict[str, str] = {}
-        i = 0
-        while i < len(argv):
-            name = argv[i]
-            if name in CLIENT_OPTIONS:
-                raise UsageError(f"{name}: a client option; this candidate is a server",
-                                 EXIT_CANNOT)
-            if name not in ("--bind", "--domain", "--hostname", "--tls", "--tls-cert",
-                            "--tls-key", "--xep0233", "--acceptor-fqdn", "--timeout-ms"):
-                raise UsageError(f"unknown option '{name}'")
-            if i + 1 >= len(argv):
-                raise UsageError(f"{name} needs a value")
-            values[name] = argv[i + 1]
-            i += 2
+        values = read_values(argv, ACCEPTED, CLIENT_ONLY_OPTIONS, "server")
         for required in ("--bind", "--domain", "--hostname"):
             if required not in values:
                 raise UsageError(f"{required} is required")
@@ -147,10 +113,7 @@ class Options:
             raise UsageError(f"--xep0233 '{self.xep0233}': expected on, off or misplaced",
                              EXIT_INVALID)
         if "--timeout-ms" in values:
-            text = values["--timeout-ms"]
-            if not text.isdigit() or int(text) < 1:
-                raise UsageError(f"--timeout-ms '{text}': expected a number >= 1", EXIT_INVALID)
-            self.timeout_ms = int(text)
+            self.timeout_ms = check_timeout(values["--timeout-ms"])
 
 
 def free_port(host: str) -> int:
@@ -373,7 +336,7 @@ def serve(opts: Options) -> int:
     if not trace:
         trace = env["KRB5_TRACE"] = os.path.join(base, "krb5.trace")
     stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in STOP_SIGNALS:
         signal.signal(sig, lambda *_: stop.set())
     proc = subprocess.Popen([PROSODY, "-F", "--config", config], stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
@@ -426,38 +389,12 @@ def serve(opts: Options) -> int:
             emit("done")
 
 
-def version() -> int:
-    """The Debian package versions (dpkg-query), one line."""
-    names = ["prosody", "prosody-modules", "lua-cyrussasl", "libsasl2-modules-gssapi-mit"]
-    proc = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Version}\\n", *names],
-                          capture_output=True, text=True, timeout=10)
-    found = dict(line.split(" ", 1) for line in proc.stdout.splitlines() if " " in line)
-    print(", ".join(f"{n} {found.get(n, '(not installed)')}" for n in names))
-    return EXIT_OK if proc.returncode == 0 else EXIT_FAIL
-
-
-USAGE = __doc__.split("\n\n", 2)[1] + "\n"
-
-
 def main(argv: list[str]) -> int:
     """Dispatch the subcommand; returns the exit status."""
-    if len(argv) < 2:
-        sys.stderr.write("usage:\n" + USAGE)
-        return EXIT_USAGE
-    if argv[1] == "--help":
-        sys.stdout.write("usage:\n" + USAGE)
-        return EXIT_OK
-    if argv[1] == "--version":
-        return version()
-    if argv[1] != "xmpp-server":
-        say(f"unknown command '{argv[1]}' (this candidate plays xmpp-server)")
-        return EXIT_USAGE
-    try:
-        opts = Options(argv[2:])
-    except UsageError as e:
-        say(str(e))
-        return e.status
-    return serve(opts)
+    set_name("prosody-shim")
+    return shim_main(argv, role="xmpp-server", usage=usage_of(__doc__),
+                     packages=["prosody", "prosody-modules", "lua-cyrussasl",
+                               "libsasl2-modules-gssapi-mit"], parse=Options, run=serve)
 
 
 if __name__ == "__main__":

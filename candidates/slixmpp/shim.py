@@ -36,103 +36,31 @@ Debian's slixmpp and kerberos modules import only under /usr/bin/python3.
 from __future__ import annotations
 
 import asyncio
-import json
-import logging
 import os
-import signal
 import sys
-import threading
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_FAIL, EXIT_INVALID, EXIT_USAGE, EXIT_CANNOT = 0, 1, 2, 64, 69
-NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
-NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls"
-NS_DBN = "urn:xmpp:domain-based-name:1"
-SERVER_OPTIONS = ("--bind", "--hostname", "--tls-cert", "--tls-key")
-VALUE_OPTIONS = ("--connect", "--domain", "--jid", "--tls", "--tls-ca", "--authzid",
-                 "--principal-form", "--timeout-ms")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
+from xmppshim import (EXIT_FAIL, EXIT_OK, NS_DBN, NS_SASL, NS_TLS,  # noqa: E402
+                      STOP_SIGNALS, ClientOptions, emit, main as shim_main, say, set_name,
+                      usage_of)
 
-_print_lock = threading.Lock()
-
-
-def emit(event: str, **fields: Any) -> None:
-    """Print one contract event as a JSON line, flushed."""
-    line = json.dumps({"event": event, **fields}, separators=(",", ":"))
-    with _print_lock:
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
+REFUSALS = {
+    "--authzid": lambda _v: ("slixmpp 1.8.3 passes an authzid credential to "
+                             "kerberos.authGSSClientInit as the GSSAPI service name, and "
+                             "always sends the JID's localpart as the RFC 4752 "
+                             "authorization identity"),
+    "--principal-form": lambda v: ("slixmpp 1.8.3 always asks for the host-based name "
+                                   "xmpp@<server name>" if v == "domain" else None),
+}
 
 
-def say(text: str) -> None:
-    """One line on stderr."""
-    print(f"slixmpp-shim: {text}", file=sys.stderr, flush=True)
-
-
-class UsageError(Exception):
-    """Exit 64 (usage), 69 (recognised, cannot honour) or 2 (invalid value), one line."""
-
-    def __init__(self, reason: str, status: int = EXIT_USAGE) -> None:
-        super().__init__(reason)
-        self.status = status
-
-
-class Options:
-    """The command line after validation."""
-
-    def __init__(self, argv: list[str]) -> None:
-        values: dict[str, str] = {}
-        i = 0
-        while i < len(argv):
-            name = argv[i]
-            if name in SERVER_OPTIONS:
-                raise UsageError(f"{name}: a server option; this candidate is a client",
-                                 EXIT_CANNOT)
-            if name not in VALUE_OPTIONS:
-                raise UsageError(f"unknown option '{name}'")
-            if i + 1 >= len(argv):
-                raise UsageError(f"{name} needs a value")
-            values[name] = argv[i + 1]
-            i += 2
-        for required in ("--connect", "--domain", "--jid"):
-            if required not in values:
-                raise UsageError(f"{required} is required")
-        host, sep, port = values["--connect"].rpartition(":")
-        host = host.strip("[]")
-        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise UsageError(f"--connect '{values['--connect']}': expected HOST:PORT",
-                             EXIT_INVALID)
-        self.host, self.port = host, int(port)
-        self.domain = values["--domain"]
-        self.jid = values["--jid"]
-        if "@" not in self.jid or "/" in self.jid:
-            raise UsageError(f"--jid '{self.jid}': expected a bare JID local@domain",
-                             EXIT_INVALID)
-        self.tls = values.get("--tls", "required")
-        if self.tls not in ("required", "optional", "off"):
-            raise UsageError(f"--tls '{self.tls}': expected required, optional or off",
-                             EXIT_INVALID)
-        self.tls_ca = values.get("--tls-ca")
-        if self.tls_ca is not None and not os.access(self.tls_ca, os.R_OK):
-            raise UsageError(f"--tls-ca '{self.tls_ca}': not a readable file", EXIT_INVALID)
-        if "--authzid" in values:
-            raise UsageError("--authzid: cannot be honoured: slixmpp 1.8.3 passes an authzid "
-                             "credential to kerberos.authGSSClientInit as the GSSAPI service "
-                             "name, and always sends the JID's localpart as the RFC 4752 "
-                             "authorization identity", EXIT_CANNOT)
-        self.form = values.get("--principal-form", "xep0233")
-        if self.form not in ("xep0233", "hostbased", "domain"):
-            raise UsageError(f"--principal-form '{self.form}': expected xep0233, hostbased "
-                             f"or domain", EXIT_INVALID)
-        if self.form == "domain":
-            raise UsageError("--principal-form domain: cannot be honoured: slixmpp 1.8.3 "
-                             "always asks for the host-based name xmpp@<server name>",
-                             EXIT_CANNOT)
-        text = values.get("--timeout-ms", "10000")
-        if not text.isdigit() or int(text) < 1:
-            raise UsageError(f"--timeout-ms '{text}': expected a number >= 1", EXIT_INVALID)
-        self.timeout_ms = int(text)
+def Options(argv: list[str]) -> ClientOptions:  # noqa: N802
+    """The command line after validation (the contract's client options, slixmpp's
+    refusals)."""
+    return ClientOptions(argv, REFUSALS)
 
 
 class Outcome:
@@ -176,7 +104,7 @@ def features_event(xml: ET.Element) -> dict[str, Any]:
             "starttls": xml.find(f"{{{NS_TLS}}}starttls") is not None}
 
 
-def run(opts: Options) -> int:
+def run(opts: ClientOptions) -> int:
     """One login; returns the exit status."""
     import kerberos
     from slixmpp.clientxmpp import ClientXMPP
@@ -268,7 +196,7 @@ def run(opts: Options) -> int:
     xmpp.add_event_handler("ssl_invalid_chain", on_invalid_cert)
 
     loop = xmpp.loop
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, lambda: (outcome.finish(EXIT_FAIL, "terminated by a "
                                                               "signal"), xmpp.abort()))
     xmpp.connect((opts.domain, opts.port), force_starttls=opts.tls == "required",
@@ -291,42 +219,12 @@ def run(opts: Options) -> int:
     return outcome.status
 
 
-def version() -> int:
-    """The Debian package versions (dpkg-query), one line."""
-    import subprocess
-    names = ["python3-slixmpp", "python3-kerberos"]
-    proc = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Version}\\n", *names],
-                          capture_output=True, text=True, timeout=10)
-    found = dict(line.split(" ", 1) for line in proc.stdout.splitlines() if " " in line)
-    print(", ".join(f"{n} {found.get(n, '(not installed)')}" for n in names))
-    return EXIT_OK if proc.returncode == 0 else EXIT_FAIL
-
-
-USAGE = __doc__.split("\n\n", 2)[1] + "\n"
-
-
 def main(argv: list[str]) -> int:
     """Dispatch the subcommand; returns the exit status."""
-    if len(argv) < 2:
-        sys.stderr.write("usage:\n" + USAGE)
-        return EXIT_USAGE
-    if argv[1] == "--help":
-        sys.stdout.write("usage:\n" + USAGE)
-        return EXIT_OK
-    if argv[1] == "--version":
-        return version()
-    if argv[1] != "xmpp-client":
-        say(f"unknown command '{argv[1]}' (this candidate plays xmpp-client)")
-        return EXIT_USAGE
-    try:
-        opts = Options(argv[2:])
-    except UsageError as e:
-        say(str(e))
-        return e.status
-    logging.basicConfig(level=logging.DEBUG if os.environ.get("GSSCONFORM_DEBUG") else
-                        logging.INFO, stream=sys.stderr,
-                        format="slixmpp: %(levelname)s %(name)s: %(message)s")
-    return run(opts)
+    set_name("slixmpp-shim")
+    return shim_main(argv, role="xmpp-client", usage=usage_of(__doc__),
+                     packages=["python3-slixmpp", "python3-kerberos"], parse=Options, run=run,
+                     log_prefix="slixmpp")
 
 
 if __name__ == "__main__":

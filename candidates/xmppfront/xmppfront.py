@@ -43,7 +43,6 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
-import json
 import os
 import secrets
 import shlex
@@ -60,8 +59,15 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 from xml.sax.saxutils import escape, quoteattr
 
-# The shim contract's exit statuses: 64 a usage error, 69 an option recognised but not honoured.
-EXIT_OK, EXIT_FAIL, EXIT_INVALID, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 64, 69
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
+# The shim contract's exit statuses (64 a usage error, 69 an option recognised but not
+# honoured), its event lines and the stderr lines, as every Python shim has them.
+from xmppshim import EXIT_FAIL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, STOP_SIGNALS  # noqa: E402
+from xmppshim import EXIT_CANNOT as EXIT_UNAVAILABLE  # noqa: E402
+from xmppshim import emit, set_name  # noqa: E402
+from xmppshim import say as note  # noqa: E402
+
+set_name("xmppfront")
 
 NS_STREAM = "http://etherx.jabber.org/streams"
 NS_CLIENT = "jabber:client"
@@ -77,24 +83,8 @@ READ_CHUNK = 65536
 MAX_STANZA = 1 << 20  # octets of one top-level element (bounded buffering)
 PROGRAM_EXIT_S = 5.0  # bound on the SASL program exiting after its last line
 
-_print_lock = threading.Lock()
 _programs_lock = threading.Lock()
 _programs: set["SaslProgram"] = set()  # running SASL programs, killed when a server stops
-
-
-def emit(event: str, **fields: Any) -> None:
-    """One contract event as a JSON line on stdout, flushed, whole even across threads."""
-    line = json.dumps({"event": event, **fields}, separators=(",", ":"))
-    with _print_lock:
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
-
-
-def note(text: str) -> None:
-    """A diagnostic line on stderr."""
-    with _print_lock:
-        sys.stderr.write(f"xmppfront: {text}\n")
-        sys.stderr.flush()
 
 
 class FrontError(Exception):
@@ -690,8 +680,8 @@ def run_server(opts: Options) -> int:
     def on_term(signum: int, frame: object) -> None:
         terminated.set()
 
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGINT, on_term)
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, on_term)
     tls_context = None
     if opts.tls != "off":
         tls_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

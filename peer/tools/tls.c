@@ -273,3 +273,18 @@ const char *tls_conn_error(const struct tls_conn *conn)
 {
     return conn->error;
 }
+
+bool tls_mode_from_name(const char *name, enum tls_mode *mode)
+{
+    static const char *const names[] = {[TLS_REQUIRED] = "required",
+                                        [TLS_OPTIONAL] = "optional",
+                                        [TLS_OFF] = "off"};
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(name, names[i]) == 0) {
+            *mode = (enum tls_mode)i;
+            return true;
+        }
+    }
+    return false;
+}

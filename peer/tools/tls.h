@@ -19,6 +19,13 @@
 struct tls_ctx;
 struct tls_conn;
 
+/* The --tls setting of the XMPP roles: STARTTLS required, used when offered, or never. */
+enum tls_mode { TLS_REQUIRED, TLS_OPTIONAL, TLS_OFF };
+
+/* NAME ("required", "optional" or "off") as *MODE; false, *MODE untouched, for any other
+ * text. Reads NAME only. */
+bool tls_mode_from_name(const char *name, enum tls_mode *mode);
+
 /* A server context with the certificate chain in CERT and the private key in KEY (PEM files),
  * TLS 1.2 or later. NULL with a one-line reason in ERR (size ERRLEN) on failure. */
 struct tls_ctx *tls_server_ctx_new(const char *cert, const char *key, char *err, size_t errlen);

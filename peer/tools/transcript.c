@@ -1,46 +1,21 @@
 /* JSON-lines transcript of a ZMTP session: see transcript.h. */
 #include "tools/transcript.h"
 
+#include "tools/transcript-file.h"
 #include "util/hex.h"
 #include "util/jsonout.h"
 
 #include <stdint.h>
 #include <string.h>
-#include <time.h>
 
 bool transcript_open(struct transcript *t, const char *path)
 {
-    t->file = fopen(path, "w");
-    return t->file != NULL;
+    return transcript_file_open(&t->file, path);
 }
 
 void transcript_close(struct transcript *t)
 {
-    if (t->file != NULL)
-        fclose(t->file);
-    t->file = NULL;
-}
-
-/* {"time":"...Z","dir":DIR,"kind":KIND */
-static void begin(struct transcript *t, const char *dir, const char *kind)
-{
-    struct timespec now;
-    struct tm tm;
-    char stamp[40];
-
-    clock_gettime(CLOCK_REALTIME, &now);
-    gmtime_r(&now.tv_sec, &tm);
-    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-    fprintf(t->file, "{\"time\":\"%s.%06ldZ\",\"dir\":", stamp, now.tv_nsec / 1000);
-    json_put_string(t->file, dir);
-    fputs(",\"kind\":", t->file);
-    json_put_string(t->file, kind);
-}
-
-static void end(struct transcript *t)
-{
-    fputs("}\n", t->file);
-    fflush(t->file);
+    transcript_file_close(&t->file);
 }
 
 void transcript_greeting(struct transcript *t, const char *dir, const unsigned char *bytes,
@@ -51,7 +26,7 @@ void transcript_greeting(struct transcript *t, const char *dir, const unsigned c
 
     if (t == NULL || t->file == NULL)
         return;
-    begin(t, dir, "greeting");
+    transcript_file_begin(t->file, dir, "greeting");
     fprintf(t->file, ",\"size\":%zu", len);
     if (zmtp_greeting_decode(bytes, len, NULL, &g, &err) == ZMTP_OK) {
         fputs(",\"fields\":{\"padding\":", t->file);
@@ -65,7 +40,7 @@ void transcript_greeting(struct transcript *t, const char *dir, const unsigned c
     }
     fputs(",\"hex\":", t->file);
     json_put_hex(t->file, bytes, len);
-    end(t);
+    transcript_file_end(t->file);
 }
 
 /* "fields" of a command body (or of the command inside a wrapped plaintext). */
@@ -117,7 +92,7 @@ void transcript_frame(struct transcript *t, const char *dir, uint8_t flags,
     if (t == NULL || t->file == NULL)
         return;
     f = t->file;
-    begin(t, dir, kind);
+    transcript_file_begin(t->file, dir, kind);
     if (len > ZMTP_SHORT_MAX)
         flags |= ZMTP_FLAG_LONG;
     fprintf(f, ",\"flags\":%u,\"size\":%zu,\"fields\":{", flags, len);
@@ -173,15 +148,15 @@ void transcript_frame(struct transcript *t, const char *dir, uint8_t flags,
                     "\"overhead\":%zu}",
                     h.flags, h.ec, h.rrc, (unsigned long long)h.snd_seq, token_len - plain_len);
     }
-    end(t);
+    transcript_file_end(t->file);
 }
 
 void transcript_event(struct transcript *t, const char *kind, const char *reason)
 {
     if (t == NULL || t->file == NULL)
         return;
-    begin(t, "local", kind);
+    transcript_file_begin(t->file, "local", kind);
     fputs(",\"reason\":", t->file);
     json_put_string(t->file, reason);
-    end(t);
+    transcript_file_end(t->file);
 }

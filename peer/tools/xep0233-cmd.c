@@ -42,7 +42,6 @@ int cmd_principal(int argc, char **argv)
     };
     struct principal_request req = {PRINCIPAL_GSS, NULL, NULL, NULL, PRINCIPAL_PORT_UNKNOWN};
     struct principal_result result = {0};
-    struct hostname_check domain;
     enum xep0233_level level = XEP0233_LENIENT;
     char *mapped = NULL, *end, why[400];
     const char *port_text = NULL;
@@ -103,19 +102,11 @@ int cmd_principal(int argc, char **argv)
     }
     if (req.form == PRINCIPAL_GSS && req.realm == NULL) {
         /* The realm policy needs the domain as it will appear in the principal. */
-        hostname_check(req.domain, strlen(req.domain), &domain);
-        if (hostname_check_verdict(&domain) != XEP0233_INVALID) {
-            switch (realm_for_domain(domain.name, &mapped, why, sizeof(why))) {
-            case REALM_MAPPED:
-                req.realm = mapped;
-                break;
-            case REALM_UNMAPPED:
-                break;
-            case REALM_FAILED:
-                fprintf(stderr, "gsspeer principal: realm: %s\n", why);
-                goto cleanup;
-            }
+        if (realm_for_principal_domain(req.domain, &mapped, why, sizeof(why)) == REALM_FAILED) {
+            fprintf(stderr, "gsspeer principal: realm: %s\n", why);
+            goto cleanup;
         }
+        req.realm = mapped; /* NULL when unmapped: principal_build's fallback */
     }
     principal_build(&req, &result);
     principal_explain(&result, why, sizeof(why));

@@ -100,13 +100,7 @@ int xc_options_parse(int argc, char **argv, struct xc_options *o)
             o->jid = optarg;
             break;
         case 't':
-            if (strcmp(optarg, "required") == 0)
-                o->tls = TLS_REQUIRED;
-            else if (strcmp(optarg, "optional") == 0)
-                o->tls = TLS_OPTIONAL;
-            else if (strcmp(optarg, "off") == 0)
-                o->tls = TLS_OFF;
-            else {
+            if (!tls_mode_from_name(optarg, &o->tls)) {
                 fprintf(stderr,
                         "gsspeer: xmpp-client: --tls must be required, optional or "
                         "off, not '%s'\n",

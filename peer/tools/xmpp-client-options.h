@@ -7,11 +7,11 @@
 #ifndef TOOLS_XMPP_CLIENT_OPTIONS_H
 #define TOOLS_XMPP_CLIENT_OPTIONS_H
 
+#include "tools/tls.h"
 #include "tools/xmpp-client-faults.h"
 
 #include <stdbool.h>
 
-enum tls_mode { TLS_REQUIRED, TLS_OPTIONAL, TLS_OFF };
 enum form_opt { FORM_XEP0233, FORM_HOSTBASED, FORM_DOMAIN };
 
 struct xc_options {

@@ -1,45 +1,20 @@
 /* The transcript of gsspeer xmpp-client: see xmpp-client-transcript.h. */
 #include "tools/xmpp-client-transcript.h"
 
+#include "tools/transcript-file.h"
 #include "util/jsonout.h"
 #include "xmpp/sasl.h"
 
 #include <string.h>
-#include <time.h>
 
 bool xct_open(struct xct *t, const char *path)
 {
-    t->file = fopen(path, "w");
-    return t->file != NULL;
+    return transcript_file_open(&t->file, path);
 }
 
 void xct_close(struct xct *t)
 {
-    if (t->file != NULL)
-        fclose(t->file);
-    t->file = NULL;
-}
-
-/* {"time":"...Z","dir":DIR,"kind":KIND */
-static void begin(struct xct *t, const char *dir, const char *kind)
-{
-    struct timespec now;
-    struct tm tm;
-    char stamp[40];
-
-    clock_gettime(CLOCK_REALTIME, &now);
-    gmtime_r(&now.tv_sec, &tm);
-    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-    fprintf(t->file, "{\"time\":\"%s.%06ldZ\",\"dir\":", stamp, now.tv_nsec / 1000);
-    json_put_string(t->file, dir);
-    fputs(",\"kind\":", t->file);
-    json_put_string(t->file, kind);
-}
-
-static void end(struct xct *t)
-{
-    fputs("}\n", t->file);
-    fflush(t->file);
+    transcript_file_close(&t->file);
 }
 
 static void xml_field(struct xct *t, const char *xml)
@@ -54,9 +29,9 @@ void xct_element(struct xct *t, const char *dir, const char *kind, const char *x
 {
     if (t->file == NULL)
         return;
-    begin(t, dir, kind);
+    transcript_file_begin(t->file, dir, kind);
     xml_field(t, xml);
-    end(t);
+    transcript_file_end(t->file);
 }
 
 /* ,"layer":{"plain":HEX,"layers":N,"max_size":N[,"authzid":S],"status":NAME} */
@@ -93,22 +68,22 @@ void xct_sasl(struct xct *t, const char *dir, const char *kind, const char *xml,
 {
     if (t->file == NULL)
         return;
-    begin(t, dir, kind);
+    transcript_file_begin(t->file, dir, kind);
     xml_field(t, xml);
     fprintf(t->file, ",\"sasl\":{\"len\":%zu,\"token\":", len);
     json_put_hex(t->file, payload, len);
     if (layer != NULL)
         layer_field(t, layer);
     fputc('}', t->file);
-    end(t);
+    transcript_file_end(t->file);
 }
 
 void xct_local(struct xct *t, const char *kind, const char *reason)
 {
     if (t->file == NULL)
         return;
-    begin(t, "local", kind);
+    transcript_file_begin(t->file, "local", kind);
     fputs(",\"reason\":", t->file);
     json_put_string(t->file, reason);
-    end(t);
+    transcript_file_end(t->file);
 }

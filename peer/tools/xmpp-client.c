@@ -298,23 +298,12 @@ static bool xep0233_name(struct client *c, const char *host, char *name, size_t 
     struct principal_request req = {PRINCIPAL_GSS, host, c->opt.domain, NULL,
                                     PRINCIPAL_PORT_UNKNOWN};
     struct principal_result result = {0};
-    struct hostname_check domain;
     char *mapped = NULL;
     bool ok = false;
 
-    hostname_check(c->opt.domain, strlen(c->opt.domain), &domain);
-    if (hostname_check_verdict(&domain) != XEP0233_INVALID) {
-        switch (realm_for_domain(domain.name, &mapped, why, why_len)) {
-        case REALM_MAPPED:
-            req.realm = mapped;
-            break;
-        case REALM_UNMAPPED:
-            break;
-        case REALM_FAILED:
-            free(mapped);
-            return false;
-        }
-    }
+    if (realm_for_principal_domain(c->opt.domain, &mapped, why, why_len) == REALM_FAILED)
+        return false; /* nothing allocated */
+    req.realm = mapped; /* NULL when unmapped: principal_build's fallback */
     principal_build(&req, &result);
     if (xep0233_usable(result.verdict, XEP0233_LENIENT)) {
         snprintf(name, len, "%s", result.name);

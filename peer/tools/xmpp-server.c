@@ -45,8 +45,6 @@ enum {
     STOP_GRACE_MS = 1000,
 };
 
-enum tls_mode { TLS_REQUIRED, TLS_OPTIONAL, TLS_OFF };
-
 struct options {
     const char *bind;
     const char *domain;
@@ -1390,13 +1388,7 @@ static int parse_options(int argc, char **argv, struct options *o, bool *list, b
             o->hostname = optarg;
             break;
         case O_TLS:
-            if (strcmp(optarg, "required") == 0)
-                o->tls = TLS_REQUIRED;
-            else if (strcmp(optarg, "optional") == 0)
-                o->tls = TLS_OPTIONAL;
-            else if (strcmp(optarg, "off") == 0)
-                o->tls = TLS_OFF;
-            else {
+            if (!tls_mode_from_name(optarg, &o->tls)) {
                 event_error("--tls: \"%s\" is not required, optional or off", optarg);
                 return EXIT_INVALID;
             }

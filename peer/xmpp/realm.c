@@ -1,6 +1,8 @@
 /* The krb5.conf [domain_realm] realm policy: see realm.h. */
 #include "xmpp/realm.h"
 
+#include "xmpp/xep0233.h"
+
 #include <krb5/krb5.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,4 +45,16 @@ cleanup:
         krb5_free_host_realm(ctx, realms);
     krb5_free_context(ctx);
     return status;
+}
+
+enum realm_status realm_for_principal_domain(const char *domain, char **realm, char *error,
+                                             size_t len)
+{
+    struct hostname_check checked;
+
+    *realm = NULL;
+    hostname_check(domain, strlen(domain), &checked);
+    if (hostname_check_verdict(&checked) == XEP0233_INVALID)
+        return REALM_UNMAPPED;
+    return realm_for_domain(checked.name, realm, error, len);
 }

@@ -22,4 +22,10 @@ enum realm_status {
  * krb5_get_host_realm does). On REALM_FAILED, ERROR (size LEN) holds one line. */
 enum realm_status realm_for_domain(const char *domain, char **realm, char *error, size_t len);
 
+/* The realm policy for DOMAIN as it goes into an XEP-0233 principal: realm_for_domain of the
+ * name hostname_check (xep0233.h) makes of DOMAIN, or REALM_UNMAPPED (*REALM NULL) when
+ * DOMAIN is no valid host name (principal_build then judges it). Same ownership as above. */
+enum realm_status realm_for_principal_domain(const char *domain, char **realm, char *error,
+                                             size_t len);
+
 #endif

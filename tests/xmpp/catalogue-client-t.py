@@ -9,43 +9,18 @@ reference client, passes every case."""
 from __future__ import annotations
 
 import glob
-import json
 import os
-import shutil
-import subprocess
-import tempfile
 import unittest
 
-from gssconform import requirements, scenario, verdict
+from cataloguelib import SCENARIOS
+from gssconform import scenario, verdict
+import cataloguelib
 import taptest
 
-GSSCONFORM = os.path.join(taptest.REPO, "gssconform")
-SCENARIOS = os.path.join(taptest.REPO, "scenarios")
 FOLDER = os.path.join(SCENARIOS, "xep0233")
-OUTER_TIMEOUT = 300  # bound on one gssconform invocation (not a timing assertion)
 REALM = "GSSCONFORM.TEST"
 SHARED = {"alice", "xmpp/example.com"}  # the client and the host-based name every case shares
-
-
-def gssconform(*args: str) -> subprocess.CompletedProcess:
-    """Run ./gssconform with the build under test."""
-    env = dict(os.environ, GSSCONFORM_BUILD=taptest.build_dir())
-    return subprocess.run([GSSCONFORM, *args], capture_output=True, text=True, env=env,
-                          timeout=OUTER_TIMEOUT, check=False)
-
-
-def _missing() -> str | None:
-    """Why the catalogue cannot run here, or None."""
-    for prog in ("krb5kdc", "kdb5_util", "kadmin.local", "openssl"):
-        if shutil.which(prog, path=os.environ.get("PATH", "") + ":/usr/sbin") is None:
-            return f"{prog} not installed"
-    if not os.access(os.path.join(taptest.build_dir(), "gsspeer"), os.X_OK):
-        return f"no gsspeer in {taptest.build_dir()}"
-    return None
-
-
-def _flat(text: str) -> str:
-    return " ".join(text.split())
+MISSING = cataloguelib.missing(("krb5kdc", "kdb5_util", "kadmin.local", "openssl"))
 
 
 def client_cases() -> list:
@@ -78,20 +53,7 @@ class Shape(unittest.TestCase):
                 self.assertTrue(any(ref.requirement for ref in case.refs))
 
     def test_quotes_are_verbatim(self) -> None:
-        catalogue = {r.id: r for d in requirements.load(SCENARIOS) for r in d.requirements}
-        texts: dict[str, str] = {}
-        for case in client_cases():
-            for ref in case.refs:
-                with self.subTest(case=case.id, quote=ref.quote[:40]):
-                    if ref.requirement:
-                        self.assertEqual(ref.quote, catalogue[ref.requirement].quote)
-                    else:
-                        self.assertTrue(ref.doc.startswith("docs/"), ref.doc)
-                        if ref.doc not in texts:
-                            with open(os.path.join(taptest.REPO, ref.doc),
-                                      encoding="utf-8") as handle:
-                                texts[ref.doc] = _flat(handle.read())
-                        self.assertIn(_flat(ref.quote), texts[ref.doc])
+        cataloguelib.assert_quotes_verbatim(self, client_cases())
 
     def test_service_principals_are_the_cases_own(self) -> None:
         owner: dict[str, str] = {}
@@ -105,20 +67,7 @@ class Shape(unittest.TestCase):
 
     def test_every_file_validates_alone(self) -> None:
         names = sorted(os.path.basename(p) for p in glob.glob(os.path.join(FOLDER, "client-*.toml")))
-        self.assertGreaterEqual(len(names), 4)
-        with tempfile.TemporaryDirectory(prefix="catalogue-client-t-") as tmp:
-            shutil.copytree(os.path.join(SCENARIOS, "requirements"),
-                            os.path.join(tmp, "requirements"))
-            shutil.copy(os.path.join(SCENARIOS, "checks.toml"), tmp)
-            for name in names:
-                spec = os.path.join(tmp, "xep0233")
-                shutil.rmtree(spec, ignore_errors=True)
-                os.makedirs(spec)
-                shutil.copy(os.path.join(FOLDER, name), spec)
-                with self.subTest(file=name):
-                    result = gssconform("list", "--spec", "xep0233", "--scenarios", tmp)
-                    self.assertEqual(result.returncode, 0, result.stderr)
-                    self.assertTrue(result.stdout.strip(), f"{name} holds no case")
+        cataloguelib.assert_files_validate_alone(self, "xep0233", names, 4)
 
 
 def _login(**fields) -> dict:
@@ -180,18 +129,10 @@ class Judging(unittest.TestCase):
         self.assertEqual(self.judge("xep0233/client/authzid/absent", obs)[0], "PASS")
 
 
-@unittest.skipIf(_missing(), _missing() or "")
+@unittest.skipIf(MISSING, MISSING or "")
 class AgainstReference(unittest.TestCase):
     def test_gsspeer_xmpp_client_passes_every_case(self) -> None:
-        with tempfile.TemporaryDirectory(prefix="catalogue-client-t-") as out:
-            result = gssconform("run", "--spec", "xep0233", "--case", "xep0233/client/*",
-                                "--candidate", "gsspeer", "-j", "2", "-q", "--out", out)
-            with open(os.path.join(out, "results.json"), encoding="utf-8") as handle:
-                results = json.load(handle)["results"]
-        self.assertGreaterEqual(len(results), 30, result.stderr)
-        for entry in results:
-            with self.subTest(case=entry["case"]):
-                self.assertEqual(entry["verdict"], "PASS", entry["reason"])
+        cataloguelib.assert_reference_passes(self, "xep0233", "xep0233/client/*", 30)
 
 
 if __name__ == "__main__":

@@ -10,43 +10,17 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import shutil
-import subprocess
-import tempfile
 import unittest
 
-from gssconform import requirements, scenario, verdict
+from cataloguelib import SCENARIOS
+from gssconform import scenario, verdict
+import cataloguelib
 import taptest
 
-GSSCONFORM = os.path.join(taptest.REPO, "gssconform")
-SCENARIOS = os.path.join(taptest.REPO, "scenarios")
 FOLDER = os.path.join(SCENARIOS, "xep0233")
 PREFIX = "xep0233/server/"
-OUTER_TIMEOUT = 300  # bound on one gssconform invocation (not a timing assertion)
 HOST, DOMAIN, REALM = "auth42.us.example.com", "example.com", "GSSCONFORM.TEST"
-
-
-def gssconform(*args: str) -> subprocess.CompletedProcess:
-    """Run ./gssconform with the build under test."""
-    env = dict(os.environ, GSSCONFORM_BUILD=taptest.build_dir())
-    return subprocess.run([GSSCONFORM, *args], capture_output=True, text=True, env=env,
-                          timeout=OUTER_TIMEOUT, check=False)
-
-
-def _missing() -> str | None:
-    """Why the catalogue cannot run here, or None."""
-    for prog in ("krb5kdc", "kdb5_util", "kadmin.local", "openssl"):
-        if shutil.which(prog, path=os.environ.get("PATH", "") + ":/usr/sbin") is None:
-            return f"{prog} not installed"
-    if not os.access(os.path.join(taptest.build_dir(), "gsspeer"), os.X_OK):
-        return f"no gsspeer in {taptest.build_dir()}"
-    return None
-
-
-def _flat(text: str) -> str:
-    """Text with every run of white space as one space (documents wrap their lines)."""
-    return " ".join(text.split())
+MISSING = cataloguelib.missing(("krb5kdc", "kdb5_util", "kadmin.local", "openssl"))
 
 
 def server_cases() -> list:
@@ -59,15 +33,7 @@ def server_files() -> list[str]:
 
 class Listing(unittest.TestCase):
     def test_at_least_30_cases_each_with_a_reference(self) -> None:
-        result = gssconform("list", "--spec", "xep0233", "--long")
-        self.assertEqual(result.returncode, 0, result.stderr)
-        blocks = re.split(r"^(?=xep0233/)", result.stdout, flags=re.M)
-        blocks = [b for b in blocks if b.startswith(PREFIX)]
-        self.assertGreaterEqual(len(blocks), 30)
-        for block in blocks:
-            with self.subTest(case=block.splitlines()[0]):
-                self.assertRegex(block, r'\n    \S.*(MUST|SHOULD|MAY|de-facto|security|INFO): ".+"',
-                                 "every case quotes at least one reference")
+        cataloguelib.assert_listed_with_references(self, "xep0233", PREFIX, 30)
 
     def test_shape(self) -> None:
         cases = server_cases()
@@ -90,39 +56,10 @@ class Listing(unittest.TestCase):
 
 class Files(unittest.TestCase):
     def test_every_file_validates_alone(self) -> None:
-        names = server_files()
-        self.assertGreaterEqual(len(names), 4)
-        with tempfile.TemporaryDirectory(prefix="catalogue-server-t-") as tmp:
-            shutil.copytree(os.path.join(SCENARIOS, "requirements"),
-                            os.path.join(tmp, "requirements"))
-            shutil.copy(os.path.join(SCENARIOS, "checks.toml"), tmp)
-            for name in names:
-                spec = os.path.join(tmp, "xep0233")
-                shutil.rmtree(spec, ignore_errors=True)
-                os.makedirs(spec)
-                shutil.copy(os.path.join(FOLDER, name), spec)
-                with self.subTest(file=name):
-                    result = gssconform("list", "--spec", "xep0233", "--scenarios", tmp)
-                    self.assertEqual(result.returncode, 0, result.stderr)
-                    self.assertTrue(result.stdout.strip(), f"{name} holds no case")
+        cataloguelib.assert_files_validate_alone(self, "xep0233", server_files(), 4)
 
     def test_quotes_are_verbatim(self) -> None:
-        catalogue = {r.id: r for d in requirements.load(SCENARIOS) for r in d.requirements}
-        texts: dict[str, str] = {}
-        for case in server_cases():
-            for ref in case.refs:
-                with self.subTest(case=case.id, quote=ref.quote[:40]):
-                    if ref.requirement:
-                        self.assertEqual(ref.quote, catalogue[ref.requirement].quote)
-                    elif ref.doc.startswith("docs/"):
-                        if ref.doc not in texts:
-                            with open(os.path.join(taptest.REPO, ref.doc),
-                                      encoding="utf-8") as handle:
-                                texts[ref.doc] = _flat(handle.read())
-                        self.assertTrue(_flat(ref.quote) in texts[ref.doc],
-                                        f"not in {ref.doc}: {ref.quote!r}")
-                    else:
-                        self.fail(f"{ref.doc}: neither a catalogue id nor a project document")
+        cataloguelib.assert_quotes_verbatim(self, server_cases())
 
 
 def _obs(*events: dict, exit_status: int = 0, stderr: str = "") -> dict:
@@ -223,18 +160,10 @@ class Judging(unittest.TestCase):
                          "no <failure/> within the client's bound is a hang")
 
 
-@unittest.skipIf(_missing(), _missing() or "")
+@unittest.skipIf(MISSING, MISSING or "")
 class AgainstReference(unittest.TestCase):
     def test_gsspeer_passes_every_server_case(self) -> None:
-        with tempfile.TemporaryDirectory(prefix="catalogue-server-t-") as out:
-            result = gssconform("run", "--spec", "xep0233", "--case", PREFIX + "*",
-                                "--candidate", "gsspeer", "-j", "2", "-q", "--out", out)
-            with open(os.path.join(out, "results.json"), encoding="utf-8") as handle:
-                results = json.load(handle)["results"]
-        self.assertGreaterEqual(len(results), 30, result.stderr)
-        for entry in results:
-            with self.subTest(case=entry["case"]):
-                self.assertEqual(entry["verdict"], "PASS", entry["reason"])
+        result = cataloguelib.assert_reference_passes(self, "xep0233", PREFIX + "*", 30)
         self.assertEqual(result.returncode, 0, result.stderr[-2000:])
 
 

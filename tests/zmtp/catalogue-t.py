@@ -6,57 +6,22 @@ against the reference peer (gsspeer as candidate) breaks no MUST or security che
 
 from __future__ import annotations
 
-import json
 import os
-import re
-import shutil
-import subprocess
-import tempfile
 import unittest
 
-from gssconform import observe, requirements, scenario, verdict
+from cataloguelib import SCENARIOS
+from gssconform import observe, scenario, verdict
+import cataloguelib
 import taptest
 
-GSSCONFORM = os.path.join(taptest.REPO, "gssconform")
-SCENARIOS = os.path.join(taptest.REPO, "scenarios")
 FOLDER = os.path.join(SCENARIOS, "zmtp-gssapi")
-OUTER_TIMEOUT = 300  # bound on one gssconform invocation (not a timing assertion)
 BAD = ("FAIL", "CRASH", "ERROR", "TIMEOUT", "XPASS")
-
-
-def gssconform(*args: str) -> subprocess.CompletedProcess:
-    """Run ./gssconform with the build under test."""
-    env = dict(os.environ, GSSCONFORM_BUILD=taptest.build_dir())
-    return subprocess.run([GSSCONFORM, *args], capture_output=True, text=True, env=env,
-                          timeout=OUTER_TIMEOUT, check=False)
-
-
-def _missing() -> str | None:
-    """Why the catalogue cannot run here, or None."""
-    for prog in ("krb5kdc", "kdb5_util", "kadmin.local"):
-        if shutil.which(prog, path=os.environ.get("PATH", "") + ":/usr/sbin") is None:
-            return f"{prog} not installed"
-    if not os.access(os.path.join(taptest.build_dir(), "gsspeer"), os.X_OK):
-        return f"no gsspeer in {taptest.build_dir()}"
-    return None
-
-
-def _flat(text: str) -> str:
-    """Text with every run of white space as one space (documents wrap their lines)."""
-    return " ".join(text.split())
+MISSING = cataloguelib.missing()
 
 
 class Listing(unittest.TestCase):
     def test_at_least_40_cases_each_with_a_reference(self) -> None:
-        result = gssconform("list", "--spec", "zmtp-gssapi", "--long")
-        self.assertEqual(result.returncode, 0, result.stderr)
-        blocks = re.split(r"^(?=zmtp-gssapi/)", result.stdout, flags=re.M)
-        blocks = [b for b in blocks if b.strip()]
-        self.assertGreaterEqual(len(blocks), 40)
-        for block in blocks:
-            with self.subTest(case=block.splitlines()[0]):
-                self.assertRegex(block, r'\n    \S.*(MUST|SHOULD|MAY|de-facto|security|INFO): ".+"',
-                                 "every case quotes at least one reference")
+        cataloguelib.assert_listed_with_references(self, "zmtp-gssapi", "zmtp-gssapi/", 40)
 
     def test_both_directions(self) -> None:
         cases = scenario.load_spec(SCENARIOS, "zmtp-gssapi")
@@ -72,38 +37,10 @@ class Listing(unittest.TestCase):
 class Files(unittest.TestCase):
     def test_every_file_validates_alone(self) -> None:
         names = sorted(n for n in os.listdir(FOLDER) if n.endswith(".toml"))
-        self.assertGreaterEqual(len(names), 5)
-        with tempfile.TemporaryDirectory(prefix="catalogue-t-") as tmp:
-            shutil.copytree(os.path.join(SCENARIOS, "requirements"),
-                            os.path.join(tmp, "requirements"))
-            shutil.copy(os.path.join(SCENARIOS, "checks.toml"), tmp)
-            for name in names:
-                spec = os.path.join(tmp, "zmtp-gssapi")
-                shutil.rmtree(spec, ignore_errors=True)
-                os.makedirs(spec)
-                shutil.copy(os.path.join(FOLDER, name), spec)
-                with self.subTest(file=name):
-                    result = gssconform("list", "--spec", "zmtp-gssapi", "--scenarios", tmp)
-                    self.assertEqual(result.returncode, 0, result.stderr)
-                    self.assertTrue(result.stdout.strip(), f"{name} holds no case")
+        cataloguelib.assert_files_validate_alone(self, "zmtp-gssapi", names, 5)
 
     def test_quotes_are_verbatim(self) -> None:
-        catalogue = {r.id: r for d in requirements.load(SCENARIOS) for r in d.requirements}
-        texts: dict[str, str] = {}
-        for case in scenario.load_spec(SCENARIOS, "zmtp-gssapi"):
-            for ref in case.refs:
-                with self.subTest(case=case.id, quote=ref.quote[:40]):
-                    if ref.requirement:
-                        self.assertEqual(ref.quote, catalogue[ref.requirement].quote)
-                    elif ref.doc.startswith("docs/"):
-                        if ref.doc not in texts:
-                            with open(os.path.join(taptest.REPO, ref.doc),
-                                      encoding="utf-8") as handle:
-                                texts[ref.doc] = _flat(handle.read())
-                        self.assertTrue(_flat(ref.quote) in texts[ref.doc],
-                                        f"not in {ref.doc}: {ref.quote!r}")
-                    else:
-                        self.fail(f"{ref.doc}: neither a catalogue id nor a project document")
+        cataloguelib.assert_quotes_verbatim(self, scenario.load_spec(SCENARIOS, "zmtp-gssapi"))
 
 
 SENTINEL = "5345435245542d53454e54494e454c2d3432"  # "SECRET-SENTINEL-42"
@@ -186,14 +123,10 @@ class WireEvidence(unittest.TestCase):
             ["0103aabbcc", "0300000000000000010a", "0003aabbcc"], ["05", "07", "0d", "ff"])
 
 
-@unittest.skipIf(_missing(), _missing() or "")
+@unittest.skipIf(MISSING, MISSING or "")
 class AgainstReference(unittest.TestCase):
     def test_gsspeer_breaks_no_must_or_security_check(self) -> None:
-        with tempfile.TemporaryDirectory(prefix="catalogue-t-") as out:
-            result = gssconform("run", "--spec", "zmtp-gssapi", "--candidate", "gsspeer",
-                                "-j", "2", "-q", "--out", out)
-            with open(os.path.join(out, "results.json"), encoding="utf-8") as handle:
-                results = json.load(handle)["results"]
+        result, results = cataloguelib.run_reference("zmtp-gssapi")
         self.assertGreaterEqual(len(results), 40, result.stderr)
         for entry in results:
             with self.subTest(case=entry["case"]):
