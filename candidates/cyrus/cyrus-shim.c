@@ -321,6 +321,64 @@ static enum exit_status read_final_line(void)
     return exit_status;
 }
 
+/* One step of a role: feed IN (INLEN octets), take the next output into *OUT / *OUTLEN. */
+typedef int (*step_fn)(sasl_conn_t *conn, const char *in, unsigned inlen, const char **out,
+                       unsigned *outlen);
+
+static int client_step(sasl_conn_t *conn, const char *in, unsigned inlen, const char **out,
+                       unsigned *outlen)
+{
+    sasl_interact_t *interact = NULL; /* no interaction: the callbacks answer everything */
+
+    return sasl_client_step(conn, in, inlen, &interact, out, outlen);
+}
+
+static int server_step(sasl_conn_t *conn, const char *in, unsigned inlen, const char **out,
+                       unsigned *outlen)
+{
+    return sasl_server_step(conn, in, inlen, out, outlen);
+}
+
+/*
+ * The line loop of both roles, once their start call gave RESULT and OUT/OUTLEN: write each
+ * output as a base64 line; after SASL_OK read the outcome line; otherwise read the peer's next
+ * line and STEP it (STEP_NAME in reports). A client whose step completes with no output (the
+ * line carried the outcome's data: END_ON_SILENT_OK) is done at once. Returns the exit status.
+ */
+static enum exit_status exchange(sasl_conn_t *conn, int result, const char *out, unsigned outlen,
+                                 step_fn step, const char *step_name, bool end_on_silent_ok)
+{
+    struct line line = {NULL, 0};
+
+    for (;;) {
+        enum line_status ls;
+
+        if (!write_b64_line(out, outlen)) {
+            fprintf(stderr, "cyrus-shim: cannot encode the output\n");
+            return EXIT_FAIL;
+        }
+        if (result == SASL_OK)
+            return read_final_line();
+        ls = read_b64_line(&line);
+        if (ls != LINE_OK) {
+            line_free(&line);
+            fprintf(stderr, ls == LINE_EOF ? "cyrus-shim: stdin ended during the exchange\n"
+                                           : "cyrus-shim: an input line is not base64\n");
+            return EXIT_FAIL;
+        }
+        out = NULL;
+        outlen = 0;
+        result = step(conn, line.data, line.len, &out, &outlen);
+        line_free(&line);
+        if (end_on_silent_ok && result == SASL_OK && out == NULL)
+            return EXIT_OK; /* the line was the data of the outcome and completed the exchange */
+        if (result != SASL_OK && result != SASL_CONTINUE) {
+            report(conn, step_name, result);
+            return EXIT_FAIL;
+        }
+    }
+}
+
 /*
  * The client side of the line protocol: mechanism line, initial response, then one output line
  * per input line until libsasl2 says SASL_OK; then the outcome line. OPTS is borrowed (it is
@@ -338,7 +396,6 @@ static enum exit_status run_client(struct options *opts)
     const char *out = NULL;
     const char *mech = NULL;
     unsigned outlen = 0;
-    struct line line = {NULL, 0};
     enum exit_status status = EXIT_FAIL;
     int result;
 
@@ -359,42 +416,8 @@ static enum exit_status run_client(struct options *opts)
         goto cleanup;
     }
     printf("%s\n", mech != NULL ? mech : opts->mechanism);
-    for (;;) {
-        enum line_status ls;
-
-        if (!write_b64_line(out, outlen)) {
-            fprintf(stderr, "cyrus-shim: cannot encode the output\n");
-            goto cleanup;
-        }
-        if (result == SASL_OK) {
-            status = read_final_line();
-            goto cleanup;
-        }
-        ls = read_b64_line(&line);
-        if (ls == LINE_EOF) {
-            fprintf(stderr, "cyrus-shim: stdin ended during the exchange\n");
-            goto cleanup;
-        }
-        if (ls != LINE_OK) {
-            fprintf(stderr, "cyrus-shim: an input line is not base64\n");
-            goto cleanup;
-        }
-        out = NULL;
-        outlen = 0;
-        result = sasl_client_step(conn, line.data, line.len, &interact, &out, &outlen);
-        line_free(&line);
-        if (result == SASL_OK && out == NULL) {
-            /* the line was the data of the outcome and completed the exchange */
-            status = EXIT_OK;
-            goto cleanup;
-        }
-        if (result != SASL_OK && result != SASL_CONTINUE) {
-            report(conn, "sasl_client_step", result);
-            goto cleanup;
-        }
-    }
+    status = exchange(conn, result, out, outlen, client_step, "sasl_client_step", true);
 cleanup:
-    line_free(&line);
     if (conn != NULL)
         sasl_dispose(&conn);
     return status;
@@ -416,7 +439,6 @@ static enum exit_status run_server(struct options *opts)
     sasl_conn_t *conn = NULL;
     const char *out = NULL;
     unsigned outlen = 0;
-    struct line line = {NULL, 0};
     enum exit_status status = EXIT_FAIL;
     int result;
 
@@ -437,37 +459,8 @@ static enum exit_status run_server(struct options *opts)
         goto cleanup;
     }
     printf("%s\n", opts->mechanism);
-    for (;;) {
-        enum line_status ls;
-
-        if (!write_b64_line(out, outlen)) {
-            fprintf(stderr, "cyrus-shim: cannot encode the output\n");
-            goto cleanup;
-        }
-        if (result == SASL_OK) {
-            status = read_final_line();
-            goto cleanup;
-        }
-        ls = read_b64_line(&line);
-        if (ls == LINE_EOF) {
-            fprintf(stderr, "cyrus-shim: stdin ended during the exchange\n");
-            goto cleanup;
-        }
-        if (ls != LINE_OK) {
-            fprintf(stderr, "cyrus-shim: an input line is not base64\n");
-            goto cleanup;
-        }
-        out = NULL;
-        outlen = 0;
-        result = sasl_server_step(conn, line.data, line.len, &out, &outlen);
-        line_free(&line);
-        if (result != SASL_OK && result != SASL_CONTINUE) {
-            report(conn, "sasl_server_step", result);
-            goto cleanup;
-        }
-    }
+    status = exchange(conn, result, out, outlen, server_step, "sasl_server_step", false);
 cleanup:
-    line_free(&line);
     if (conn != NULL)
         sasl_dispose(&conn);
     return status;
