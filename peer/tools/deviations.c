@@ -1,4 +1,4 @@
-/* The deviation table of gsspeer's ZMTP roles: see deviations.h and docs/mutation.md. */
+/* The deviation table of gsspeer's ZMTP and XMPP roles: see deviations.h and docs/mutation.md. */
 #include "tools/deviations.h"
 
 #include "tools/contract.h"
@@ -8,6 +8,7 @@
 #include <string.h>
 
 #define DEV(field) offsetof(struct zmtp_deviations, field)
+#define XDEV(field) offsetof(struct xmpp_deviations, field)
 #define LIBZMQ "libzmq 4.3.4 (candidates/libzmq/profile.toml)"
 
 const struct deviation_spec deviation_table[] = {
@@ -85,6 +86,7 @@ const struct deviation_spec deviation_table[] = {
      "a SUB's wrapped subscription is 00 topic: the subscribe octet is lost", LIBZMQ},
     {"no-frame-limit", "zmtp", DEVIATION_ROLE_BOTH, DEV(no_frame_limit),
      "--max-frame-size is ignored: a larger frame is taken and delivered", ""},
+    /* XMPP (xmpp-server, xmpp-client): members of struct xmpp_deviations */
     {NULL, NULL, 0, 0, NULL, NULL},
 };
 
@@ -103,19 +105,21 @@ const char *deviation_roles_name(unsigned roles)
                                             : "server";
 }
 
-static void list_names(FILE *out)
+static void list_names(FILE *out, const char *protocol)
 {
-    fputs("gsspeer: known deviations:", out);
+    fprintf(out, "gsspeer: known %s deviations:", protocol);
     for (const struct deviation_spec *d = deviation_table; d->name != NULL; d++)
-        fprintf(out, " %s", d->name);
+        if (strcmp(d->protocol, protocol) == 0)
+            fprintf(out, " %s", d->name);
     fputs(" (gsspeer deviations)\n", out);
 }
 
-int deviations_take_options(struct zmtp_deviations *dev, int *argc, char **argv, bool server)
+int deviations_take_options(const char *protocol, void *dev, size_t dev_size, int *argc,
+                            char **argv, bool server)
 {
     int i = 1, kept = 1;
 
-    memset(dev, 0, sizeof(*dev));
+    memset(dev, 0, dev_size);
     while (i < *argc) {
         const char *value = NULL;
         const struct deviation_spec *d;
@@ -125,7 +129,7 @@ int deviations_take_options(struct zmtp_deviations *dev, int *argc, char **argv,
         if (strcmp(argv[i], "--deviate") == 0) {
             if (i + 1 >= *argc) {
                 fprintf(stderr, "gsspeer: --deviate needs a deviation name\n");
-                list_names(stderr);
+                list_names(stderr, protocol);
                 return CONTRACT_EXIT_USAGE;
             }
             value = argv[i + 1];
@@ -138,9 +142,11 @@ int deviations_take_options(struct zmtp_deviations *dev, int *argc, char **argv,
             continue;
         }
         d = deviation_find(value);
-        if (d == NULL) {
-            fprintf(stderr, "gsspeer: --deviate: unknown deviation \"%s\"\n", value);
-            list_names(stderr);
+        if (d == NULL || strcmp(d->protocol, protocol) != 0) {
+            fprintf(stderr, "gsspeer: --deviate: %s \"%s\"\n",
+                    d == NULL ? "unknown deviation" : "a deviation of the other protocol, not",
+                    value);
+            list_names(stderr, protocol);
             return CONTRACT_EXIT_USAGE;
         }
         if (!(d->roles & (server ? DEVIATION_ROLE_SERVER : DEVIATION_ROLE_CLIENT))) {
@@ -157,10 +163,10 @@ int deviations_take_options(struct zmtp_deviations *dev, int *argc, char **argv,
     return -1;
 }
 
-bool deviations_any(const struct zmtp_deviations *dev)
+bool deviations_any(const char *protocol, const void *dev)
 {
     for (const struct deviation_spec *d = deviation_table; d->name != NULL; d++)
-        if (*(const bool *)((const char *)dev + d->member))
+        if (strcmp(d->protocol, protocol) == 0 && *(const bool *)((const char *)dev + d->member))
             return true;
     return false;
 }
@@ -172,8 +178,8 @@ int cmd_deviations(int argc, char **argv)
     if (argc > 1 && !json) {
         if (strcmp(argv[1], "--help") == 0) {
             puts("usage: gsspeer deviations [--json]\n\n"
-                 "List the planted deviations of `gsspeer zmtp-server|zmtp-client --deviate "
-                 "NAME`\n(docs/mutation.md): each makes gsspeer itself non-conformant.");
+                 "List the planted deviations of `gsspeer zmtp-server|zmtp-client|xmpp-server|"
+                 "xmpp-client --deviate NAME`\n(docs/mutation.md): each makes gsspeer itself non-conformant.");
             return CONTRACT_EXIT_OK;
         }
         fprintf(stderr, "gsspeer: deviations: unexpected argument \"%s\"\n", argv[1]);
@@ -184,7 +190,8 @@ int cmd_deviations(int argc, char **argv)
         return CONTRACT_EXIT_USAGE;
     }
     if (!json)
-        printf("%-24s %-7s %s\n", "NAME", "ROLES", "WHAT GSSPEER THEN DOES WRONG [IMITATES]");
+        printf("%-26s %-4s %-7s %s\n", "NAME", "PROT", "ROLES",
+               "WHAT GSSPEER THEN DOES WRONG [IMITATES]");
     for (const struct deviation_spec *d = deviation_table; d->name != NULL; d++) {
         if (json) {
             fputs("{\"name\":", stdout);
@@ -197,7 +204,8 @@ int cmd_deviations(int argc, char **argv)
             puts("}");
             continue;
         }
-        printf("%-24s %-7s %s%s%s%s\n", d->name, deviation_roles_name(d->roles), d->summary,
+        printf("%-26s %-4s %-7s %s%s%s%s\n", d->name, d->protocol, deviation_roles_name(d->roles),
+               d->summary,
                d->imitates[0] != '\0' ? " [" : "", d->imitates, d->imitates[0] != '\0' ? "]" : "");
     }
     return CONTRACT_EXIT_OK;

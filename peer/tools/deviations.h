@@ -15,6 +15,7 @@
 #ifndef TOOLS_DEVIATIONS_H
 #define TOOLS_DEVIATIONS_H
 
+#include "xmpp/deviations.h"
 #include "zmtp/mechanism.h"
 
 #include <stdbool.h>
@@ -29,9 +30,11 @@ enum {
 /* One table entry (static data). */
 struct deviation_spec {
     const char *name;
-    const char *protocol; /* "zmtp" (the roles zmtp-server / zmtp-client) */
+    const char *protocol; /* "zmtp" (zmtp-server / zmtp-client) or "xmpp" (xmpp-server /
+                             xmpp-client) */
     unsigned roles;       /* DEVIATION_ROLE_* bits */
-    size_t member;        /* offsetof the bool in struct zmtp_deviations */
+    size_t member;        /* offsetof the bool in struct zmtp_deviations ("zmtp") or in
+                             struct xmpp_deviations ("xmpp") */
     const char *summary;  /* one line: what gsspeer then does wrong */
     const char *imitates; /* the real implementation that behaves so, or "" */
 };
@@ -47,14 +50,16 @@ const char *deviation_roles_name(unsigned roles);
 
 /*
  * Take every `--deviate NAME` (also `--deviate=NAME`) out of ARGV, shifting the rest down and
- * lowering *ARGC, and set the named switches in *DEV (cleared first). SERVER says the role. An
- * unknown name or one not offered in the role is a usage error: the reason and the list of
- * names go to stderr and 64 is returned; otherwise -1.
+ * lowering *ARGC, and set the named switches in *DEV, a struct zmtp_deviations or struct
+ * xmpp_deviations of DEV_SIZE octets (cleared first) as PROTOCOL ("zmtp", "xmpp") says. SERVER
+ * says the role. An unknown name, one of the other protocol or one not offered in the role is a
+ * usage error: the reason and the list of names go to stderr and 64 is returned; otherwise -1.
  */
-int deviations_take_options(struct zmtp_deviations *dev, int *argc, char **argv, bool server);
+int deviations_take_options(const char *protocol, void *dev, size_t dev_size, int *argc,
+                            char **argv, bool server);
 
-/* True when any switch of DEV is set. */
-bool deviations_any(const struct zmtp_deviations *dev);
+/* True when any switch of DEV (a struct of PROTOCOL, as above) is set. */
+bool deviations_any(const char *protocol, const void *dev);
 
 /* `gsspeer deviations [--json]`: print the table. */
 int cmd_deviations(int argc, char **argv);

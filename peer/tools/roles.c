@@ -837,7 +837,8 @@ static int run_setup(struct run *r, int argc, char **argv, bool server)
     status = faults_take_options(&r->faults, &argc, argv, server);
     if (status != -1)
         return status;
-    status = deviations_take_options(&r->deviations, &argc, argv, server);
+    status = deviations_take_options("zmtp", &r->deviations, sizeof(r->deviations), &argc, argv,
+                                     server);
     if (status != -1)
         return status;
     status = parse_options(argc, argv, server, &r->opts);
@@ -860,7 +861,7 @@ static int run_setup(struct run *r, int argc, char **argv, bool server)
     r->cfg.mech.cred = r->creds.cred;
     r->cfg.mech.target = r->creds.target;
     r->cfg.mech.socket_type = r->opts.socket_type;
-    r->cfg.mech.deviations = deviations_any(&r->deviations) ? &r->deviations : NULL;
+    r->cfg.mech.deviations = deviations_any("zmtp", &r->deviations) ? &r->deviations : NULL;
     r->authz.opts = &r->opts;
     r->authorizer.start = authz_start;
     r->authorizer.poll = authz_poll;

@@ -14,21 +14,29 @@ static bool member_set(const struct zmtp_deviations *d, const struct deviation_s
 
 static void test_table(void)
 {
-    size_t count = 0;
+    size_t count = 0, xmpp_count = 0;
     bool names_ok = true, members_ok = true, texts_ok = true, roles_ok = true;
 
     for (const struct deviation_spec *d = deviation_table; d->name != NULL; d++) {
-        count++;
+        bool xmpp = d->protocol != NULL && strcmp(d->protocol, "xmpp") == 0;
+
+        if (xmpp)
+            xmpp_count++;
+        else
+            count++;
         for (const struct deviation_spec *e = d + 1; e->name != NULL; e++) {
-            if (strcmp(d->name, e->name) == 0 || d->member == e->member) {
+            if (strcmp(d->name, e->name) == 0 ||
+                (d->member == e->member && strcmp(d->protocol, e->protocol) == 0)) {
                 diag("%s and %s share a name or a switch", d->name, e->name);
                 names_ok = false;
             }
         }
-        if (d->member + sizeof(bool) > sizeof(struct zmtp_deviations))
+        if (d->member + sizeof(bool) >
+            (xmpp ? sizeof(struct xmpp_deviations) : sizeof(struct zmtp_deviations)))
             members_ok = false;
         if (d->summary == NULL || d->summary[0] == '\0' || d->imitates == NULL ||
-            strchr(d->summary, '\n') != NULL || strcmp(d->protocol, "zmtp") != 0)
+            strchr(d->summary, '\n') != NULL ||
+            (!xmpp && (d->protocol == NULL || strcmp(d->protocol, "zmtp") != 0)))
             texts_ok = false;
         if (d->roles == 0 || (d->roles & ~(unsigned)DEVIATION_ROLE_BOTH) != 0)
             roles_ok = false;
@@ -37,8 +45,9 @@ static void test_table(void)
     }
     ok(count >= 25, "at least 25 ZMTP deviations (%zu)", count);
     ok(names_ok, "names and switches are unique, and deviation_find finds each");
-    ok(members_ok, "every switch lies inside struct zmtp_deviations");
-    ok(texts_ok, "every entry has a one-line meaning, an imitates field and protocol zmtp");
+    diag("%zu XMPP deviations", xmpp_count);
+    ok(members_ok, "every switch lies inside its struct zmtp_deviations or xmpp_deviations");
+    ok(texts_ok, "every entry has a one-line meaning, an imitates field and protocol zmtp/xmpp");
     ok(roles_ok, "every entry has client, server or both as roles");
     ok(deviation_find("no-such-deviation") == NULL, "an unknown name is not found");
     is_string(deviation_roles_name(DEVIATION_ROLE_BOTH), "both", "roles name: both");
@@ -51,7 +60,7 @@ static int parse(struct zmtp_deviations *d, char **argv, int *argc, bool server)
     *argc = 0;
     while (argv[*argc] != NULL)
         (*argc)++;
-    return deviations_take_options(d, argc, argv, server);
+    return deviations_take_options("zmtp", d, sizeof(*d), argc, argv, server);
 }
 
 static void test_parsing(void)
@@ -78,7 +87,7 @@ static void test_parsing(void)
     is_int(parse(&d, argv, &argc, true), -1, "three deviations parsed");
     ok(member_set(&d, reorder) && member_set(&d, allow) && member_set(&d, pad),
        "their switches are set");
-    ok(deviations_any(&d), "deviations_any: true");
+    ok(deviations_any("zmtp", &d), "deviations_any: true");
     is_int(argc, 5, "the --deviate options are taken out of argv");
     is_string(argv[3], "--count", "the other options stay in order");
     ok(argv[5] == NULL, "argv stays NULL-terminated");
@@ -87,7 +96,7 @@ static void test_parsing(void)
 
         memset(&d, 0xff, sizeof(d)); /* cleared by the parser */
         is_int(parse(&d, none, &argc, false), -1, "no --deviate: fine");
-        ok(!deviations_any(&d), "no --deviate: no switch set");
+        ok(!deviations_any("zmtp", &d), "no --deviate: no switch set");
         is_int(argc, 3, "no --deviate: argv unchanged");
     }
     {
@@ -109,7 +118,7 @@ static void test_parsing(void)
         char *after[] = {"zmtp-client", "--", "--deviate", "accept-reorder", NULL};
 
         is_int(parse(&d, after, &argc, false), -1, "after --: left alone");
-        ok(!deviations_any(&d) && argc == 4, "after --: nothing taken");
+        ok(!deviations_any("zmtp", &d) && argc == 4, "after --: nothing taken");
     }
 }
 
