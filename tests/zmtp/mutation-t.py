@@ -52,7 +52,7 @@ class Table(unittest.TestCase):
                               capture_output=True, text=True, timeout=10, check=False)
         self.assertEqual(proc.returncode, 64)
         self.assertIn('unknown deviation "bogus"', proc.stderr)
-        self.assertIn("known deviations: as-server-zero", proc.stderr)
+        self.assertIn("known zmtp deviations: as-server-zero", proc.stderr)
         self.assertIn("accept-reorder", proc.stderr)
 
     def test_role_mismatch_is_usage_error(self) -> None:
