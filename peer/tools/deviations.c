@@ -10,6 +10,11 @@
 #define DEV(field) offsetof(struct zmtp_deviations, field)
 #define XDEV(field) offsetof(struct xmpp_deviations, field)
 #define LIBZMQ "libzmq 4.3.4 (candidates/libzmq/profile.toml)"
+#define PROSODY_CYRUS "Prosody 0.12.3 + Cyrus SASL 2.1.28 (docs/candidates-bundled.md)"
+#define PLAIN_PROSODY                                                                             \
+    "Prosody 0.12.3 without mod_xep0233_hostname, ejabberd 23.01 (docs/candidates-bundled.md)"
+#define CYRUS_GSASL                                                                               \
+    "Cyrus SASL 2.1.28, GNU SASL 2.2.0, Prosody 0.12.3 (docs/candidates-bundled.md)"
 
 const struct deviation_spec deviation_table[] = {
     /* greeting */
@@ -87,6 +92,46 @@ const struct deviation_spec deviation_table[] = {
     {"no-frame-limit", "zmtp", DEVIATION_ROLE_BOTH, DEV(no_frame_limit),
      "--max-frame-size is ignored: a larger frame is taken and delivered", ""},
     /* XMPP (xmpp-server, xmpp-client): members of struct xmpp_deviations */
+    /* xmpp-server */
+    {"hostname-before-tls", "xmpp", DEVIATION_ROLE_SERVER, XDEV(hostname_before_tls),
+     "the features before STARTTLS already carry <mechanisms/> with <hostname/>", ""},
+    {"no-hostname", "xmpp", DEVIATION_ROLE_SERVER, XDEV(no_hostname),
+     "no <hostname/> in the features at all", PLAIN_PROSODY},
+    {"hostname-misplaced", "xmpp", DEVIATION_ROLE_SERVER, XDEV(hostname_misplaced),
+     "<hostname/> as a direct child of <stream:features/>, not of <mechanisms/>", ""},
+    {"sasl-before-tls", "xmpp", DEVIATION_ROLE_SERVER, XDEV(sasl_before_tls),
+     "TLS required, yet <mechanisms/> is offered and an <auth/> served before STARTTLS", ""},
+    {"hostbased-acceptor", "xmpp", DEVIATION_ROLE_SERVER, XDEV(hostbased_acceptor),
+     "the acceptor takes only xmpp@<hostname>: the advertised XEP-0233 name is refused",
+     CYRUS_GSASL ": acceptor credential for the host-based name"},
+    {"lenient-base64", "xmpp", DEVIATION_ROLE_SERVER, XDEV(lenient_base64),
+     "SASL payloads decoded leniently: characters outside the alphabet skipped, missing "
+     "padding taken",
+     ""},
+    {"no-empty-challenge", "xmpp", DEVIATION_ROLE_SERVER, XDEV(no_empty_challenge),
+     "<auth/> without initial response: the empty input goes to gss_accept_sec_context, "
+     "no empty challenge",
+     PROSODY_CYRUS ": the empty input reaches the acceptor"},
+    {"layer-maxsize-with-none", "xmpp", DEVIATION_ROLE_SERVER, XDEV(layer_maxsize_with_none),
+     "the layer message offers only \"none\" with max size 0xffffff (01 ffffff)",
+     "GNU SASL 2.2.0 (docs/candidates-bundled.md)"},
+    {"accept-layer-no-bit", "xmpp", DEVIATION_ROLE_SERVER, XDEV(accept_layer_no_bit),
+     "a layer reply choosing no layer (octet 00) is taken", PROSODY_CYRUS},
+    {"accept-maxsize-with-none", "xmpp", DEVIATION_ROLE_SERVER, XDEV(accept_maxsize_with_none),
+     "a layer reply choosing \"none\" with a non-zero max size is taken", PROSODY_CYRUS},
+    {"undefined-condition", "xmpp", DEVIATION_ROLE_SERVER, XDEV(undefined_condition),
+     "every SASL <failure/> carries <undefined-condition/>, not an RFC 6120 §6.5 condition",
+     PROSODY_CYRUS ": for the 07 layer reply"},
+    {"admit-foreign-authzid", "xmpp", DEVIATION_ROLE_SERVER, XDEV(admit_foreign_authzid),
+     "any authzid is authorized: alice may act as mallory", ""},
+    {"refuse-empty-element", "xmpp", DEVIATION_ROLE_SERVER, XDEV(refuse_empty_element),
+     "an empty <response/> is refused (malformed-request); only <response>=</response> is taken",
+     ""},
+    {"success-with-data", "xmpp", DEVIATION_ROLE_SERVER, XDEV(success_with_data),
+     "<success/> carries data although GSSAPI has none to send", ""},
+    {"no-stream-restart", "xmpp", DEVIATION_ROLE_SERVER, XDEV(no_stream_restart),
+     "after <success/> the stream is not restarted: the client's new header is not answered",
+     ""},
     {NULL, NULL, 0, 0, NULL, NULL},
 };
 

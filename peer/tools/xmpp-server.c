@@ -1,6 +1,7 @@
 /* gsspeer xmpp-server, the reference XMPP server role: see xmpp-server.h and docs/peer.md. */
 #include "tools/xmpp-server.h"
 
+#include "tools/deviations.h"
 #include "tools/tls.h"
 #include "tools/xmpp-faults.h"
 #include "util/base64.h"
@@ -55,6 +56,7 @@ struct options {
     const char *transcript;
     long timeout_ms;
     struct xmpp_fault_set faults;
+    struct xmpp_deviations dev; /* --deviate (docs/mutation.md); all false: conformant */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -147,6 +149,7 @@ struct session {
     enum sasl_state sasl_state;
     struct sasl *sasl;
     struct sasl_faults sasl_faults;
+    gss_cred_id_t acceptor;  /* deviation hostbased-acceptor: xmpp@<hostname>'s credential */
     unsigned exchanges;
     bool established_seen; /* the current exchange's context completed */
     bool layer_challenge_sent;
@@ -177,7 +180,8 @@ static void fault_applied(struct session *s, enum xmpp_fault_id id, const char *
     const struct xmpp_fault_spec *f = &xmpp_fault_catalogue[id];
     struct builder b;
 
-    if (s->fault_printed[id])
+    /* The deviation that behaves like the fault is no fault: it prints nothing. */
+    if (s->fault_printed[id] || !s->opt->faults.on[id])
         return;
     s->fault_printed[id] = true;
     event_begin(&b, "fault");
@@ -498,6 +502,7 @@ static void add_mechanisms(struct session *s, struct builder *b, struct builder 
                            bool pre_tls)
 {
     const struct xmpp_fault_set *fs = &s->opt->faults;
+    const struct xmpp_deviations *dev = &s->opt->dev;
     const char *host = s->opt->hostname;
 
     builder_add_str(b, "<mechanisms xmlns='" SASL_NS "'><mechanism>GSSAPI</mechanism>");
@@ -510,7 +515,7 @@ static void add_mechanisms(struct session *s, struct builder *b, struct builder 
         add_hostname(b, XEP0233_NS, pre);
         snprintf(detail, sizeof(detail), "<hostname>%s</hostname> in the features before TLS", pre);
         fault_applied(s, XFAULT_HOSTNAME_BEFORE_TLS, detail);
-    } else if (fs->on[XFAULT_HOSTNAME_ABSENT]) {
+    } else if (fs->on[XFAULT_HOSTNAME_ABSENT] || dev->no_hostname) {
         fault_applied(s, XFAULT_HOSTNAME_ABSENT, "no <hostname/> in <mechanisms/>");
     } else if (fs->on[XFAULT_HOSTNAME_LEGACY_NS]) {
         const char *arg = fs->arg[XFAULT_HOSTNAME_LEGACY_NS];
@@ -520,7 +525,7 @@ static void add_mechanisms(struct session *s, struct builder *b, struct builder 
         add_hostname(b, ns, host);
         snprintf(detail, sizeof(detail), "<hostname/> in %s", ns);
         fault_applied(s, XFAULT_HOSTNAME_LEGACY_NS, detail);
-    } else if (fs->on[XFAULT_HOSTNAME_MISPLACED]) {
+    } else if (fs->on[XFAULT_HOSTNAME_MISPLACED] || dev->hostname_misplaced) {
         add_hostname(after, XEP0233_NS, host);
         fault_applied(s, XFAULT_HOSTNAME_MISPLACED,
                       "<hostname/> as a direct child of <stream:features/>");
@@ -558,9 +563,9 @@ static bool send_features(struct session *s)
     } else if (s->opt->tls != TLS_OFF && !s->tls_done) {
         builder_add_fmt(&b, "<starttls xmlns='" XMPP_TLS_NS "'>%s</starttls>",
                         s->opt->tls == TLS_REQUIRED ? "<required/>" : "");
-        if (s->opt->faults.on[XFAULT_HOSTNAME_BEFORE_TLS])
+        if (s->opt->faults.on[XFAULT_HOSTNAME_BEFORE_TLS] || s->opt->dev.hostname_before_tls)
             add_mechanisms(s, &b, &after, true);
-        else if (s->opt->tls == TLS_OPTIONAL)
+        else if (s->opt->tls == TLS_OPTIONAL || s->opt->dev.sasl_before_tls)
             builder_add_str(&b, "<mechanisms xmlns='" SASL_NS "'><mechanism>GSSAPI</mechanism>"
                                 "</mechanisms>");
     } else {
@@ -745,8 +750,10 @@ static enum step sasl_failure(struct session *s, enum sasl_condition condition, 
     exchange_end(s);
     s->sasl_state = SASL_IDLE;
     set_reason(s, "SASL failure %s: %s", rfc4752_condition_name(condition), reason);
+    /* The deviation puts a stream error's condition where RFC 6120 §6.5 has its list. */
     snprintf(xml, sizeof(xml), "<failure xmlns='" SASL_NS "'><%s/></failure>",
-             rfc4752_condition_name(condition));
+             s->opt->dev.undefined_condition ? "undefined-condition"
+                                             : rfc4752_condition_name(condition));
     {
         char keep[sizeof(s->reason)];
 
@@ -759,10 +766,41 @@ static enum step sasl_failure(struct session *s, enum sasl_condition condition, 
     return STEP_CLOSE;
 }
 
+/* The deviation lenient-base64: TEXT decoded the way a forgiving decoder does, skipping every
+ * character outside the alphabet ("=" included) and dropping the bits left over at the end (a
+ * lone sextet, non-zero pad bits). *OUT is new (never NULL on success); false when out of
+ * memory. */
+static bool base64_decode_lenient(const char *text, size_t text_len, unsigned char **out,
+                                  size_t *len)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    uint32_t bits = 0;
+    unsigned nbits = 0;
+
+    *len = 0;
+    *out = malloc(text_len / 4 * 3 + 3);
+    if (*out == NULL)
+        return false;
+    for (size_t i = 0; i < text_len; i++) {
+        const char *p = text[i] != '\0' ? strchr(alphabet, text[i]) : NULL;
+
+        if (p == NULL)
+            continue;
+        bits = (bits << 6 | (uint32_t)(p - alphabet)) & 0xffffff;
+        nbits += 6;
+        if (nbits >= 8) {
+            nbits -= 8;
+            (*out)[(*len)++] = (unsigned char)(bits >> nbits);
+        }
+    }
+    return true;
+}
+
 /* Decode the base64 text of a SASL element. "" gives no payload (*PRESENT false), "=" zero
  * octets. False on a malformed encoding, with the reason in ERR. */
-static bool sasl_decode(const struct xml_node *node, unsigned char **out, size_t *len,
-                        bool *present, char *err, size_t errlen)
+static bool sasl_decode(const struct session *s, const struct xml_node *node, unsigned char **out,
+                        size_t *len, bool *present, char *err, size_t errlen)
 {
     size_t where = 0;
     enum base64_status st;
@@ -773,6 +811,12 @@ static bool sasl_decode(const struct xml_node *node, unsigned char **out, size_t
     if (node->text_len == 0 || (node->text_len == 1 && node->text[0] == '=')) {
         *out = malloc(1);
         return *out != NULL;
+    }
+    if (s->opt->dev.lenient_base64) {
+        if (base64_decode_lenient(node->text, node->text_len, out, len))
+            return true;
+        snprintf(err, errlen, "out of memory");
+        return false;
     }
     st = base64_decode(node->text, node->text_len, out, len, &where);
     if (st != BASE64_OK) {
@@ -879,7 +923,7 @@ static enum step sasl_done(struct session *s)
     }
     /* RFC 6120 §6.3.8 (paraphrased): an authzid is sent only to act for another entity; the
      * reference serves nobody else, so only the client's own bare JID is authorized. */
-    if (o->authzid != NULL &&
+    if (o->authzid != NULL && !s->opt->dev.admit_foreign_authzid &&
         (strlen(o->authzid) != o->authzid_len || strcmp(o->authzid, s->bare_jid) != 0))
         return sasl_failure(s, SASL_COND_INVALID_AUTHZID,
                             "authzid '%s' is not the client's own bare JID %s", o->authzid,
@@ -888,7 +932,7 @@ static enum step sasl_done(struct session *s)
         return stream_error(s, "policy-violation",
                             "%zu bytes after the last SASL response, before <success/>",
                             xstream_pending(s->xs));
-    if (s->opt->faults.on[XFAULT_SUCCESS_WITH_DATA]) {
+    if (s->opt->faults.on[XFAULT_SUCCESS_WITH_DATA] || s->opt->dev.success_with_data) {
         data = "Z3NzY29uZm9ybQ=="; /* "gssconform" */
         fault_applied(s, XFAULT_SUCCESS_WITH_DATA, "<success/> carries \"gssconform\"");
     }
@@ -903,6 +947,8 @@ static enum step sasl_done(struct session *s)
     s->sasl_state = SASL_OK;
     if (!send_xml(s, "success", xml, NULL))
         return STEP_CLOSE;
+    if (s->opt->dev.no_stream_restart)
+        return STEP_CONTINUE; /* the old stream goes on: the new header is not one */
     s->header_sent = false;
     if (!xstream_restart(s->xs)) {
         set_reason(s, "out of memory");
@@ -963,13 +1009,41 @@ static enum step sasl_run(struct session *s, const unsigned char *in, size_t len
     return sasl_act(s, st, out, out_len, established_now);
 }
 
+/* The deviation hostbased-acceptor: the acceptor credential of xmpp@<hostname> alone, as
+ * Cyrus SASL and GNU SASL acquire it, into s->acceptor (once per connection). False with the
+ * reason in WHY. */
+static bool acceptor_hostbased(struct session *s, char *why, size_t why_len)
+{
+    char name[270];
+    gss_name_t gname = GSS_C_NO_NAME;
+    OM_uint32 major, minor, minor2;
+    char *text;
+
+    if (s->acceptor != GSS_C_NO_CREDENTIAL)
+        return true;
+    snprintf(name, sizeof(name), "xmpp@%s", s->opt->hostname);
+    major = gssutil_import_name(name, NAMETYPE_HOSTBASED, &gname, &minor);
+    if (!GSS_ERROR(major)) {
+        major = gssutil_acquire_cred(gname, GSS_C_ACCEPT, &s->acceptor, &minor);
+        gss_release_name(&minor2, &gname);
+    }
+    if (!GSS_ERROR(major))
+        return true;
+    text = gssutil_status_text(major, minor);
+    snprintf(why, why_len, "acceptor credential for %s: %s", name, text != NULL ? text : "?");
+    free(text);
+    return false;
+}
+
 static bool exchange_start(struct session *s)
 {
     struct sasl_config cfg = {
         .role = SASL_ROLE_SERVER,
-        .cred = GSS_C_NO_CREDENTIAL, /* any key of KRB5_KTNAME: both name forms log in */
+        .cred = s->acceptor, /* GSS_C_NO_CREDENTIAL: any key of KRB5_KTNAME, both name forms
+                                log in */
         .layers_offered = SASL_LAYER_NONE,
         .faults = &s->sasl_faults,
+        .deviations = &s->opt->dev,
     };
 
     s->sasl = rfc4752_new(&cfg);
@@ -998,7 +1072,7 @@ static enum step on_auth(struct session *s, const struct xstream_event *ev)
         login_event(s, "restarted", SASL_COND_NONE, "a new <auth/> started the exchange over");
         exchange_end(s);
     }
-    if (!sasl_decode(ev->node, &in, &len, &present, err, sizeof(err))) {
+    if (!sasl_decode(s, ev->node, &in, &len, &present, err, sizeof(err))) {
         tr_element(s, "in", "auth", ev->raw, ev->raw_len, NULL);
         s->exchanges++;
         return sasl_failure(s, SASL_COND_INCORRECT_ENCODING, "%s", err);
@@ -1008,7 +1082,7 @@ static enum step on_auth(struct session *s, const struct xstream_event *ev)
     note.payload_len = len;
     note.initial = !present ? "absent" : len == 0 ? "empty" : NULL;
     tr_element(s, "in", "auth", ev->raw, ev->raw_len, &note);
-    if (s->opt->tls == TLS_REQUIRED && !s->tls_done) {
+    if (s->opt->tls == TLS_REQUIRED && !s->tls_done && !s->opt->dev.sasl_before_tls) {
         free(in);
         s->exchanges++;
         return sasl_failure(s, SASL_COND_ENCRYPTION_REQUIRED,
@@ -1020,6 +1094,11 @@ static enum step on_auth(struct session *s, const struct xstream_event *ev)
         return sasl_failure(s, SASL_COND_INVALID_MECHANISM, "mechanism %s%s%s not offered",
                             mech != NULL ? "'" : "", mech != NULL ? mech : "attribute absent",
                             mech != NULL ? "'" : "");
+    }
+    if (s->opt->dev.hostbased_acceptor && !acceptor_hostbased(s, s->reason, sizeof(s->reason))) {
+        free(in);
+        s->exchanges++;
+        return sasl_failure(s, SASL_COND_NOT_AUTHORIZED, "%s", s->reason);
     }
     if (!exchange_start(s)) {
         free(in);
@@ -1046,7 +1125,7 @@ static enum step on_response(struct session *s, const struct xstream_event *ev)
         s->exchanges++;
         return sasl_failure(s, SASL_COND_MALFORMED_REQUEST, "<response/> outside an exchange");
     }
-    if (!sasl_decode(ev->node, &in, &len, &present, err, sizeof(err))) {
+    if (!sasl_decode(s, ev->node, &in, &len, &present, err, sizeof(err))) {
         tr_element(s, "in", "response", ev->raw, ev->raw_len, NULL);
         return sasl_failure(s, SASL_COND_INCORRECT_ENCODING, "%s", err);
     }
@@ -1057,6 +1136,12 @@ static enum step on_response(struct session *s, const struct xstream_event *ev)
         s->empty_element++;
     else if (len == 0)
         s->empty_equals++;
+    if (!present && s->opt->dev.refuse_empty_element) {
+        tr_element(s, "in", "response", ev->raw, ev->raw_len, &note);
+        free(in);
+        return sasl_failure(s, SASL_COND_MALFORMED_REQUEST,
+                            "<response/> without text (only '=' is taken as empty here)");
+    }
     if (s->opt->faults.on[XFAULT_FAILURE_MID_EXCHANGE] && !s->responses_in) {
         s->responses_in = true;
         tr_element(s, "in", "response", ev->raw, ev->raw_len, &note);
@@ -1297,6 +1382,11 @@ static int run_connection(const struct options *opt, struct tls_ctx *tls_ctx, in
     shutdown(fd, SHUT_RDWR);
     close(fd);
     exchange_end(&s);
+    if (s.acceptor != GSS_C_NO_CREDENTIAL) {
+        OM_uint32 minor;
+
+        gss_release_cred(&minor, &s.acceptor);
+    }
     xstream_free(s.xs);
     free(s.client);
     free(s.target);
@@ -1327,6 +1417,7 @@ static void usage(FILE *out)
         "  --tls-cert F, --tls-key F  PEM certificate and key (needed unless --tls off)\n"
         "  --transcript FILE       JSON line per XML element in and out (appended)\n"
         "  --fault NAME[:ARG]      misbehave on purpose (repeatable; --list-faults)\n"
+        "  --deviate NAME          be a non-conformant server (repeatable; gsspeer deviations)\n"
         "  --timeout-ms MS         bound on each connection, every wait included (default "
         "10000)\n"
         "\n"
@@ -1569,9 +1660,17 @@ int cmd_xmpp_server(int argc, char **argv)
     unsigned long next_id = 1;
     int lfd = -1, one = 1, rc;
 
-    rc = parse_options(argc, argv, &opt, &list, &json);
-    if (rc != EXIT_OK)
-        return rc < 0 ? EXIT_OK : rc;
+    {
+        struct xmpp_deviations dev;
+
+        rc = deviations_take_options("xmpp", &dev, sizeof(dev), &argc, argv, true);
+        if (rc >= 0)
+            return rc;
+        rc = parse_options(argc, argv, &opt, &list, &json);
+        if (rc != EXIT_OK)
+            return rc < 0 ? EXIT_OK : rc;
+        opt.dev = dev;
+    }
     if (list) {
         xmpp_fault_list(stdout, json);
         return EXIT_OK;

@@ -16,8 +16,24 @@
 #include <stdbool.h>
 
 struct xmpp_deviations {
-    /* the server role (tools/xmpp-server.c, features.c, sasl.c as acceptor) */
-    bool hostname_before_tls;
+    /* the server role (tools/xmpp-server.c, sasl.c as acceptor) */
+    bool hostname_before_tls;      /* pre-TLS features carry <mechanisms/> with <hostname/> */
+    bool no_hostname;              /* no <hostname/> at all */
+    bool hostname_misplaced;       /* <hostname/> a direct child of <stream:features/> */
+    bool sasl_before_tls;          /* TLS required, yet <mechanisms/> and <auth/> before it */
+    bool hostbased_acceptor;       /* acceptor credential for xmpp@<hostname> only */
+    bool lenient_base64;           /* payload characters outside the alphabet skipped, missing
+                                      padding and stray pad bits taken */
+    bool no_empty_challenge;       /* sasl.c: a missing initial response goes to
+                                      accept_sec_context instead of an empty challenge */
+    bool layer_maxsize_with_none;  /* sasl.c: layer message 01 ffffff */
+    bool accept_layer_no_bit;      /* sasl.c: a layer reply choosing no layer (00) is taken */
+    bool accept_maxsize_with_none; /* sasl.c: "none" with a non-zero max size is taken */
+    bool undefined_condition;      /* every <failure/> carries <undefined-condition/> */
+    bool admit_foreign_authzid;    /* any authzid is authorized */
+    bool refuse_empty_element;     /* an empty <response/> is refused; only "=" is taken */
+    bool success_with_data;        /* <success/> carries data */
+    bool no_stream_restart;        /* the stream is not restarted after <success/> */
     /* the client role (tools/xmpp-client.c, sasl.c as initiator) */
     bool two_component_name;
 };

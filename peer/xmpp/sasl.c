@@ -17,6 +17,9 @@ enum { MAX_SIZE_LIMIT = 0xffffff };
 /* What a fault sends as a non-zero max size when the config has none to offer. */
 enum { FAULT_MAX_SIZE = 65536 };
 
+/* The deviation switch MEMBER of the engine S (false when it has none). */
+#define DEVIATES(s, member) ((s)->cfg.deviations != NULL && (s)->cfg.deviations->member)
+
 enum sasl_state {
     STATE_START,   /* client: before rfc4752_client_start; server: before the initial response */
     STATE_CONTEXT, /* context tokens are being exchanged */
@@ -616,6 +619,10 @@ static enum sasl_status server_send_layers(struct sasl *s, unsigned char **out, 
         offered = SASL_LAYER_NONE;
         max_size = s->cfg.server_max_size != 0 ? s->cfg.server_max_size : FAULT_MAX_SIZE;
     }
+    if (DEVIATES(s, layer_maxsize_with_none)) {
+        offered = SASL_LAYER_NONE;
+        max_size = MAX_SIZE_LIMIT;
+    }
     if (s->faults.layer_no_bit)
         offered = 0;
     if (max_size > MAX_SIZE_LIMIT)
@@ -687,6 +694,19 @@ static enum sasl_status server_context(struct sasl *s, const unsigned char *in, 
     return server_send_layers(s, out, out_len);
 }
 
+/* The deviations that take an invalid layer reply set right in the unwrapped REPLY (LEN
+ * octets, changed in place) what they overlook, so that the judgement sees only the rest: a
+ * choice of no layer (00) read as "none", the max size of "none" read as 0. */
+static void overlook(const struct sasl *s, unsigned char *reply, size_t len)
+{
+    if (len < 4)
+        return;
+    if (reply[0] == 0 && DEVIATES(s, accept_layer_no_bit))
+        reply[0] = SASL_LAYER_NONE;
+    if (reply[0] == SASL_LAYER_NONE && DEVIATES(s, accept_maxsize_with_none))
+        reply[1] = reply[2] = reply[3] = 0;
+}
+
 /* The client's wrapped layer reply: judge it and record it. */
 static enum sasl_status server_layer(struct sasl *s, const unsigned char *in, size_t len)
 {
@@ -696,15 +716,20 @@ static enum sasl_status server_layer(struct sasl *s, const unsigned char *in, si
     enum sasl_layer_status ls;
     enum sasl_status status;
     size_t plain_len;
+    unsigned char sent[4] = {0, 0, 0, 0};
 
     status = unwrap_in(s, what, in, len, &plain);
     if (status == SASL_FAILED)
         return status;
     plain_len = plain.length;
+    if (plain_len >= 4)
+        memcpy(sent, plain.value, 4);
+    overlook(s, plain.value, plain_len);
     ls = rfc4752_layers_parse_client(plain.value, plain.length, s->outcome.layers_offered, &msg);
     if (ls == SASL_LAYER_OK || ls == SASL_LAYER_BAD_AUTHZID) {
-        s->outcome.layer = msg.layers;
-        s->outcome.client_max_size = msg.max_size;
+        /* what the client sent, also where a deviation overlooked it */
+        s->outcome.layer = sent[0];
+        s->outcome.client_max_size = (uint32_t)sent[1] << 16 | (uint32_t)sent[2] << 8 | sent[3];
     }
     if (ls == SASL_LAYER_OK && msg.authzid != NULL) {
         s->outcome.authzid = malloc(msg.authzid_len + 1);
@@ -733,7 +758,7 @@ static enum sasl_status server_step(struct sasl *s, const unsigned char *in, siz
 {
     switch (s->state) {
     case STATE_START:
-        if (len == 0 && !s->empty_challenge_sent) {
+        if (len == 0 && !s->empty_challenge_sent && !DEVIATES(s, no_empty_challenge)) {
             /* No initial response (or an empty one): RFC 4422 §5 has the server send an
              * empty challenge, and the client's first token comes as a response. */
             s->empty_challenge_sent = true;

@@ -122,6 +122,71 @@ static void test_parsing(void)
     }
 }
 
+/* The xmpp-server rows: each parses in the xmpp-server role and sets its own switch only; it is
+ * refused in the xmpp-client role and in both zmtp roles (usage error 64). */
+static void test_xmpp_server_rows(void)
+{
+    size_t rows = 0;
+    bool server_ok = true, only_own = true, client_refused = true, zmtp_refused = true;
+
+    for (const struct deviation_spec *d = deviation_table; d->name != NULL; d++) {
+        struct xmpp_deviations x, none;
+        struct zmtp_deviations z;
+        char name[64];
+        char *argv[] = {"xmpp-server", "--bind", "127.0.0.1:0", "--deviate", name, NULL};
+        int argc = 5;
+
+        if (strcmp(d->protocol, "xmpp") != 0 || d->roles != DEVIATION_ROLE_SERVER)
+            continue;
+        rows++;
+        snprintf(name, sizeof(name), "%s", d->name);
+        if (deviations_take_options("xmpp", &x, sizeof(x), &argc, argv, true) != -1 ||
+            argc != 3 || argv[3] != NULL) {
+            diag("%s: not taken in the xmpp-server role", d->name);
+            server_ok = false;
+            continue;
+        }
+        memset(&none, 0, sizeof(none));
+        *(bool *)((char *)&none + d->member) = true;
+        if (memcmp(&x, &none, sizeof(x)) != 0) {
+            diag("%s: sets another switch too", d->name);
+            only_own = false;
+        }
+        argv[3] = "--deviate";
+        argv[4] = name;
+        argc = 5;
+        if (deviations_take_options("xmpp", &x, sizeof(x), &argc, argv, false) != 64)
+            client_refused = false;
+        argc = 5;
+        if (deviations_take_options("zmtp", &z, sizeof(z), &argc, argv, true) != 64)
+            zmtp_refused = false;
+        argc = 5;
+        if (deviations_take_options("zmtp", &z, sizeof(z), &argc, argv, false) != 64)
+            zmtp_refused = false;
+    }
+    ok(rows >= 9, "at least 9 xmpp-server deviations (%zu)", rows);
+    ok(server_ok, "each is taken in the xmpp-server role and out of argv");
+    ok(only_own, "each sets its own switch and no other");
+    ok(client_refused, "each is refused in the xmpp-client role");
+    ok(zmtp_refused, "each is refused in the zmtp-server and zmtp-client roles");
+    {
+        struct zmtp_deviations z;
+        char *argv[] = {"zmtp-server", "--deviate", "hostname-before-tls", NULL};
+        int argc = 3;
+
+        is_int(deviations_take_options("zmtp", &z, sizeof(z), &argc, argv, true), 64,
+               "hostname-before-tls in zmtp-server: usage error");
+    }
+    {
+        struct xmpp_deviations x;
+        char *argv[] = {"xmpp-server", "--deviate", "ignore-allow", NULL};
+        int argc = 3;
+
+        is_int(deviations_take_options("xmpp", &x, sizeof(x), &argc, argv, true), 64,
+               "a zmtp deviation (ignore-allow) in xmpp-server: usage error");
+    }
+}
+
 int main(void)
 {
     plan_lazy();
@@ -130,5 +195,6 @@ int main(void)
         bail("cannot silence stderr");
     test_table();
     test_parsing();
+    test_xmpp_server_rows();
     done_testing();
 }
