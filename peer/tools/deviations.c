@@ -109,8 +109,8 @@ const struct deviation_spec deviation_table[] = {
      "padding taken",
      ""},
     {"no-empty-challenge", "xmpp", DEVIATION_ROLE_SERVER, XDEV(no_empty_challenge),
-     "<auth/> without initial response: the empty input goes to gss_accept_sec_context, "
-     "no empty challenge",
+     "<auth/> without initial response: no empty challenge; the empty input goes to "
+     "gss_accept_sec_context, whose SPNEGO NegTokenInit goes out as the challenge",
      PROSODY_CYRUS ": the empty input reaches the acceptor"},
     {"layer-maxsize-with-none", "xmpp", DEVIATION_ROLE_SERVER, XDEV(layer_maxsize_with_none),
      "the layer message offers only \"none\" with max size 0xffffff (01 ffffff)",
