@@ -948,6 +948,89 @@ static void test_server_faults(void)
     is_int(fake.live, 0, "server faults: nothing leaked");
 }
 
+/* Server with DEV: to the layer message, then the client's reply REPLY (4 octets) fed to it. */
+static enum sasl_status server_takes_reply(const struct xmpp_deviations *dev,
+                                           const unsigned char reply[4], struct peer *s)
+{
+    struct sasl_config ccfg, scfg;
+    struct peer c;
+
+    fake_reset();
+    client_config(&ccfg);
+    server_config(&scfg);
+    scfg.deviations = dev;
+    peer_new(&c, &ccfg);
+    peer_new(s, &scfg);
+    to_layer_message(&c, s);
+    peer_free(&c);
+    return feed_wrapped(s, 0, reply, 4);
+}
+
+static void test_server_deviations(void)
+{
+    static const unsigned char no_bit[4] = {0, 0, 0, 0}, no_bit_size[4] = {0, 0, 0, 9};
+    static const unsigned char none_size[4] = {1, 1, 0, 0}, three[4] = {7, 0, 0, 0};
+    static const unsigned char maxsize[4] = {1, 0xff, 0xff, 0xff};
+    struct xmpp_deviations d;
+    struct sasl_config ccfg, scfg;
+    struct peer c, s;
+
+    memset(&d, 0, sizeof(d));
+    is_int(server_takes_reply(&d, no_bit, &s), SASL_FAILED, "no deviation: 00 refused");
+    peer_free(&s);
+    d.accept_layer_no_bit = true;
+    is_int(server_takes_reply(&d, no_bit, &s), SASL_DONE, "accept_layer_no_bit: 00 taken");
+    is_int(rfc4752_outcome(s.sasl)->layer, 0, "the outcome keeps the octet sent (00)");
+    peer_free(&s);
+    is_int(server_takes_reply(&d, no_bit_size, &s), SASL_FAILED,
+           "accept_layer_no_bit alone: 00 with a max size still refused");
+    ok(strstr(rfc4752_error(s.sasl), "SASL_LAYER_MAXSIZE_NONE") != NULL, "named: %s",
+       rfc4752_error(s.sasl));
+    peer_free(&s);
+    memset(&d, 0, sizeof(d));
+    d.accept_maxsize_with_none = true;
+    is_int(server_takes_reply(&d, none_size, &s), SASL_DONE,
+           "accept_maxsize_with_none: 01 010000 taken");
+    is_int((long long)rfc4752_outcome(s.sasl)->client_max_size, 65536,
+           "the outcome keeps the max size sent");
+    peer_free(&s);
+    is_int(server_takes_reply(&d, three, &s), SASL_FAILED,
+           "accept_maxsize_with_none: 07 still refused");
+    peer_free(&s);
+
+    /* layer_maxsize_with_none: GNU SASL's 01 ffffff, whatever is configured */
+    memset(&d, 0, sizeof(d));
+    d.layer_maxsize_with_none = true;
+    fake_reset();
+    client_config(&ccfg);
+    server_config(&scfg);
+    scfg.deviations = &d;
+    scfg.layers_offered = 7;
+    peer_new(&c, &ccfg);
+    peer_new(&s, &scfg);
+    to_layer_message(&c, &s);
+    ok(out_wraps(&s, maxsize, 4), "layer_maxsize_with_none: 01 ffffff");
+    peer_free(&c);
+    peer_free(&s);
+
+    /* no_empty_challenge: the empty input reaches accept_sec_context (the fake refuses it) */
+    memset(&d, 0, sizeof(d));
+    fake_reset();
+    server_config(&scfg);
+    peer_new(&s, &scfg);
+    is_int(feed(&s, "", 0), SASL_CONTINUE, "no deviation: no initial response, a challenge");
+    ok(out_is(&s, "", 0) && fake.calls[CALL_ACCEPT] == 0, "empty, and no acceptor call");
+    peer_free(&s);
+    d.no_empty_challenge = true;
+    scfg.deviations = &d;
+    peer_new(&s, &scfg);
+    is_int(feed(&s, "", 0), SASL_FAILED, "no_empty_challenge: the empty input goes to the acceptor");
+    ok(fake.calls[CALL_ACCEPT] == 1, "one accept_sec_context call");
+    is_int(rfc4752_condition(s.sasl), SASL_COND_NOT_AUTHORIZED, "which fails: not-authorized");
+    peer_free(&s);
+    is_int(fake.live, 0, "server deviations: nothing leaked");
+}
+
 static void test_client_faults(void)
 {
     struct sasl_config ccfg, scfg;
@@ -1377,6 +1460,7 @@ int main(void)
     test_flags_refused();
     test_conf_wrapped();
     test_server_faults();
+    test_server_deviations();
     test_client_faults();
     test_gss_failures();
     test_expired_context();
