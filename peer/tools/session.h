@@ -104,6 +104,18 @@ enum zmtp_status zmtp_session_next_event(struct zmtp_session *s, struct zmtp_eve
 enum zmtp_status zmtp_session_send(struct zmtp_session *s, const struct zmtp_part *parts,
                                    size_t count, int64_t deadline, struct zmtp_error *err);
 
+/* Queue one multipart message (parts borrowed) and write only once BATCH or more bytes wait,
+ * then down to fewer than BATCH (before DEADLINE, reading meanwhile), so that a stream of small
+ * messages leaves in few large writes; zmtp_session_flush writes the rest. Every frame still
+ * goes through the hooks and the transcript one by one. BATCH 0 is zmtp_session_send. */
+enum zmtp_status zmtp_session_send_batched(struct zmtp_session *s, const struct zmtp_part *parts,
+                                           size_t count, size_t batch, int64_t deadline,
+                                           struct zmtp_error *err);
+
+/* Write everything queued before DEADLINE (reading meanwhile). */
+enum zmtp_status zmtp_session_flush(struct zmtp_session *s, int64_t deadline,
+                                    struct zmtp_error *err);
+
 /* Send a subscription (SUB side) and write it out before DEADLINE. */
 enum zmtp_status zmtp_session_subscribe(struct zmtp_session *s, enum zmtp_subscription_kind kind,
                                         const void *topic, size_t len, int64_t deadline,
