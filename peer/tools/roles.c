@@ -1038,7 +1038,8 @@ struct server {
     struct conn **conns; /* open connections, count of them */
     size_t count, max;
     bool echo;
-    bool stopping; /* SIGTERM/SIGINT: draining until STOP_DRAIN_MS */
+    bool stopping;         /* SIGTERM/SIGINT: draining until STOP_DRAIN_MS */
+    bool round_delivered;  /* this poll round delivered a message (its first one is written) */
 };
 
 /* Serve a new connection FD from PEER; false when it could not be set up (reported). */
@@ -1174,6 +1175,12 @@ static enum zmtp_status server_events(struct server *sv, struct conn *c, struct 
             sv->n.received++;
             application_parts(sv->r->opts.socket_type, &ev, &parts, &count);
             event_delivered(sv->r, parts, count);
+            if (!sv->round_delivered) {
+                /* The first message of a round goes out at once (as bench/zmqperf reports the
+                 * first after a pause): a reader sees when a burst began. */
+                sv->round_delivered = true;
+                events_flush(sv->r);
+            }
             if (sv->echo) {
                 status = zmtp_mech_send(c->s.mech, ev.parts, ev.count, err);
                 if (status == ZMTP_OK)
@@ -1322,6 +1329,7 @@ static int server_loop(struct server *sv, int lfd)
         if (timeout < 0)
             timeout = 0;
         events_flush(sv->r); /* what this round delivered, before waiting again */
+        sv->round_delivered = false;
         if (poll(pfds, n, timeout) < 0 && errno != EINTR) {
             status = fail(EXIT_FAIL, "poll: %s", strerror(errno));
             break;
