@@ -1198,8 +1198,10 @@ static enum zmtp_status server_events(struct server *sv, struct conn *c, struct 
         }
         zmtp_event_free(&ev);
     }
+    /* Echoes are written at once (a large one from where it is), except while stopping. */
     if (status == ZMTP_OK)
-        status = zmtp_session_queue_output(&c->s, err);
+        status = sv->stopping ? zmtp_session_queue_output(&c->s, err)
+                              : zmtp_session_queue_and_write(&c->s, err);
     if (status == ZMTP_OK)
         status = publish_more(sv, c, err);
     return status;

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@ enum {
     DRAIN_MS = 250,
     LINGER_MS = 3000,  /* deviation hang-on-error: the bound on the silent hang */
     AUTHZ_POLL_MS = 5, /* how often a pending authorization decision is looked at */
+    DIRECT_MIN = 16384, /* a frame body at least this large may be sent from where it is */
 };
 
 int64_t zmtp_now_ms(void)
@@ -109,8 +111,30 @@ void zmtp_session_close(struct zmtp_session *s, const char *reason)
     builder_free(&s->out);
 }
 
-/* Move the mechanism's frames into the output buffer, through the hook and the transcript. */
-static enum zmtp_status collect_output(struct zmtp_session *s, struct zmtp_error *err)
+/* Send frame F (header and body, from where they are) with one non-blocking sendmsg, and copy
+ * what the socket did not take into the output. Only when nothing else is pending, so the
+ * order on the wire stays; a failed send leaves everything to the ordinary write, which
+ * reports the error. */
+static void send_direct(struct zmtp_session *s, const struct zmtp_mech_frame *f)
+{
+    unsigned char header[ZMTP_FRAME_HEADER_MAX];
+    size_t header_len = zmtp_frame_header_encode(header, f->flags, f->len);
+    struct iovec iov[2] = {{header, header_len}, {f->body, f->len}};
+    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
+    ssize_t w = sendmsg(s->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    size_t sent = w > 0 ? (size_t)w : 0;
+
+    if (sent < header_len)
+        builder_add(&s->out, header + sent, header_len - sent);
+    sent = sent > header_len ? sent - header_len : 0;
+    builder_add(&s->out, f->body + sent, f->len - sent);
+}
+
+/* Move the mechanism's frames into the output buffer, through the hook and the transcript.
+ * WRITE_THROUGH (a caller that writes at once anyway): a large frame with nothing pending
+ * before it is sent from the mechanism's buffer instead of being copied first. */
+static enum zmtp_status collect_output(struct zmtp_session *s, bool write_through,
+                                       struct zmtp_error *err)
 {
     struct zmtp_mech_frame f;
 
@@ -120,7 +144,11 @@ static enum zmtp_status collect_output(struct zmtp_session *s, struct zmtp_error
         if (s->cfg.hooks != NULL && s->cfg.hooks->frame != NULL)
             keep = s->cfg.hooks->frame(s->cfg.hooks->arg, &f);
         if (keep) {
-            zmtp_frame_encode(&s->out, f.flags, f.body, f.len);
+            if (write_through && f.len >= DIRECT_MIN && s->out_off == s->out.len &&
+                !s->peer_closed)
+                send_direct(s, &f);
+            else
+                zmtp_frame_encode(&s->out, f.flags, f.body, f.len);
             transcript_frame(s->cfg.transcript, "out", f.flags, f.body, f.len, f.kind, f.plain,
                              f.plain_len);
             s->frames_out++;
@@ -212,7 +240,7 @@ static enum zmtp_status process_input(struct zmtp_session *s, struct zmtp_error 
             return status;
     }
     zmtp_connection_compact(&s->conn);
-    return collect_output(s, err);
+    return collect_output(s, false, err);
 }
 
 /* One recv (non-blocking socket) and the parsing of what came. A FIN or reset marks the peer
@@ -388,7 +416,7 @@ enum zmtp_status zmtp_session_next_event(struct zmtp_session *s, struct zmtp_eve
 static enum zmtp_status write_down_to(struct zmtp_session *s, size_t keep, int64_t deadline,
                                       struct zmtp_error *err)
 {
-    enum zmtp_status status = collect_output(s, err);
+    enum zmtp_status status = collect_output(s, true, err);
 
     if (status == ZMTP_OK && s->out.len - s->out_off > keep && !s->peer_closed)
         status = write_some(s, err);
@@ -418,7 +446,7 @@ enum zmtp_status zmtp_session_send_batched(struct zmtp_session *s, const struct 
     if (status != ZMTP_OK)
         return status;
     if (batch > 0) {
-        status = collect_output(s, err);
+        status = collect_output(s, true, err);
         if (status != ZMTP_OK || s->out.len - s->out_off < batch)
             return status;
         return write_down_to(s, batch - 1, deadline, err);
@@ -494,7 +522,16 @@ enum zmtp_status zmtp_session_step(struct zmtp_session *s, short revents, struct
 
 enum zmtp_status zmtp_session_queue_output(struct zmtp_session *s, struct zmtp_error *err)
 {
-    return collect_output(s, err);
+    return collect_output(s, false, err);
+}
+
+enum zmtp_status zmtp_session_queue_and_write(struct zmtp_session *s, struct zmtp_error *err)
+{
+    enum zmtp_status status = collect_output(s, true, err);
+
+    if (status == ZMTP_OK && s->out_off < s->out.len && !s->peer_closed)
+        status = write_some(s, err);
+    return status;
 }
 
 enum zmtp_status zmtp_session_reason(struct zmtp_session *s, enum zmtp_status status,

@@ -147,6 +147,11 @@ enum zmtp_status zmtp_session_step(struct zmtp_session *s, short revents, struct
 /* Move the frames the mechanism queued (after zmtp_mech_send and friends) into the output. */
 enum zmtp_status zmtp_session_queue_output(struct zmtp_session *s, struct zmtp_error *err);
 
+/* The same, then one non-blocking write of the output; a large frame with nothing pending
+ * before it goes to the socket from the mechanism's buffer (only what the socket does not take
+ * is copied into the output). For a driver that writes at once anyway. */
+enum zmtp_status zmtp_session_queue_and_write(struct zmtp_session *s, struct zmtp_error *err);
+
 /* Turn a failure STATUS of S into its one-line close reason in *ERR, saying where the peer closed
  * (PHASE: "during the handshake", "while waiting for a message", ...); returns the status. */
 enum zmtp_status zmtp_session_reason(struct zmtp_session *s, enum zmtp_status status,
