@@ -92,6 +92,39 @@ int contract_command(int argc, char **argv, const char *const *unavailable)
 
 /* ---- events ---- */
 
+enum {
+    EVENT_BUFFER = 1 << 16, /* stdout's buffer while `delivered` lines are batched */
+    HEAD_MAX = 32,          /* bytes of a part shown as "head" */
+};
+
+static bool events_batched;
+static EVP_MD *sha256_md;      /* fetched once: EVP_sha256() fetches on every digest */
+static EVP_MD_CTX *sha256_ctx; /* reused for every part */
+
+bool contract_events_prepare(void)
+{
+    if (sha256_md == NULL)
+        sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (sha256_ctx == NULL)
+        sha256_ctx = EVP_MD_CTX_new();
+    return sha256_md != NULL && sha256_ctx != NULL;
+}
+
+void contract_events_batch(bool on)
+{
+    /* glibc ignores the size unless it is given the buffer. */
+    static char buffer[EVENT_BUFFER];
+
+    if (on && !events_batched)
+        setvbuf(stdout, buffer, _IOFBF, sizeof(buffer));
+    events_batched = on;
+}
+
+void contract_events_flush(void)
+{
+    fflush(stdout);
+}
+
 void contract_event_begin(const char *name)
 {
     flockfile(stdout);
@@ -99,11 +132,43 @@ void contract_event_begin(const char *name)
     json_put_string(stdout, name);
 }
 
-void contract_event_end(void)
+/* End the line; flush it unless it is a `delivered` line being batched. */
+static void event_end(bool hold)
 {
     fputs("}\n", stdout);
-    fflush(stdout);
+    if (!hold || !events_batched)
+        fflush(stdout);
     funlockfile(stdout);
+}
+
+void contract_event_end(void)
+{
+    event_end(false);
+}
+
+/* The sha256 of LEN bytes at DATA into DIGEST; its length, 0 when it could not be computed. */
+static unsigned int sha256(const unsigned char *data, size_t len,
+                           unsigned char digest[EVP_MAX_MD_SIZE])
+{
+    unsigned int digest_len = 0;
+
+    if (!contract_events_prepare() || EVP_DigestInit_ex2(sha256_ctx, sha256_md, NULL) != 1 ||
+        EVP_DigestUpdate(sha256_ctx, data, len) != 1 ||
+        EVP_DigestFinal_ex(sha256_ctx, digest, &digest_len) != 1)
+        return 0;
+    return digest_len;
+}
+
+/* Append LEN bytes at DATA as lowercase hex to OUT; the position after them. */
+static char *put_hex(char *out, const unsigned char *data, size_t len)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < len; i++) {
+        *out++ = digits[data[i] >> 4];
+        *out++ = digits[data[i] & 15];
+    }
+    return out;
 }
 
 void contract_event_listening(const char *endpoint)
@@ -121,20 +186,24 @@ void contract_event_delivered(const struct contract_part *parts, size_t n)
     contract_event_begin("delivered");
     fputs(",\"parts\":[", stdout);
     for (size_t i = 0; i < n; i++) {
+        /* One part's member text is built here and written with one fwrite. */
+        char text[64 + 2 * EVP_MAX_MD_SIZE + 2 * HEAD_MAX];
         unsigned char digest[EVP_MAX_MD_SIZE];
-        unsigned int digest_len = 0;
         const unsigned char *data = parts[i].data != NULL ? parts[i].data : nothing;
+        unsigned int digest_len = sha256(data, parts[i].len, digest);
+        int at = snprintf(text, sizeof(text), "%s{\"len\":%zu,\"sha256\":\"", i == 0 ? "" : ",",
+                          parts[i].len);
+        char *p = put_hex(text + at, digest, digest_len);
 
-        if (EVP_Digest(data, parts[i].len, digest, &digest_len, EVP_sha256(), NULL) != 1)
-            digest_len = 0;
-        printf("%s{\"len\":%zu,\"sha256\":", i == 0 ? "" : ",", parts[i].len);
-        json_put_hex(stdout, digest, digest_len);
-        fputs(",\"head\":", stdout);
-        json_put_hex(stdout, data, parts[i].len < 32 ? parts[i].len : 32);
-        putchar('}');
+        memcpy(p, "\",\"head\":\"", 10);
+        p += 10;
+        p = put_hex(p, data, parts[i].len < HEAD_MAX ? parts[i].len : HEAD_MAX);
+        memcpy(p, "\"}", 2);
+        p += 2;
+        fwrite(text, 1, (size_t)(p - text), stdout);
     }
     putchar(']');
-    contract_event_end();
+    event_end(true);
 }
 
 void contract_event_sent(unsigned long count)

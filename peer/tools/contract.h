@@ -86,7 +86,24 @@ int contract_unavailable(const char *prog, const char *name, const char *why);
  */
 int contract_command(int argc, char **argv, const char *const *unavailable);
 
-/* ---- events: one JSON object per line on stdout, flushed at once ---- */
+/* ---- events: one JSON object per line on stdout, flushed at once ----
+ *
+ * "At once" means before the program waits for anything: a driver that handles several
+ * received messages in one round may hold their `delivered` lines (contract_events_batch) and
+ * write them with one contract_events_flush before it blocks again. Every other event flushes
+ * itself (and what was held before it, in order). */
+
+/* Load the digest the `delivered` events use (sha256), so that the first event does not pay
+ * for OpenSSL's provider set-up; called once early. Safe to skip (the first event loads it).
+ * Returns false when sha256 is unavailable (events then carry an empty digest). */
+bool contract_events_prepare(void);
+
+/* Hold `delivered` lines in a large stdout buffer until contract_events_flush or any other
+ * event (ON), or flush each at once (the default). Call before the first output. */
+void contract_events_batch(bool on);
+
+/* Write every held event line now (before blocking in poll). */
+void contract_events_flush(void);
 
 /* One part of a delivered message (borrowed). */
 struct contract_part {

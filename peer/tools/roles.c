@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -48,6 +49,10 @@ enum {
     OUT_LIMIT = 4 * 1024 * 1024, /* a connection's unsent bytes before we stop reading it */
     STOP_DRAIN_MS = 250,         /* on SIGTERM: what the peers sent up to their FIN, this long */
     AUTHZ_POLL_STEP_MS = 5,      /* how often a running --authz-cmd is looked at */
+    PUSH_BATCH = 64 * 1024,      /* PUSH client: queued bytes written together */
+    HEAP_KEEP = 32 * 1024 * 1024, /* message buffers below this are reused from the heap, not
+                                     mapped and unmapped (and faulted in) per message */
+    VIEW_PARTS = 8,              /* parts of a delivered event described without allocating */
 };
 
 struct options {
@@ -68,6 +73,7 @@ struct options {
     unsigned char *payload; /* --payload-hex / --payload-file, or NULL: generated */
     size_t payload_len;
     bool payload_given;
+    unsigned char *pattern; /* generated payloads: byte j is j & 0xff, --size + 255 bytes */
     const char *subscribe;
     long timeout_ms;
     long handshake_ms;
@@ -77,6 +83,7 @@ struct options {
     uint8_t as_server;
     bool as_server_given;
     uint64_t max_frame_size;
+    bool bench; /* --bench: count deliveries, no `delivered` events */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -88,20 +95,6 @@ static void on_signal(int sig)
 }
 
 /* ---- events (tools/contract.h: one JSON object per line on stdout) ---- */
-
-static void event_delivered(const struct zmtp_part *parts, size_t count)
-{
-    struct contract_part *view = calloc(count > 0 ? count : 1, sizeof(*view));
-
-    if (view == NULL) {
-        fprintf(stderr, "gsspeer: out of memory for a delivered event\n");
-        return;
-    }
-    for (size_t i = 0; i < count; i++)
-        view[i] = (struct contract_part){parts[i].data, parts[i].len};
-    contract_event_delivered(view, count);
-    free(view);
-}
 
 static void event_error(const char *reason)
 {
@@ -179,6 +172,9 @@ static void usage(FILE *out, bool server)
           "  --fault NAME[:ARG]       inject a fault (repeatable; see `gsspeer faults`); the\n"
           "                           server then serves one connection\n"
           "  --observe-ms MS          after a fault, watch the peer this long (default 2000)\n"
+          "  --bench                  no `delivered` events (no sha256): {\"received\":TOTAL}\n"
+          "                           lines as bench/zmqperf prints them (bench/throughput's\n"
+          "                           engine pairing; outside the shim contract)\n"
           "\n"
           "Kerberos comes from KRB5_CONFIG, KRB5_KTNAME, KRB5_CLIENT_KTNAME, KRB5CCNAME.\n"
           "Events: JSON lines on stdout (listening, authorized, delivered, sent, closed, done,\n"
@@ -231,6 +227,7 @@ static void options_free(struct options *o)
 {
     free(o->allow);
     free(o->payload);
+    free(o->pattern);
 }
 
 /* Parse ARGV into *O. Returns -1 on success, else the exit status (reason printed). */
@@ -242,6 +239,7 @@ static int parse_options(int argc, char **argv, bool server, struct options *o)
         OPT_PAYLOAD_FILE,
         OPT_AS_SERVER,
         OPT_IDLE_TIMEOUT_MS,
+        OPT_BENCH,
         OPT_HELP,
     };
     static const struct option own[] = {
@@ -249,6 +247,7 @@ static int parse_options(int argc, char **argv, bool server, struct options *o)
         {"payload-file", required_argument, NULL, OPT_PAYLOAD_FILE},
         {"as-server", required_argument, NULL, OPT_AS_SERVER},
         {"idle-timeout-ms", required_argument, NULL, OPT_IDLE_TIMEOUT_MS},
+        {"bench", no_argument, NULL, OPT_BENCH},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -398,6 +397,9 @@ static int parse_options(int argc, char **argv, bool server, struct options *o)
         case CONTRACT_OPT_TRANSCRIPT:
             o->transcript = arg;
             break;
+        case OPT_BENCH:
+            o->bench = true;
+            break;
         case OPT_HELP:
             usage(stdout, server);
             return EXIT_OK;
@@ -441,6 +443,16 @@ static int parse_options(int argc, char **argv, bool server, struct options *o)
     }
     if (!o->as_server_given)
         o->as_server = server ? 1 : 0;
+    if (!o->payload_given) {
+        /* Message k starts at byte (k*31) & 0xff of one pattern: a copy, not a loop per byte. */
+        o->pattern = malloc(o->size + 255);
+        if (o->pattern == NULL) {
+            fprintf(stderr, "gsspeer: out of memory for --size %zu\n", o->size);
+            return EXIT_FAIL;
+        }
+        for (size_t j = 0; j < o->size + 255; j++)
+            o->pattern[j] = (unsigned char)(j & 0xff);
+    }
     return -1;
 }
 
@@ -726,13 +738,8 @@ static bool make_part(const struct options *o, unsigned long k, struct zmtp_part
     part->data = malloc(len > 0 ? len : 1);
     if (part->data == NULL)
         return false;
-    if (o->payload_given) {
-        if (len > 0)
-            memcpy(part->data, o->payload, len);
-    } else {
-        for (size_t i = 0; i < len; i++)
-            part->data[i] = (unsigned char)((k * 31 + i) & 0xff);
-    }
+    if (len > 0)
+        memcpy(part->data, o->payload_given ? o->payload : o->pattern + ((k * 31) & 0xff), len);
     return true;
 }
 
@@ -804,7 +811,42 @@ struct run {
     struct zmtp_deviations deviations; /* --deviate (tools/deviations.h) */
     struct authz authz;
     struct zmtp_authorizer authorizer;
+    unsigned long delivered, reported; /* --bench: messages delivered, the total last printed */
 };
+
+/* A delivered message: its `delivered` event, or with --bench only its count. */
+static void event_delivered(struct run *r, const struct zmtp_part *parts, size_t count)
+{
+    struct contract_part few[VIEW_PARTS] = {{NULL, 0}};
+    struct contract_part *view = few;
+
+    if (r->opts.bench) {
+        r->delivered++;
+        return;
+    }
+    if (count > VIEW_PARTS)
+        view = calloc(count, sizeof(*view));
+    if (view == NULL) {
+        fprintf(stderr, "gsspeer: out of memory for a delivered event\n");
+        return;
+    }
+    for (size_t i = 0; i < count; i++)
+        view[i] = (struct contract_part){parts[i].data, parts[i].len};
+    contract_event_delivered(view, count);
+    if (view != few)
+        free(view);
+}
+
+/* Before waiting: write the events held back (the server's batched `delivered` lines; with
+ * --bench the {"received":TOTAL} line, as bench/zmqperf prints it, when the total changed). */
+static void events_flush(struct run *r)
+{
+    if (r->opts.bench && r->delivered != r->reported) {
+        printf("{\"received\":%lu}\n", r->delivered);
+        r->reported = r->delivered;
+    }
+    contract_events_flush();
+}
 
 /* The deviations that are a setting ignored (tools/deviations.h): they change the parsed
  * options; the rest are consulted by the mechanism and the session. */
@@ -852,6 +894,11 @@ static int run_setup(struct run *r, int argc, char **argv, bool server)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* Large message buffers come back from the heap instead of fresh pages every message. */
+    mallopt(M_MMAP_THRESHOLD, HEAP_KEEP);
+    mallopt(M_TRIM_THRESHOLD, 2 * HEAP_KEEP);
+    if (!r->opts.bench)
+        contract_events_prepare(); /* OpenSSL's set-up before the handshake, not in a message */
     if (!creds_setup(&r->opts, &r->creds, why, sizeof(why)))
         return fail(EXIT_FAIL, "%s", why);
     if (r->opts.transcript != NULL && !transcript_open(&r->transcript, r->opts.transcript))
@@ -991,7 +1038,8 @@ struct server {
     struct conn **conns; /* open connections, count of them */
     size_t count, max;
     bool echo;
-    bool stopping; /* SIGTERM/SIGINT: draining until STOP_DRAIN_MS */
+    bool stopping;         /* SIGTERM/SIGINT: draining until STOP_DRAIN_MS */
+    bool round_delivered;  /* this poll round delivered a message (its first one is written) */
 };
 
 /* Serve a new connection FD from PEER; false when it could not be set up (reported). */
@@ -1126,7 +1174,13 @@ static enum zmtp_status server_events(struct server *sv, struct conn *c, struct 
 
             sv->n.received++;
             application_parts(sv->r->opts.socket_type, &ev, &parts, &count);
-            event_delivered(parts, count);
+            event_delivered(sv->r, parts, count);
+            if (!sv->round_delivered) {
+                /* The first message of a round goes out at once (as bench/zmqperf reports the
+                 * first after a pause): a reader sees when a burst began. */
+                sv->round_delivered = true;
+                events_flush(sv->r);
+            }
             if (sv->echo) {
                 status = zmtp_mech_send(c->s.mech, ev.parts, ev.count, err);
                 if (status == ZMTP_OK)
@@ -1144,8 +1198,10 @@ static enum zmtp_status server_events(struct server *sv, struct conn *c, struct 
         }
         zmtp_event_free(&ev);
     }
+    /* Echoes are written at once (a large one from where it is), except while stopping. */
     if (status == ZMTP_OK)
-        status = zmtp_session_queue_output(&c->s, err);
+        status = sv->stopping ? zmtp_session_queue_output(&c->s, err)
+                              : zmtp_session_queue_and_write(&c->s, err);
     if (status == ZMTP_OK)
         status = publish_more(sv, c, err);
     return status;
@@ -1274,6 +1330,8 @@ static int server_loop(struct server *sv, int lfd)
         }
         if (timeout < 0)
             timeout = 0;
+        events_flush(sv->r); /* what this round delivered, before waiting again */
+        sv->round_delivered = false;
         if (poll(pfds, n, timeout) < 0 && errno != EINTR) {
             status = fail(EXIT_FAIL, "poll: %s", strerror(errno));
             break;
@@ -1328,6 +1386,7 @@ int cmd_zmtp_server(int argc, char **argv)
     const char *type;
 
     memset(&sv, 0, sizeof(sv));
+    contract_events_batch(true); /* `delivered` lines of one round written together */
     status = run_setup(&r, argc, argv, true);
     if (status != -1)
         goto cleanup;
@@ -1446,6 +1505,9 @@ static enum zmtp_status pause_between(struct run *r, struct zmtp_session *s, str
 static int client_exchange(struct run *r, struct zmtp_session *s, struct counts *n)
 {
     bool push = strcmp(r->opts.socket_type, "PUSH") == 0;
+    /* PUSH without pauses: messages are queued and leave in large writes (as libzmq's I/O
+     * thread batches them); each frame still passes the hooks and the transcript. */
+    size_t batch = push && r->opts.interval_ms == 0 ? PUSH_BATCH : 0;
     struct zmtp_error err;
 
     for (unsigned long k = 0; k < r->opts.count; k++) {
@@ -1460,7 +1522,7 @@ static int client_exchange(struct run *r, struct zmtp_session *s, struct counts 
             free_parts(parts, count);
             return fail(EXIT_FAIL, "before message %lu: %s", k, err.text);
         }
-        status = zmtp_session_send(s, parts, count, r->deadline, &err);
+        status = zmtp_session_send_batched(s, parts, count, batch, r->deadline, &err);
         if (status != ZMTP_OK) {
             free_parts(parts, count);
             return fail(EXIT_FAIL, "message %lu: %s", k, err.text);
@@ -1481,7 +1543,9 @@ static int client_exchange(struct run *r, struct zmtp_session *s, struct counts 
             size_t app_count;
 
             application_parts(r->opts.socket_type, &ev, &app, &app_count);
-            event_delivered(app, app_count);
+            event_delivered(r, app, app_count);
+            if (r->opts.bench && (n->received == 1 || k + 1 == r->opts.count))
+                events_flush(r); /* the first and the last echo, as bench/zmqperf */
         }
         if (!same_message(ev.parts, ev.count, parts, count)) {
             zmtp_event_free(&ev);
@@ -1492,6 +1556,8 @@ static int client_exchange(struct run *r, struct zmtp_session *s, struct counts 
         zmtp_event_free(&ev);
         free_parts(parts, count);
     }
+    if (batch > 0 && zmtp_session_flush(s, r->deadline, &err) != ZMTP_OK)
+        return fail(EXIT_FAIL, "after message %lu: %s", r->opts.count - 1, err.text);
     contract_event_sent(n->sent);
     return EXIT_OK;
 }
@@ -1513,7 +1579,9 @@ static int client_subscribe(struct run *r, struct zmtp_session *s, struct counts
         if (next_message(r, s, &ev, &err) != ZMTP_OK)
             return fail(EXIT_FAIL, "published message %lu: %s", k, err.text);
         n->received++;
-        event_delivered(ev.parts, ev.count);
+        event_delivered(r, ev.parts, ev.count);
+        if (r->opts.bench && (n->received == 1 || k + 1 == r->opts.count))
+            events_flush(r);
         want = make_message(&r->opts, k, &count);
         same = want != NULL && same_message(ev.parts, ev.count, want, count);
         free_parts(want, count);

@@ -6,16 +6,19 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 enum {
     READ_CHUNK = 65536,
+    READ_MAX = 8 * 1024 * 1024, /* the largest single read: a frame's announced rest, capped */
     STOP_CHECK_MS = 100,
     DRAIN_CHUNKS = 64,
     DRAIN_MS = 250,
     LINGER_MS = 3000,  /* deviation hang-on-error: the bound on the silent hang */
     AUTHZ_POLL_MS = 5, /* how often a pending authorization decision is looked at */
+    DIRECT_MIN = 16384, /* a frame body at least this large may be sent from where it is */
 };
 
 int64_t zmtp_now_ms(void)
@@ -108,8 +111,30 @@ void zmtp_session_close(struct zmtp_session *s, const char *reason)
     builder_free(&s->out);
 }
 
-/* Move the mechanism's frames into the output buffer, through the hook and the transcript. */
-static enum zmtp_status collect_output(struct zmtp_session *s, struct zmtp_error *err)
+/* Send frame F (header and body, from where they are) with one non-blocking sendmsg, and copy
+ * what the socket did not take into the output. Only when nothing else is pending, so the
+ * order on the wire stays; a failed send leaves everything to the ordinary write, which
+ * reports the error. */
+static void send_direct(struct zmtp_session *s, const struct zmtp_mech_frame *f)
+{
+    unsigned char header[ZMTP_FRAME_HEADER_MAX];
+    size_t header_len = zmtp_frame_header_encode(header, f->flags, f->len);
+    struct iovec iov[2] = {{header, header_len}, {f->body, f->len}};
+    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
+    ssize_t w = sendmsg(s->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    size_t sent = w > 0 ? (size_t)w : 0;
+
+    if (sent < header_len)
+        builder_add(&s->out, header + sent, header_len - sent);
+    sent = sent > header_len ? sent - header_len : 0;
+    builder_add(&s->out, f->body + sent, f->len - sent);
+}
+
+/* Move the mechanism's frames into the output buffer, through the hook and the transcript.
+ * WRITE_THROUGH (a caller that writes at once anyway): a large frame with nothing pending
+ * before it is sent from the mechanism's buffer instead of being copied first. */
+static enum zmtp_status collect_output(struct zmtp_session *s, bool write_through,
+                                       struct zmtp_error *err)
 {
     struct zmtp_mech_frame f;
 
@@ -119,7 +144,11 @@ static enum zmtp_status collect_output(struct zmtp_session *s, struct zmtp_error
         if (s->cfg.hooks != NULL && s->cfg.hooks->frame != NULL)
             keep = s->cfg.hooks->frame(s->cfg.hooks->arg, &f);
         if (keep) {
-            zmtp_frame_encode(&s->out, f.flags, f.body, f.len);
+            if (write_through && f.len >= DIRECT_MIN && s->out_off == s->out.len &&
+                !s->peer_closed)
+                send_direct(s, &f);
+            else
+                zmtp_frame_encode(&s->out, f.flags, f.body, f.len);
             transcript_frame(s->cfg.transcript, "out", f.flags, f.body, f.len, f.kind, f.plain,
                              f.plain_len);
             s->frames_out++;
@@ -211,20 +240,24 @@ static enum zmtp_status process_input(struct zmtp_session *s, struct zmtp_error 
             return status;
     }
     zmtp_connection_compact(&s->conn);
-    return collect_output(s, err);
+    return collect_output(s, false, err);
 }
 
 /* One recv (non-blocking socket) and the parsing of what came. A FIN or reset marks the peer
  * closed. */
 static enum zmtp_status receive(struct zmtp_session *s, struct zmtp_error *err)
 {
-    unsigned char *p = zmtp_connection_reserve(&s->conn, READ_CHUNK);
+    /* A large frame whose header came is read in one go, straight into the input buffer. */
+    size_t want = zmtp_connection_missing(&s->conn);
+    unsigned char *p;
     ssize_t r;
 
+    want = want < READ_CHUNK ? READ_CHUNK : want > READ_MAX ? READ_MAX : want;
+    p = zmtp_connection_reserve(&s->conn, want);
     if (p == NULL)
         return zmtp_fail(err, ZMTP_SYSTEM, "out of memory for input");
-    r = recv(s->fd, p, READ_CHUNK, 0);
-    zmtp_connection_commit(&s->conn, READ_CHUNK, r > 0 ? (size_t)r : 0);
+    r = recv(s->fd, p, want, 0);
+    zmtp_connection_commit(&s->conn, want, r > 0 ? (size_t)r : 0);
     if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
         s->peer_closed = true;
         s->peer_reset = r < 0 && errno == ECONNRESET;
@@ -234,6 +267,23 @@ static enum zmtp_status receive(struct zmtp_session *s, struct zmtp_error *err)
     if (r <= 0)
         return ZMTP_OK;
     return process_input(s, err);
+}
+
+/* One non-blocking send of the pending output; the buffer is emptied (kept allocated) once all
+ * of it went. */
+static enum zmtp_status write_some(struct zmtp_session *s, struct zmtp_error *err)
+{
+    ssize_t w = send(s->fd, s->out.data + s->out_off, s->out.len - s->out_off, MSG_NOSIGNAL);
+
+    if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        return zmtp_fail(err, ZMTP_CLOSED, "send: %s", strerror(errno));
+    if (w > 0)
+        s->out_off += (size_t)w;
+    if (s->out_off == s->out.len) {
+        s->out_off = 0;
+        builder_reset(&s->out);
+    }
+    return ZMTP_OK;
 }
 
 /* Asked to stop (the runner's SIGTERM once the other side is done): first take what the peer
@@ -298,16 +348,10 @@ static enum zmtp_status io_round(struct zmtp_session *s, int64_t deadline, struc
     if (n == 0)
         return ZMTP_OK;
     if (pfd.revents & POLLOUT) {
-        ssize_t w = send(s->fd, s->out.data + s->out_off, s->out.len - s->out_off, MSG_NOSIGNAL);
+        enum zmtp_status status = write_some(s, err);
 
-        if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            return zmtp_fail(err, ZMTP_CLOSED, "send: %s", strerror(errno));
-        if (w > 0)
-            s->out_off += (size_t)w;
-        if (s->out_off == s->out.len) {
-            s->out_off = 0;
-            builder_reset(&s->out);
-        }
+        if (status != ZMTP_OK)
+            return status;
     }
     if (pfd.revents & (POLLIN | POLLHUP | POLLERR))
         return receive(s, err);
@@ -367,24 +411,47 @@ enum zmtp_status zmtp_session_next_event(struct zmtp_session *s, struct zmtp_eve
     }
 }
 
-/* Write everything pending before DEADLINE (reading meanwhile). */
-static enum zmtp_status flush(struct zmtp_session *s, int64_t deadline, struct zmtp_error *err)
+/* Write pending output until at most KEEP bytes are left, before DEADLINE (reading meanwhile).
+ * The socket is tried at once; poll only when it takes no more. */
+static enum zmtp_status write_down_to(struct zmtp_session *s, size_t keep, int64_t deadline,
+                                      struct zmtp_error *err)
 {
-    enum zmtp_status status = collect_output(s, err);
+    enum zmtp_status status = collect_output(s, true, err);
 
-    while (status == ZMTP_OK && s->out_off < s->out.len)
+    if (status == ZMTP_OK && s->out.len - s->out_off > keep && !s->peer_closed)
+        status = write_some(s, err);
+    while (status == ZMTP_OK && s->out.len - s->out_off > keep)
         status = io_round(s, deadline, err);
     return closed(s, status, err, "while sending");
+}
+
+enum zmtp_status zmtp_session_flush(struct zmtp_session *s, int64_t deadline,
+                                    struct zmtp_error *err)
+{
+    return write_down_to(s, 0, deadline, err);
 }
 
 enum zmtp_status zmtp_session_send(struct zmtp_session *s, const struct zmtp_part *parts,
                                    size_t count, int64_t deadline, struct zmtp_error *err)
 {
+    return zmtp_session_send_batched(s, parts, count, 0, deadline, err);
+}
+
+enum zmtp_status zmtp_session_send_batched(struct zmtp_session *s, const struct zmtp_part *parts,
+                                           size_t count, size_t batch, int64_t deadline,
+                                           struct zmtp_error *err)
+{
     enum zmtp_status status = zmtp_mech_send(s->mech, parts, count, err);
 
     if (status != ZMTP_OK)
         return status;
-    return flush(s, deadline, err);
+    if (batch > 0) {
+        status = collect_output(s, true, err);
+        if (status != ZMTP_OK || s->out.len - s->out_off < batch)
+            return status;
+        return write_down_to(s, batch - 1, deadline, err);
+    }
+    return write_down_to(s, 0, deadline, err);
 }
 
 enum zmtp_status zmtp_session_subscribe(struct zmtp_session *s, enum zmtp_subscription_kind kind,
@@ -395,7 +462,7 @@ enum zmtp_status zmtp_session_subscribe(struct zmtp_session *s, enum zmtp_subscr
 
     if (status != ZMTP_OK)
         return status;
-    return flush(s, deadline, err);
+    return zmtp_session_flush(s, deadline, err);
 }
 
 enum zmtp_status zmtp_session_wait_close(struct zmtp_session *s, int64_t deadline,
@@ -438,16 +505,9 @@ enum zmtp_status zmtp_session_step(struct zmtp_session *s, short revents, struct
             return status;
     }
     if ((revents & POLLOUT) && s->out_off < s->out.len) {
-        ssize_t w = send(s->fd, s->out.data + s->out_off, s->out.len - s->out_off, MSG_NOSIGNAL);
-
-        if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            return zmtp_fail(err, ZMTP_CLOSED, "send: %s", strerror(errno));
-        if (w > 0)
-            s->out_off += (size_t)w;
-        if (s->out_off == s->out.len) {
-            s->out_off = 0;
-            builder_reset(&s->out);
-        }
+        status = write_some(s, err);
+        if (status != ZMTP_OK)
+            return status;
     }
     if ((revents & (POLLIN | POLLHUP | POLLERR)) && !s->peer_closed) {
         status = receive(s, err);
@@ -462,7 +522,16 @@ enum zmtp_status zmtp_session_step(struct zmtp_session *s, short revents, struct
 
 enum zmtp_status zmtp_session_queue_output(struct zmtp_session *s, struct zmtp_error *err)
 {
-    return collect_output(s, err);
+    return collect_output(s, false, err);
+}
+
+enum zmtp_status zmtp_session_queue_and_write(struct zmtp_session *s, struct zmtp_error *err)
+{
+    enum zmtp_status status = collect_output(s, true, err);
+
+    if (status == ZMTP_OK && s->out_off < s->out.len && !s->peer_closed)
+        status = write_some(s, err);
+    return status;
 }
 
 enum zmtp_status zmtp_session_reason(struct zmtp_session *s, enum zmtp_status status,

@@ -104,6 +104,18 @@ enum zmtp_status zmtp_session_next_event(struct zmtp_session *s, struct zmtp_eve
 enum zmtp_status zmtp_session_send(struct zmtp_session *s, const struct zmtp_part *parts,
                                    size_t count, int64_t deadline, struct zmtp_error *err);
 
+/* Queue one multipart message (parts borrowed) and write only once BATCH or more bytes wait,
+ * then down to fewer than BATCH (before DEADLINE, reading meanwhile), so that a stream of small
+ * messages leaves in few large writes; zmtp_session_flush writes the rest. Every frame still
+ * goes through the hooks and the transcript one by one. BATCH 0 is zmtp_session_send. */
+enum zmtp_status zmtp_session_send_batched(struct zmtp_session *s, const struct zmtp_part *parts,
+                                           size_t count, size_t batch, int64_t deadline,
+                                           struct zmtp_error *err);
+
+/* Write everything queued before DEADLINE (reading meanwhile). */
+enum zmtp_status zmtp_session_flush(struct zmtp_session *s, int64_t deadline,
+                                    struct zmtp_error *err);
+
 /* Send a subscription (SUB side) and write it out before DEADLINE. */
 enum zmtp_status zmtp_session_subscribe(struct zmtp_session *s, enum zmtp_subscription_kind kind,
                                         const void *topic, size_t len, int64_t deadline,
@@ -134,6 +146,11 @@ enum zmtp_status zmtp_session_step(struct zmtp_session *s, short revents, struct
 
 /* Move the frames the mechanism queued (after zmtp_mech_send and friends) into the output. */
 enum zmtp_status zmtp_session_queue_output(struct zmtp_session *s, struct zmtp_error *err);
+
+/* The same, then one non-blocking write of the output; a large frame with nothing pending
+ * before it goes to the socket from the mechanism's buffer (only what the socket does not take
+ * is copied into the output). For a driver that writes at once anyway. */
+enum zmtp_status zmtp_session_queue_and_write(struct zmtp_session *s, struct zmtp_error *err);
 
 /* Turn a failure STATUS of S into its one-line close reason in *ERR, saying where the peer closed
  * (PHASE: "during the handshake", "while waiting for a message", ...); returns the status. */

@@ -248,16 +248,25 @@ enum zmtp_status zmtp_frame_decode(const unsigned char *data, size_t len, uint64
     return ZMTP_OK;
 }
 
-void zmtp_frame_encode(struct builder *b, uint8_t flags, const void *data, size_t len)
+size_t zmtp_frame_header_encode(unsigned char out[ZMTP_FRAME_HEADER_MAX], uint8_t flags, size_t len)
 {
     flags &= (uint8_t)(ZMTP_FLAG_MORE | ZMTP_FLAG_COMMAND);
-    if (len > ZMTP_SHORT_MAX) {
-        builder_add_u8(b, flags | ZMTP_FLAG_LONG);
-        builder_add_u64be(b, (uint64_t)len);
-    } else {
-        builder_add_u8(b, flags);
-        builder_add_u8(b, (uint8_t)len);
+    if (len <= ZMTP_SHORT_MAX) {
+        out[0] = flags;
+        out[1] = (unsigned char)len;
+        return 2;
     }
+    out[0] = flags | ZMTP_FLAG_LONG;
+    for (size_t i = 0; i < 8; i++)
+        out[1 + i] = (unsigned char)((uint64_t)len >> (8 * (7 - i)));
+    return ZMTP_FRAME_HEADER_MAX;
+}
+
+void zmtp_frame_encode(struct builder *b, uint8_t flags, const void *data, size_t len)
+{
+    unsigned char header[ZMTP_FRAME_HEADER_MAX];
+
+    builder_add(b, header, zmtp_frame_header_encode(header, flags, len));
     builder_add(b, data, len);
 }
 

@@ -140,6 +140,12 @@ enum zmtp_status zmtp_frame_decode(const unsigned char *data, size_t len, uint64
  * and body DATA. */
 void zmtp_frame_encode(struct builder *b, uint8_t flags, const void *data, size_t len);
 
+enum { ZMTP_FRAME_HEADER_MAX = 9 };
+
+/* Write the header zmtp_frame_encode puts before a LEN-byte body with FLAGS into OUT (for a
+ * driver that sends the body from where it is); returns its length, 2 or 9. */
+size_t zmtp_frame_header_encode(unsigned char out[ZMTP_FRAME_HEADER_MAX], uint8_t flags, size_t len);
+
 /* ---- Commands (frame bodies of COMMAND frames) ---- */
 
 struct zmtp_command {

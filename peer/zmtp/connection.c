@@ -33,6 +33,25 @@ void zmtp_connection_commit(struct zmtp_connection *c, size_t reserved, size_t g
     c->in.len -= reserved - (got < reserved ? got : reserved);
 }
 
+size_t zmtp_connection_missing(const struct zmtp_connection *c)
+{
+    size_t have = c->in.len - c->in_off;
+    struct zmtp_frame f;
+    uint64_t whole;
+
+    if (!c->greeting_done)
+        return have < ZMTP_GREETING_SIZE ? ZMTP_GREETING_SIZE - have : 0;
+    if (have == 0)
+        return 0;
+    if (zmtp_frame_header_decode(c->in.data + c->in_off, have, c->max_frame_size, &f, NULL) !=
+        ZMTP_OK)
+        return 0; /* no whole header yet, or a bad one that the next parse reports */
+    whole = f.header_len + f.size;
+    if (whole <= have || whole - have > SIZE_MAX)
+        return 0;
+    return (size_t)(whole - have);
+}
+
 size_t zmtp_connection_pending(const struct zmtp_connection *c)
 {
     return c->in.len - c->in_off;

@@ -58,6 +58,11 @@ bool zmtp_connection_add(struct zmtp_connection *c, const void *data, size_t len
 unsigned char *zmtp_connection_reserve(struct zmtp_connection *c, size_t len);
 void zmtp_connection_commit(struct zmtp_connection *c, size_t reserved, size_t got);
 
+/* Bytes still missing to complete the item being received (the greeting, or the frame whose
+ * header has arrived), so a driver can read it in one go; 0 when nothing is known to be
+ * missing (no header yet, or the item is complete). */
+size_t zmtp_connection_missing(const struct zmtp_connection *c);
+
 /* Bytes received and not yet consumed. */
 size_t zmtp_connection_pending(const struct zmtp_connection *c);
 

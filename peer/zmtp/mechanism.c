@@ -1027,6 +1027,13 @@ enum zmtp_status zmtp_mech_send(struct zmtp_mech *m, const struct zmtp_part *par
         enum zmtp_status status;
 
         builder_reset(&b);
+        if (m->cfg.plaintext) { /* the part is the frame body: one copy, no wrapped form */
+            builder_add(&b, parts[i].data, parts[i].len);
+            status = queue_frame(m, more ? ZMTP_FLAG_MORE : 0, &b, "MESSAGE", NULL, 0, err);
+            if (status != ZMTP_OK)
+                return status;
+            continue;
+        }
         zmtp_wrapped_encode(&b, more && !m->dev.more_outside_wrap ? ZMTP_WRAP_MORE : 0,
                             parts[i].data, parts[i].len);
         plain = builder_detach(&b, &plain_len);

@@ -113,10 +113,60 @@ static void test_errors(void)
     builder_free(&b);
 }
 
+/* What is still missing of the item being received, byte by byte: the greeting's rest, nothing
+ * while a frame header is incomplete, then the rest of the frame it announces. */
+static void test_missing(void)
+{
+    struct builder b;
+    struct zmtp_connection c;
+    struct zmtp_item item;
+    struct zmtp_error err;
+    size_t fed = 0, wrong = 0, first_wrong = 0;
+
+    builder_init(&b);
+    wire(&b, 1); /* greeting 0..63, short frame 64..74 (2 + 9), long frame 75..383 (9 + 300) */
+    zmtp_connection_init(&c, "GSSAPI", 0);
+    is_int(zmtp_connection_missing(&c), 64, "nothing yet: the whole greeting is missing");
+    while (fed < b.len) {
+        size_t want;
+
+        zmtp_connection_add(&c, b.data + fed, 1);
+        fed++;
+        while (zmtp_connection_next(&c, &item, &err) == ZMTP_OK) {
+            zmtp_connection_consume(&c, &item);
+            zmtp_connection_compact(&c);
+        }
+        if (fed < 64)
+            want = 64 - fed;
+        else if (fed < 66 || fed == 75)
+            want = 0; /* short header incomplete, or between frames */
+        else if (fed < 75)
+            want = 75 - fed;
+        else if (fed < 84)
+            want = 0; /* the 9 bytes of a long header */
+        else
+            want = b.len - fed;
+        if (zmtp_connection_missing(&c) != want && wrong++ == 0)
+            first_wrong = fed;
+    }
+    ok(wrong == 0, "byte by byte, the missing count is the announced rest (first wrong after %zu)",
+       first_wrong);
+    zmtp_connection_free(&c);
+
+    zmtp_connection_init(&c, "GSSAPI", 100);
+    zmtp_connection_add(&c, b.data, 75 + 9);
+    while (zmtp_connection_next(&c, &item, &err) == ZMTP_OK)
+        zmtp_connection_consume(&c, &item);
+    is_int(zmtp_connection_missing(&c), 0, "a frame over the limit: nothing to read for it");
+    zmtp_connection_free(&c);
+    builder_free(&b);
+}
+
 int main(void)
 {
     plan_lazy();
     test_pieces();
     test_errors();
+    test_missing();
     done_testing();
 }
