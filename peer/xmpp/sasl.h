@@ -29,6 +29,7 @@
 #define XMPP_SASL_H
 
 #include "util/gssops.h"
+#include "xmpp/deviations.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -109,6 +110,10 @@ struct sasl_config {
                                          out when the context has no GSS_C_CONF_FLAG */
     uint32_t server_max_size;         /* sent when a layer other than "none" is offered */
     const struct sasl_faults *faults; /* NULL: conformant */
+    /* client: the planted deviations of the initiator (deviations.h: maxsize_echoed,
+     * answer_bad_layer, layer_octet_zero, authzid_initiator); NULL: conformant. Copied by
+     * rfc4752_new. */
+    const struct xmpp_deviations *deviations;
 };
 
 /* What the exchange established, for the role's login event and the transcript. */
