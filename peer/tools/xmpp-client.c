@@ -311,8 +311,8 @@ static bool xep0233_name(struct client *c, const char *host, char *name, size_t 
     principal_build(&req, &result);
     if (xep0233_usable(result.verdict, XEP0233_LENIENT) && xcd_principal_deviates(&c->dev)) {
         /* deviation: another name from the same parts (the conformant realm is the name's) */
-        ok = xcd_principal(&c->dev, host, c->opt.domain, c->opt.port,
-                           strrchr(result.name, '@') + 1, name, len);
+        ok = xcd_principal(&c->dev, host, c->opt.domain, c->opt.port, strrchr(result.name, '@') + 1,
+                           name, len);
         if (!ok)
             snprintf(why, why_len, "the deviant name does not fit in %zu octets", len);
     } else if (xep0233_usable(result.verdict, XEP0233_LENIENT)) {
@@ -405,6 +405,12 @@ static void start_sasl(struct client *c, xmpp_stanza_t *features, const char *fe
         snprintf(target, sizeof(target), "%s", c->opt.service_principal);
         type = NAMETYPE_KRB5;
         form = "exact";
+    } else if (c->dev.no_hostbased_fallback && c->opt.form == FORM_XEP0233 && hostname == NULL) {
+        finish(c, EXIT_FAIL,
+               "no usable <hostname/> to build the service name from: %s (deviation "
+               "no-hostbased-fallback)",
+               why);
+        return;
     } else if (c->opt.form == FORM_HOSTBASED || (c->opt.form == FORM_XEP0233 && hostname == NULL)) {
         snprintf(target, sizeof(target), "%s@%s", XEP0233_SERVICE, c->opt.domain);
         type = NAMETYPE_HOSTBASED;
@@ -490,6 +496,15 @@ static void start_sasl(struct client *c, xmpp_stanza_t *features, const char *fe
     free(out);
 }
 
+/* Deviation sasl-before-tls: whether FEATURES_XML lists the GSSAPI mechanism. */
+static bool gssapi_listed(const char *features_xml)
+{
+    struct features_result fr;
+
+    return features_parse(features_xml, strlen(features_xml), &fr) == FEATURES_OK &&
+           fr.gssapi_offered;
+}
+
 /* Deviation pre-tls-hostname: keep the usable <hostname/> of the pre-TLS FEATURES_XML. */
 static void remember_pre_tls_hostname(struct client *c, const char *features_xml)
 {
@@ -518,7 +533,8 @@ static void on_features(struct client *c, xmpp_stanza_t *stanza, const char *xml
         return;
     }
     if (!c->secured && starttls && c->opt.tls != TLS_OFF &&
-        !c->opt.faults[XC_FAULT_SASL_BEFORE_TLS]) {
+        !c->opt.faults[XC_FAULT_SASL_BEFORE_TLS] &&
+        !(c->dev.sasl_before_tls && gssapi_listed(xml))) {
         if (c->dev.pre_tls_hostname)
             remember_pre_tls_hostname(c, xml);
         c->phase = PH_STARTTLS;
