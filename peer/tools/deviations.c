@@ -7,10 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The xmpp-client rows' imitates: WHAT as recorded in docs/candidates-bundled.md. */
+#define BUNDLED(what) what " (docs/candidates-bundled.md)"
 #define DEV(field) offsetof(struct zmtp_deviations, field)
 #define XDEV(field) offsetof(struct xmpp_deviations, field)
 #define LIBZMQ "libzmq 4.3.4 (candidates/libzmq/profile.toml)"
-#define BUNDLED(what) what " (docs/candidates-bundled.md)"
 
 const struct deviation_spec deviation_table[] = {
     /* greeting */
@@ -104,7 +105,7 @@ const struct deviation_spec deviation_table[] = {
     {"login-without-tls", "xmpp", DEVIATION_ROLE_CLIENT, XDEV(login_without_tls),
      "with --tls required and no STARTTLS offered, the client logs in on the clear stream",
      BUNDLED("slixmpp 1.8.3") ": force_starttls stored, never read"},
-    {"sasl-before-tls", "xmpp", DEVIATION_ROLE_CLIENT, XDEV(sasl_before_tls),
+    {"skip-starttls", "xmpp", DEVIATION_ROLE_CLIENT, XDEV(skip_starttls),
      "when GSSAPI is offered before TLS, the client authenticates there and skips STARTTLS", ""},
     {"no-hostbased-fallback", "xmpp", DEVIATION_ROLE_CLIENT, XDEV(no_hostbased_fallback),
      "without a usable <hostname/> the client gives up instead of asking for xmpp@<domain>", ""},

@@ -496,7 +496,7 @@ static void start_sasl(struct client *c, xmpp_stanza_t *features, const char *fe
     free(out);
 }
 
-/* Deviation sasl-before-tls: whether FEATURES_XML lists the GSSAPI mechanism. */
+/* Deviation skip-starttls: whether FEATURES_XML lists the GSSAPI mechanism. */
 static bool gssapi_listed(const char *features_xml)
 {
     struct features_result fr;
@@ -534,7 +534,7 @@ static void on_features(struct client *c, xmpp_stanza_t *stanza, const char *xml
     }
     if (!c->secured && starttls && c->opt.tls != TLS_OFF &&
         !c->opt.faults[XC_FAULT_SASL_BEFORE_TLS] &&
-        !(c->dev.sasl_before_tls && gssapi_listed(xml))) {
+        !(c->dev.skip_starttls && gssapi_listed(xml))) {
         if (c->dev.pre_tls_hostname)
             remember_pre_tls_hostname(c, xml);
         c->phase = PH_STARTTLS;

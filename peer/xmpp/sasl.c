@@ -17,6 +17,9 @@ enum { MAX_SIZE_LIMIT = 0xffffff };
 /* What a fault sends as a non-zero max size when the config has none to offer. */
 enum { FAULT_MAX_SIZE = 65536 };
 
+/* The deviation switch MEMBER of the engine S (false when it has none). */
+#define DEVIATES(s, member) ((s)->cfg.deviations != NULL && (s)->cfg.deviations->member)
+
 enum sasl_state {
     STATE_START,   /* client: before rfc4752_client_start; server: before the initial response */
     STATE_CONTEXT, /* context tokens are being exchanged */
@@ -32,7 +35,6 @@ struct sasl {
     struct sasl_config cfg;
     const struct gssops *gss;
     struct sasl_faults faults;
-    struct xmpp_deviations dev;
     enum sasl_state state;
     gss_ctx_id_t ctx;
     bool empty_challenge_sent; /* server: the empty challenge for a missing initial response */
@@ -371,8 +373,6 @@ struct sasl *rfc4752_new(const struct sasl_config *cfg)
     s->gss = cfg->gss != NULL ? cfg->gss : &gssops_mit;
     if (cfg->faults != NULL)
         s->faults = *cfg->faults;
-    if (cfg->deviations != NULL)
-        s->dev = *cfg->deviations;
     s->state = STATE_START;
     s->ctx = GSS_C_NO_CONTEXT;
     s->condition = SASL_COND_NONE;
@@ -503,9 +503,9 @@ static enum sasl_status client_layer(struct sasl *s, const unsigned char *in, si
     plain_len = plain.length;
     ls = rfc4752_layers_parse_server(plain.value, plain.length, &msg);
     release_buffer(s, &plain);
-    if (ls == SASL_LAYER_MAXSIZE_NONE && s->dev.maxsize_echoed)
+    if (ls == SASL_LAYER_MAXSIZE_NONE && DEVIATES(s, maxsize_echoed))
         ls = SASL_LAYER_OK; /* deviation: the offer is taken, its max size echoed below */
-    if (ls != SASL_LAYER_OK && s->dev.answer_bad_layer) {
+    if (ls != SASL_LAYER_OK && DEVIATES(s, answer_bad_layer)) {
         ls = SASL_LAYER_OK; /* deviation: a malformed offer read as "none" only */
         msg.layers = SASL_LAYER_NONE;
         msg.max_size = 0;
@@ -535,11 +535,11 @@ static enum sasl_status client_layer(struct sasl *s, const unsigned char *in, si
     }
     if (s->faults.layer_byte_set)
         layer = s->faults.layer_byte;
-    if (s->dev.maxsize_echoed && layer == SASL_LAYER_NONE)
+    if (DEVIATES(s, maxsize_echoed) && layer == SASL_LAYER_NONE)
         max_size = msg.max_size;
-    if (s->dev.layer_octet_zero)
+    if (DEVIATES(s, layer_octet_zero))
         layer = 0;
-    authzid = s->dev.authzid_initiator ? s->outcome.initiator : s->cfg.authzid;
+    authzid = DEVIATES(s, authzid_initiator) ? s->outcome.initiator : s->cfg.authzid;
     s->outcome.layer = layer;
     s->outcome.client_max_size = max_size;
 

@@ -19,7 +19,8 @@
  * must be 0 when only "none" is offered (server) or chosen (client).
  *
  * Misbehaviour for robustness cases is switched on through struct sasl_faults in the config
- * and nowhere else; all-zero faults give the conformant exchange.
+ * and nowhere else; all-zero faults give the conformant exchange. The planted deviations of
+ * the mutation run (struct xmpp_deviations, borrowed like the rest of the config) likewise.
  *
  * Ownership: the engine borrows its config (and the strings and names in it) for its
  * lifetime. Payloads handed out are newly allocated and freed by the caller with free().
@@ -110,9 +111,9 @@ struct sasl_config {
                                          out when the context has no GSS_C_CONF_FLAG */
     uint32_t server_max_size;         /* sent when a layer other than "none" is offered */
     const struct sasl_faults *faults; /* NULL: conformant */
-    /* client: the planted deviations of the initiator (deviations.h: maxsize_echoed,
-     * answer_bad_layer, layer_octet_zero, authzid_initiator); NULL: conformant. Copied by
-     * rfc4752_new. */
+    /* the planted deviations of `gsspeer --deviate` (docs/mutation.md); NULL: conformant.
+       Server: no_empty_challenge, layer_maxsize_with_none, accept_layer_no_bit,
+       accept_maxsize_with_none */
     const struct xmpp_deviations *deviations;
 };
 
