@@ -7,14 +7,14 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The XMPP rows' imitates: WHAT as recorded in docs/candidates-bundled.md. */
+#define BUNDLED(what) what " (docs/candidates-bundled.md)"
 #define DEV(field) offsetof(struct zmtp_deviations, field)
 #define XDEV(field) offsetof(struct xmpp_deviations, field)
 #define LIBZMQ "libzmq 4.3.4 (candidates/libzmq/profile.toml)"
-#define PROSODY_CYRUS "Prosody 0.12.3 + Cyrus SASL 2.1.28 (docs/candidates-bundled.md)"
-#define PLAIN_PROSODY                                                                             \
-    "Prosody 0.12.3 without mod_xep0233_hostname, ejabberd 23.01 (docs/candidates-bundled.md)"
-#define CYRUS_GSASL                                                                               \
-    "Cyrus SASL 2.1.28, GNU SASL 2.2.0, Prosody 0.12.3 (docs/candidates-bundled.md)"
+#define PROSODY_CYRUS BUNDLED("Prosody 0.12.3 + Cyrus SASL 2.1.28")
+#define PLAIN_PROSODY BUNDLED("Prosody 0.12.3 without mod_xep0233_hostname, ejabberd 23.01")
+#define CYRUS_GSASL BUNDLED("Cyrus SASL 2.1.28, GNU SASL 2.2.0, Prosody 0.12.3")
 
 const struct deviation_spec deviation_table[] = {
     /* greeting */
@@ -132,6 +132,40 @@ const struct deviation_spec deviation_table[] = {
     {"no-stream-restart", "xmpp", DEVIATION_ROLE_SERVER, XDEV(no_stream_restart),
      "after <success/> the stream is not restarted: the client's new header is not answered",
      ""},
+    /* xmpp-client */
+    {"two-component-name", "xmpp", DEVIATION_ROLE_CLIENT, XDEV(two_component_name),
+     "the service name is xmpp/<domain>@REALM although the server advertised <hostname/>",
+     BUNDLED("slixmpp 1.8.3, nbxmpp 4.2.2, GNU SASL 2.2.0, Cyrus SASL 2.1.28")},
+    {"swapped-components", "xmpp", DEVIATION_ROLE_CLIENT, XDEV(swapped_components),
+     "the service name is xmpp/<domain>/<hostname>@REALM (the old drafts' order)", ""},
+    {"realm-from-hostname", "xmpp", DEVIATION_ROLE_CLIENT, XDEV(realm_from_hostname),
+     "the realm is the <hostname/>'s parent domain upper-cased, not krb5.conf's [domain_realm]",
+     ""},
+    {"port-in-name", "xmpp", DEVIATION_ROLE_CLIENT, XDEV(port_in_name),
+     "the service name carries the port: xmpp/<hostname>:<port>/<domain>@REALM (SSPI's form)", ""},
+    {"pre-tls-hostname", "xmpp", DEVIATION_ROLE_CLIENT, XDEV(pre_tls_hostname),
+     "the <hostname/> of the features before STARTTLS is used, not the one after TLS", ""},
+    {"login-without-tls", "xmpp", DEVIATION_ROLE_CLIENT, XDEV(login_without_tls),
+     "with --tls required and no STARTTLS offered, the client logs in on the clear stream",
+     BUNDLED("slixmpp 1.8.3") ": force_starttls stored, never read"},
+    {"skip-starttls", "xmpp", DEVIATION_ROLE_CLIENT, XDEV(skip_starttls),
+     "when GSSAPI is offered before TLS, the client authenticates there and skips STARTTLS", ""},
+    {"no-hostbased-fallback", "xmpp", DEVIATION_ROLE_CLIENT, XDEV(no_hostbased_fallback),
+     "without a usable <hostname/> the client gives up instead of asking for xmpp@<domain>", ""},
+    {"hang-on-bad-base64", "xmpp", DEVIATION_ROLE_CLIENT, XDEV(hang_on_bad_base64),
+     "a <challenge/> that is not base64 is dropped: no abort, no close, the client waits",
+     BUNDLED("slixmpp 1.8.3") ": binascii.Error in _handle_challenge"},
+    {"layer-octet-zero", "xmpp", DEVIATION_ROLE_CLIENT, XDEV(layer_octet_zero),
+     "the layer reply's first octet is 00: no security layer chosen", BUNDLED("nbxmpp 4.2.2")},
+    {"maxsize-echoed", "xmpp", DEVIATION_ROLE_CLIENT, XDEV(maxsize_echoed),
+     "a 'none'-only offer with a non-zero max size is taken and that max size echoed with 'none'",
+     BUNDLED("slixmpp 1.8.3, GNU SASL 2.2.0")},
+    {"answer-bad-layer", "xmpp", DEVIATION_ROLE_CLIENT, XDEV(answer_bad_layer),
+     "a malformed layer message (length, no bit, max size) is answered with 01 000000",
+     BUNDLED("GNU SASL 2.2.0, nbxmpp 4.2.2") ": a fixed reply whatever the offer"},
+    {"authzid-initiator", "xmpp", DEVIATION_ROLE_CLIENT, XDEV(authzid_initiator),
+     "the layer reply always carries an authzid: the Kerberos initiator name (alice@REALM)",
+     BUNDLED("nbxmpp 4.2.2")},
     {NULL, NULL, 0, 0, NULL, NULL},
 };
 

@@ -1,7 +1,9 @@
 /* gsspeer xmpp-client: see xmpp-client.h. */
 #include "tools/xmpp-client.h"
 
+#include "tools/deviations.h"
 #include "tools/gss-tap.h"
+#include "tools/xmpp-client-deviate.h"
 #include "tools/xmpp-client-faults.h"
 #include "tools/xmpp-client-options.h"
 #include "tools/xmpp-client-transcript.h"
@@ -67,6 +69,8 @@ enum payload {
 
 struct client {
     struct xc_options opt;
+    struct xmpp_deviations dev; /* --deviate (planted deviations, docs/mutation.md) */
+    char pre_tls_hostname[300]; /* deviation pre-tls-hostname: the pre-TLS <hostname/> */
     xmpp_ctx_t *ctx;
     xmpp_conn_t *conn;
     struct xct transcript;
@@ -305,7 +309,13 @@ static bool xep0233_name(struct client *c, const char *host, char *name, size_t 
         return false; /* nothing allocated */
     req.realm = mapped; /* NULL when unmapped: principal_build's fallback */
     principal_build(&req, &result);
-    if (xep0233_usable(result.verdict, XEP0233_LENIENT)) {
+    if (xep0233_usable(result.verdict, XEP0233_LENIENT) && xcd_principal_deviates(&c->dev)) {
+        /* deviation: another name from the same parts (the conformant realm is the name's) */
+        ok = xcd_principal(&c->dev, host, c->opt.domain, c->opt.port, strrchr(result.name, '@') + 1,
+                           name, len);
+        if (!ok)
+            snprintf(why, why_len, "the deviant name does not fit in %zu octets", len);
+    } else if (xep0233_usable(result.verdict, XEP0233_LENIENT)) {
         snprintf(name, len, "%s", result.name);
         ok = true;
     } else {
@@ -368,6 +378,10 @@ static void start_sasl(struct client *c, xmpp_stanza_t *features, const char *fe
     verdict = hostname_check_verdict(&fr.hostname);
     if (xep0233_usable(verdict, XEP0233_LENIENT))
         hostname = fr.hostname.name;
+    if (c->dev.pre_tls_hostname && c->pre_tls_hostname[0] != '\0') {
+        hostname = c->pre_tls_hostname; /* deviation: what the unprotected stream said */
+        verdict = XEP0233_VALID;
+    }
     hostname_explain(&fr.hostname, "hostname", why, sizeof(why));
     if (verdict == XEP0233_ACCEPTABLE)
         fprintf(stderr, "gsspeer: xmpp-client: acceptable (lenient reading): %s\n", why);
@@ -391,6 +405,12 @@ static void start_sasl(struct client *c, xmpp_stanza_t *features, const char *fe
         snprintf(target, sizeof(target), "%s", c->opt.service_principal);
         type = NAMETYPE_KRB5;
         form = "exact";
+    } else if (c->dev.no_hostbased_fallback && c->opt.form == FORM_XEP0233 && hostname == NULL) {
+        finish(c, EXIT_FAIL,
+               "no usable <hostname/> to build the service name from: %s (deviation "
+               "no-hostbased-fallback)",
+               why);
+        return;
     } else if (c->opt.form == FORM_HOSTBASED || (c->opt.form == FORM_XEP0233 && hostname == NULL)) {
         snprintf(target, sizeof(target), "%s@%s", XEP0233_SERVICE, c->opt.domain);
         type = NAMETYPE_HOSTBASED;
@@ -404,7 +424,7 @@ static void start_sasl(struct client *c, xmpp_stanza_t *features, const char *fe
             return;
         }
         type = NAMETYPE_KRB5;
-        form = "xep0233";
+        form = xcd_principal_deviates(&c->dev) ? "deviant" : "xep0233";
     }
     event_begin("principal");
     event_str("target", target);
@@ -434,6 +454,7 @@ static void start_sasl(struct client *c, xmpp_stanza_t *features, const char *fe
     c->sasl_faults.layer_byte = c->opt.faults[XC_FAULT_LAYER_SEVERAL_BITS] ? 0x07 : 0x00;
     c->sasl_faults.client_maxsize_with_none = c->opt.faults[XC_FAULT_MAXSIZE_WITH_NONE];
     c->cfg.faults = &c->sasl_faults;
+    c->cfg.deviations = &c->dev;
     c->sasl = rfc4752_new(&c->cfg);
     if (c->sasl == NULL) {
         finish(c, EXIT_FAIL, "out of memory");
@@ -475,6 +496,25 @@ static void start_sasl(struct client *c, xmpp_stanza_t *features, const char *fe
     free(out);
 }
 
+/* Deviation skip-starttls: whether FEATURES_XML lists the GSSAPI mechanism. */
+static bool gssapi_listed(const char *features_xml)
+{
+    struct features_result fr;
+
+    return features_parse(features_xml, strlen(features_xml), &fr) == FEATURES_OK &&
+           fr.gssapi_offered;
+}
+
+/* Deviation pre-tls-hostname: keep the usable <hostname/> of the pre-TLS FEATURES_XML. */
+static void remember_pre_tls_hostname(struct client *c, const char *features_xml)
+{
+    struct features_result fr;
+
+    if (features_parse(features_xml, strlen(features_xml), &fr) == FEATURES_OK &&
+        xep0233_usable(hostname_check_verdict(&fr.hostname), XEP0233_LENIENT))
+        snprintf(c->pre_tls_hostname, sizeof(c->pre_tls_hostname), "%s", fr.hostname.name);
+}
+
 static void on_features(struct client *c, xmpp_stanza_t *stanza, const char *xml)
 {
     bool starttls = xmpp_stanza_get_child_by_name_and_ns(stanza, "starttls", NS_TLS) != NULL;
@@ -493,13 +533,16 @@ static void on_features(struct client *c, xmpp_stanza_t *stanza, const char *xml
         return;
     }
     if (!c->secured && starttls && c->opt.tls != TLS_OFF &&
-        !c->opt.faults[XC_FAULT_SASL_BEFORE_TLS]) {
+        !c->opt.faults[XC_FAULT_SASL_BEFORE_TLS] &&
+        !(c->dev.skip_starttls && gssapi_listed(xml))) {
+        if (c->dev.pre_tls_hostname)
+            remember_pre_tls_hostname(c, xml);
         c->phase = PH_STARTTLS;
         send_xml(c, "starttls", "<starttls xmlns=\"" NS_TLS "\"/>");
         return;
     }
     if (!c->secured && !starttls && c->opt.tls == TLS_REQUIRED &&
-        !c->opt.faults[XC_FAULT_SASL_BEFORE_TLS]) {
+        !c->opt.faults[XC_FAULT_SASL_BEFORE_TLS] && !c->dev.login_without_tls) {
         finish(c, EXIT_FAIL, "the server offers no STARTTLS and --tls is required");
         return;
     }
@@ -551,6 +594,12 @@ static bool decode_payload(struct client *c, const char *element, const char *te
         return *out != NULL;
     }
     st = base64_decode(text, strlen(text), out, len, &at);
+    if (st != BASE64_OK && c->dev.hang_on_bad_base64) {
+        /* deviation: the element is dropped; nothing is answered and nothing is closed */
+        fprintf(stderr, "gsspeer: xmpp-client: <%s/> is not base64, ignored (deviation)\n",
+                element);
+        return false;
+    }
     if (st != BASE64_OK) {
         finish(c, EXIT_FAIL, "<%s/>: character data at offset %zu: %s (RFC 6120 §6.4)", element, at,
                base64_status_reason(st));
@@ -1016,6 +1065,9 @@ int cmd_xmpp_client(int argc, char **argv)
     OM_uint32 minor;
 
     memset(c, 0, sizeof(*c));
+    rc = deviations_take_options("xmpp", &c->dev, sizeof(c->dev), &argc, argv, false);
+    if (rc >= 0)
+        return rc;
     rc = xc_options_parse(argc, argv, &c->opt);
     if (rc != 0)
         return rc < 0 ? EXIT_OK : rc;

@@ -485,7 +485,7 @@ static uint8_t client_choose(const struct sasl *s, uint8_t offered)
 static enum sasl_status client_layer(struct sasl *s, const unsigned char *in, size_t len,
                                      unsigned char **out, size_t *out_len)
 {
-    const char *what = "client: server's layer message";
+    const char *what = "client: server's layer message", *authzid;
     gss_buffer_desc plain = GSS_C_EMPTY_BUFFER;
     struct sasl_layer_msg msg;
     enum sasl_layer_status ls;
@@ -503,6 +503,13 @@ static enum sasl_status client_layer(struct sasl *s, const unsigned char *in, si
     plain_len = plain.length;
     ls = rfc4752_layers_parse_server(plain.value, plain.length, &msg);
     release_buffer(s, &plain);
+    if (ls == SASL_LAYER_MAXSIZE_NONE && DEVIATES(s, maxsize_echoed))
+        ls = SASL_LAYER_OK; /* deviation: the offer is taken, its max size echoed below */
+    if (ls != SASL_LAYER_OK && DEVIATES(s, answer_bad_layer)) {
+        ls = SASL_LAYER_OK; /* deviation: a malformed offer read as "none" only */
+        msg.layers = SASL_LAYER_NONE;
+        msg.max_size = 0;
+    }
     if (ls != SASL_LAYER_OK)
         return fail(s, SASL_COND_MALFORMED_REQUEST,
                     "%s: %s (%zu octets, bit-mask 0x%02x, max size %u): %s", what,
@@ -528,6 +535,11 @@ static enum sasl_status client_layer(struct sasl *s, const unsigned char *in, si
     }
     if (s->faults.layer_byte_set)
         layer = s->faults.layer_byte;
+    if (DEVIATES(s, maxsize_echoed) && layer == SASL_LAYER_NONE)
+        max_size = msg.max_size;
+    if (DEVIATES(s, layer_octet_zero))
+        layer = 0;
+    authzid = DEVIATES(s, authzid_initiator) ? s->outcome.initiator : s->cfg.authzid;
     s->outcome.layer = layer;
     s->outcome.client_max_size = max_size;
 
@@ -535,15 +547,15 @@ static enum sasl_status client_layer(struct sasl *s, const unsigned char *in, si
     builder_add_u8(&b, layer);
     builder_add_u8(&b, (uint8_t)(max_size >> 16));
     builder_add_u16be(&b, (uint16_t)(max_size & 0xffff));
-    if (s->cfg.authzid != NULL)
-        builder_add_str(&b, s->cfg.authzid);
+    if (authzid != NULL)
+        builder_add_str(&b, authzid);
     reply = builder_detach(&b, &reply_len);
     if (reply == NULL)
         return fail(s, SASL_COND_TEMPORARY_AUTH_FAILURE, "client: out of memory");
-    if (s->cfg.authzid != NULL) {
+    if (authzid != NULL) {
         free(s->outcome.authzid);
-        s->outcome.authzid = strdup(s->cfg.authzid);
-        s->outcome.authzid_len = strlen(s->cfg.authzid);
+        s->outcome.authzid = strdup(authzid);
+        s->outcome.authzid_len = strlen(authzid);
         if (s->outcome.authzid == NULL) {
             free(reply);
             return fail(s, SASL_COND_TEMPORARY_AUTH_FAILURE, "client: out of memory");

@@ -54,6 +54,53 @@ static void test_table(void)
     is_string(deviation_roles_name(DEVIATION_ROLE_SERVER), "server", "roles name: server");
 }
 
+/* The xmpp-client rows: each parses in the xmpp-client role and sets its own switch only; the
+ * xmpp-server role and the ZMTP roles refuse it (usage, 64). */
+static void test_xmpp_client(void)
+{
+    size_t count = 0;
+    bool parsed = true, alone = true, server_refused = true, zmtp_refused = true;
+
+    for (const struct deviation_spec *d = deviation_table; d->name != NULL; d++) {
+        struct xmpp_deviations x;
+        struct zmtp_deviations z;
+        char name[64];
+        char *argv[] = {"xmpp-client", "--jid", "alice@example.com", "--deviate", name, NULL};
+        int argc;
+
+        if (strcmp(d->protocol, "xmpp") != 0 || d->roles != DEVIATION_ROLE_CLIENT)
+            continue;
+        count++;
+        snprintf(name, sizeof(name), "%s", d->name);
+        argc = 5;
+        if (deviations_take_options("xmpp", &x, sizeof(x), &argc, argv, false) != -1 || argc != 3 ||
+            !*(const bool *)((const char *)&x + d->member)) {
+            diag("%s: not taken in the xmpp-client role", d->name);
+            parsed = false;
+            continue;
+        }
+        *(bool *)((char *)&x + d->member) = false;
+        if (deviations_any("xmpp", &x)) {
+            diag("%s: sets another switch too", d->name);
+            alone = false;
+        }
+        argv[3] = "--deviate";
+        argv[4] = name;
+        argc = 5;
+        if (deviations_take_options("xmpp", &x, sizeof(x), &argc, argv, true) != 64)
+            server_refused = false;
+        argc = 5;
+        if (deviations_take_options("zmtp", &z, sizeof(z), &argc, argv, false) != 64 ||
+            deviations_take_options("zmtp", &z, sizeof(z), &argc, argv, true) != 64)
+            zmtp_refused = false;
+    }
+    ok(count >= 9, "at least 9 xmpp-client deviations (%zu)", count);
+    ok(parsed, "each xmpp-client deviation parses in the xmpp-client role and sets its switch");
+    ok(alone, "each sets its own switch and no other");
+    ok(server_refused, "each is refused in the xmpp-server role (usage, 64)");
+    ok(zmtp_refused, "each is refused in the zmtp-client and zmtp-server roles (usage, 64)");
+}
+
 /* Parse ARGV (NULL-terminated) for the role; returns the status, *ARGC updated. */
 static int parse(struct zmtp_deviations *d, char **argv, int *argc, bool server)
 {
@@ -193,6 +240,7 @@ int main(void)
     /* The usage errors print their reason and the list on stderr; keep the TAP output clean. */
     if (freopen("/dev/null", "w", stderr) == NULL)
         bail("cannot silence stderr");
+    test_xmpp_client();
     test_table();
     test_parsing();
     test_xmpp_server_rows();

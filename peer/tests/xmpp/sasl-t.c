@@ -1101,6 +1101,94 @@ static void test_client_faults(void)
     is_int(fake.live, 0, "client faults: nothing leaked");
 }
 
+/* ---- the client's planted deviations (cfg.deviations, docs/mutation.md) ---- */
+
+/* Client C (deviations DEV) against a server with faults SF: the client's answer to the layer
+ * message. The reply it wrapped is left in C->out for the caller; the engines stay open. */
+static enum sasl_status deviant_answer(struct peer *c, struct peer *s,
+                                       const struct xmpp_deviations *dev,
+                                       const struct sasl_faults *sf)
+{
+    struct sasl_config ccfg, scfg;
+
+    fake_reset();
+    client_config(&ccfg);
+    server_config(&scfg);
+    ccfg.deviations = dev;
+    scfg.faults = sf;
+    peer_new(c, &ccfg);
+    peer_new(s, &scfg);
+    to_layer_message(c, s);
+    return pass(s, c);
+}
+
+/* WHAT: the server's layer message under faults SF, which the conformant client refuses, is
+ * answered with WANT (4 octets) by a client with deviations DEV. */
+static void tolerated(const char *what, const struct xmpp_deviations *dev,
+                      const struct sasl_faults *sf, const unsigned char want[4])
+{
+    struct xmpp_deviations conformant = {0};
+    struct peer c, s;
+
+    is_int(deviant_answer(&c, &s, dev, sf), SASL_DONE, "%s: taken", what);
+    ok(out_wraps(&c, want, 4), "%s: answered %02x %02x%02x%02x", what, want[0], want[1], want[2],
+       want[3]);
+    peer_free(&c);
+    peer_free(&s);
+    is_int(fake.live, 0, "%s: nothing leaked", what);
+    is_int(deviant_answer(&c, &s, &conformant, sf), SASL_FAILED, "%s: refused without it", what);
+    peer_free(&c);
+    peer_free(&s);
+}
+
+static void test_client_deviations(void)
+{
+    static const unsigned char zero[4] = {0, 0, 0, 0}, none[4] = {1, 0, 0, 0},
+                               echoed[4] = {1, 0x01, 0x00, 0x00};
+    struct xmpp_deviations dev;
+    struct sasl_faults sf;
+    struct peer c, s;
+    unsigned char want[300];
+    const char *initiator;
+
+    memset(&dev, 0, sizeof(dev));
+    dev.layer_octet_zero = true;
+    memset(&sf, 0, sizeof(sf));
+    is_int(deviant_answer(&c, &s, &dev, &sf), SASL_DONE, "layer-octet-zero: the client answers");
+    ok(out_wraps(&c, zero, 4), "with 00 000000");
+    is_int(pass(&c, &s), SASL_FAILED, "our server refuses it");
+    ok(strstr(rfc4752_error(s.sasl), "SASL_LAYER_NO_BIT") != NULL, "as %s", rfc4752_error(s.sasl));
+    peer_free(&c);
+    peer_free(&s);
+
+    tolerated("maxsize-echoed: none with max size 65536",
+              &(struct xmpp_deviations){.maxsize_echoed = true},
+              &(struct sasl_faults){.layer_maxsize_with_none = true}, echoed);
+    tolerated("answer-bad-layer: an offer of no layer",
+              &(struct xmpp_deviations){.answer_bad_layer = true},
+              &(struct sasl_faults){.layer_no_bit = true}, none);
+    tolerated("answer-bad-layer: a 5-octet message",
+              &(struct xmpp_deviations){.answer_bad_layer = true},
+              &(struct sasl_faults){.layer_msg_len = 5}, none);
+
+    memset(&dev, 0, sizeof(dev));
+    dev.authzid_initiator = true;
+    memset(&sf, 0, sizeof(sf));
+    is_int(deviant_answer(&c, &s, &dev, &sf), SASL_DONE, "authzid-initiator: the client answers");
+    initiator = rfc4752_outcome(c.sasl)->initiator;
+    if (initiator == NULL || strlen(initiator) + 4 > sizeof(want))
+        bail("the fake's initiator name is missing or long");
+    memcpy(want, none, 4);
+    memcpy(want + 4, initiator, strlen(initiator));
+    ok(out_wraps(&c, want, 4 + strlen(initiator)), "01 000000 then the initiator name %s",
+       initiator);
+    is_int(pass(&c, &s), SASL_DONE, "the server takes the reply");
+    is_string(rfc4752_outcome(s.sasl)->authzid, initiator, "and sees that authzid");
+    peer_free(&c);
+    peer_free(&s);
+    is_int(fake.live, 0, "client deviations: nothing leaked");
+}
+
 /* ---- a context that expired before its names were asked for ---- */
 
 /* Both engines see GSS_S_CONTEXT_EXPIRED from inquire_context: they fail, and never ask an
@@ -1462,6 +1550,7 @@ int main(void)
     test_server_faults();
     test_server_deviations();
     test_client_faults();
+    test_client_deviations();
     test_gss_failures();
     test_expired_context();
     test_misuse();
