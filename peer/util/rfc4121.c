@@ -612,6 +612,8 @@ enum rfc4121_status rfc4121_wrap(struct rfc4121_ctx *ctx, const struct rfc4121_w
         /* the filler octets are zero here (MIT itself sends EC 0) */
         memset(p + len, 0, opts->ec);
         memcpy(p + len + opts->ec, hdr, RFC4121_HEADER);
+        if (opts->rrc_in_copy)
+            put16(p + len + opts->ec + 6, opts->rrc);
         st = encrypt_in_place(u, body, RFC4121_CONFOUNDER + len + opts->ec + RFC4121_HEADER);
         if (st != RFC4121_OK)
             return st;

@@ -131,6 +131,9 @@ struct rfc4121_wrap_opts {
     bool conf;    /* confidentiality (Sealed) or integrity only */
     uint16_t ec;  /* filler octets with confidentiality (ignored without) */
     uint16_t rrc; /* right rotation count */
+    /* Fault injection (a sender bug a test needs; MIT's receiver does not notice it): the
+     * encrypted header copy carries RRC instead of zero. */
+    bool rrc_in_copy;
 };
 
 /* Length of the token for LEN bytes of data with OPTS. */
