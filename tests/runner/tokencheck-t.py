@@ -51,6 +51,11 @@ class TokensRfc4121(unittest.TestCase):
         self.assertGreater(len(self.data), 10)
         for case in self.data:
             observed = [c.observe for c in case.checks]
+            if case.id.startswith("zmtp-gssapi/data/many-messages/"):
+                # 10,000 delivered events overflow the runner's event cap: a check that reads
+                # the reference's events there is ERROR by design (verdict.judge)
+                self.assertNotIn("peer.event.token-violation", observed, case.id)
+                continue
             self.assertIn("peer.event.token-violation", observed, case.id)
 
     def test_violation_is_the_candidates_fail(self) -> None:
