@@ -450,7 +450,9 @@ static void check_before(struct zmtp_mech *m, const unsigned char *token, size_t
 static void check_after(struct zmtp_mech *m, const char *kind, const struct precheck *pc,
                         OM_uint32 mit_major, const gss_buffer_desc *mit_out)
 {
-    bool mit_ok = !GSS_ERROR(mit_major);
+    /* MIT "accepts" only with a plain complete: a supplementary bit (duplicate, old, gap)
+     * means MIT noticed the token's sequence number itself */
+    bool mit_ok = mit_major == GSS_S_COMPLETE;
     OM_uint32 routine = GSS_ROUTINE_ERROR(mit_major);
     unsigned long long seq = (unsigned long long)pc->info.seq;
     enum zmtp_check_verdict verdict = ZMTP_CHECK_VIOLATION;
