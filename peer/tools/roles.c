@@ -9,6 +9,7 @@
 #include "util/gss.h"
 #include "util/hex.h"
 #include "util/jsonout.h"
+#include "util/rfc4121.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -926,6 +927,8 @@ static int run_setup(struct run *r, int argc, char **argv, bool server)
     r->cfg.mech.token_check = !r->opts.no_token_check;
     r->cfg.mech.report = report_token_check;
     r->cfg.mech.report_arg = r->opts.transcript != NULL ? &r->transcript : NULL;
+    if (!r->opts.plaintext && (r->cfg.mech.token_check || r->opts.wrap_path != ZMTP_WRAP_MIT))
+        rfc4121_warm_up(); /* OpenSSL's first-use cost now, not inside a handshake */
     r->authz.opts = &r->opts;
     r->authorizer.start = authz_start;
     r->authorizer.poll = authz_poll;
