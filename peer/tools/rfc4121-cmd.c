@@ -219,34 +219,12 @@ cleanup:
 /* Replace *CTX by an imported copy of itself and key OURS from a second copy. */
 static bool split(gss_ctx_id_t *ctx, struct rfc4121_ctx *ours, int *enctype)
 {
-    gss_buffer_desc token = GSS_C_EMPTY_BUFFER;
-    gss_ctx_id_t copy = GSS_C_NO_CONTEXT;
-    OM_uint32 major, minor;
     char *error = NULL;
-    bool result = false;
+    bool result = rfc4121_from_gss_copy(ours, &gssops_mit, ctx, enctype, &error);
 
-    major = gss_export_sec_context(&minor, ctx, &token);
-    if (GSS_ERROR(major)) {
-        report_gss("gss_export_sec_context", major, minor);
-        goto cleanup;
-    }
-    major = gss_import_sec_context(&minor, &token, ctx);
-    if (!GSS_ERROR(major))
-        major = gss_import_sec_context(&minor, &token, &copy);
-    if (GSS_ERROR(major)) {
-        report_gss("gss_import_sec_context", major, minor);
-        goto cleanup;
-    }
-    if (!rfc4121_from_gss(ours, &copy, enctype, &error)) {
+    if (!result)
         fprintf(stderr, "gsspeer rfc4121: %s\n", error != NULL ? error : "out of memory");
-        goto cleanup;
-    }
-    result = true;
-
-cleanup:
     free(error);
-    gss_release_buffer(&minor, &token);
-    gss_delete_sec_context(&minor, &copy, GSS_C_NO_BUFFER);
     return result;
 }
 
@@ -292,7 +270,7 @@ static void check_one(gss_ctx_id_t mit_from, gss_ctx_id_t mit_to, struct rfc4121
 {
     static const uint16_t ecs[] = {0, 0, 1, 16, 0, 15};
     static const uint16_t rrcs[] = {0, 28, 0, 12, 60000, 16};
-    struct rfc4121_wrap_opts opts = {conf, ecs[variant % 6], rrcs[variant % 6]};
+    struct rfc4121_wrap_opts opts = {.conf = conf, .ec = ecs[variant % 6], .rrc = rrcs[variant % 6]};
     gss_buffer_desc in = {len, (void *)data}, mit_tok = GSS_C_EMPTY_BUFFER,
                     back = GSS_C_EMPTY_BUFFER, ours_tok;
     struct rfc4121_token_info info;

@@ -1,6 +1,8 @@
 /* The real GSS-API behind struct gssops (see gssops.h). */
 #include "util/gssops.h"
 
+#include <gssapi/gssapi_krb5.h>
+
 const struct gssops gssops_mit = {
     .import_name = gss_import_name,
     .display_name = gss_display_name,
@@ -12,4 +14,8 @@ const struct gssops gssops_mit = {
     .delete_sec_context = gss_delete_sec_context,
     .wrap = gss_wrap,
     .unwrap = gss_unwrap,
+    .export_sec_context = gss_export_sec_context,
+    .import_sec_context = gss_import_sec_context,
+    .krb5_export_lucid_sec_context = gss_krb5_export_lucid_sec_context,
+    .krb5_free_lucid_sec_context = gss_krb5_free_lucid_sec_context,
 };

@@ -25,7 +25,17 @@ static void set_error(char **error, const char *fmt, ...)
     *error = strdup(buf);
 }
 
-bool rfc4121_from_gss(struct rfc4121_ctx *ctx, gss_ctx_id_t *handle, int *enctype, char **error)
+/* *ERROR = "CALL: <GSS status text>". */
+static void set_gss_error(char **error, const char *call, OM_uint32 major, OM_uint32 minor)
+{
+    char *text = gssutil_status_text(major, minor);
+
+    set_error(error, "%s: %s", call, text != NULL ? text : "?");
+    free(text);
+}
+
+bool rfc4121_from_gss(struct rfc4121_ctx *ctx, const struct gssops *gss, gss_ctx_id_t *handle,
+                      int *enctype, char **error)
 {
     void *exported = NULL;
     gss_krb5_lucid_context_v1_t *lucid;
@@ -35,12 +45,13 @@ bool rfc4121_from_gss(struct rfc4121_ctx *ctx, gss_ctx_id_t *handle, int *enctyp
     bool result = false;
 
     memset(ctx, 0, sizeof(*ctx));
-    major = gss_krb5_export_lucid_sec_context(&minor, handle, 1, &exported);
+    if (gss->krb5_export_lucid_sec_context == NULL || gss->krb5_free_lucid_sec_context == NULL) {
+        set_error(error, "this GSS-API table has no lucid context export");
+        goto cleanup;
+    }
+    major = gss->krb5_export_lucid_sec_context(&minor, handle, 1, &exported);
     if (GSS_ERROR(major)) {
-        char *text = gssutil_status_text(major, minor);
-
-        set_error(error, "gss_krb5_export_lucid_sec_context: %s", text ? text : "?");
-        free(text);
+        set_gss_error(error, "gss_krb5_export_lucid_sec_context", major, minor);
         goto cleanup;
     }
     lucid = exported;
@@ -65,7 +76,49 @@ bool rfc4121_from_gss(struct rfc4121_ctx *ctx, gss_ctx_id_t *handle, int *enctyp
 
 cleanup:
     if (exported != NULL)
-        gss_krb5_free_lucid_sec_context(&minor, exported);
+        gss->krb5_free_lucid_sec_context(&minor, exported);
+    if (*handle != GSS_C_NO_CONTEXT)
+        gss->delete_sec_context(&minor, handle, GSS_C_NO_BUFFER);
     *handle = GSS_C_NO_CONTEXT;
+    return result;
+}
+
+bool rfc4121_from_gss_copy(struct rfc4121_ctx *ctx, const struct gssops *gss,
+                           gss_ctx_id_t *handle, int *enctype, char **error)
+{
+    gss_buffer_desc token = GSS_C_EMPTY_BUFFER;
+    gss_ctx_id_t copy = GSS_C_NO_CONTEXT;
+    OM_uint32 major, minor;
+    bool result = false;
+
+    memset(ctx, 0, sizeof(*ctx));
+    if (gss->export_sec_context == NULL || gss->import_sec_context == NULL) {
+        set_error(error, "this GSS-API table has no context export");
+        return false;
+    }
+    major = gss->export_sec_context(&minor, handle, &token);
+    if (GSS_ERROR(major)) {
+        /* MIT deletes the context only once the export succeeded */
+        set_gss_error(error, "gss_export_sec_context", major, minor);
+        goto cleanup;
+    }
+    major = gss->import_sec_context(&minor, &token, handle);
+    if (GSS_ERROR(major)) {
+        *handle = GSS_C_NO_CONTEXT;
+        set_gss_error(error, "gss_import_sec_context (the context itself is lost)", major,
+                      minor);
+        goto cleanup;
+    }
+    major = gss->import_sec_context(&minor, &token, &copy);
+    if (GSS_ERROR(major)) {
+        set_gss_error(error, "gss_import_sec_context of the copy", major, minor);
+        goto cleanup;
+    }
+    result = rfc4121_from_gss(ctx, gss, &copy, enctype, error);
+
+cleanup:
+    gss->release_buffer(&minor, &token);
+    if (copy != GSS_C_NO_CONTEXT)
+        gss->delete_sec_context(&minor, &copy, GSS_C_NO_BUFFER);
     return result;
 }

@@ -526,6 +526,21 @@ enum rfc4121_status rfc4121_init(struct rfc4121_ctx *ctx, enum rfc4121_enctype e
     return st;
 }
 
+void rfc4121_warm_up(void)
+{
+    static const enum rfc4121_enctype all[] = {RFC4121_AES128_SHA1, RFC4121_AES256_SHA1,
+                                               RFC4121_AES128_SHA256, RFC4121_AES256_SHA384};
+    static const unsigned char zero[RFC4121_MAX_KEY];
+
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        struct rfc4121_usage u;
+        size_t len = all[i] == RFC4121_AES128_SHA1 || all[i] == RFC4121_AES128_SHA256 ? 16 : 32;
+
+        rfc4121_usage_init(&u, all[i], zero, len, RFC4121_INITIATOR_SEAL);
+        rfc4121_usage_free(&u);
+    }
+}
+
 size_t rfc4121_wrap_len(const struct rfc4121_ctx *ctx, const struct rfc4121_wrap_opts *opts,
                         size_t len)
 {
@@ -612,6 +627,8 @@ enum rfc4121_status rfc4121_wrap(struct rfc4121_ctx *ctx, const struct rfc4121_w
         /* the filler octets are zero here (MIT itself sends EC 0) */
         memset(p + len, 0, opts->ec);
         memcpy(p + len + opts->ec, hdr, RFC4121_HEADER);
+        if (opts->rrc_in_copy)
+            put16(p + len + opts->ec + 6, opts->rrc);
         st = encrypt_in_place(u, body, RFC4121_CONFOUNDER + len + opts->ec + RFC4121_HEADER);
         if (st != RFC4121_OK)
             return st;

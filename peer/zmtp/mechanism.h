@@ -24,6 +24,14 @@
  * zmtp_faults the config points to (NULL for a well-behaved peer), apart from the real
  * settings.
  *
+ * Wrap paths (docs/peer.md --wrap-path): MIT is always the handshake. After it, data is
+ * wrapped and unwrapped by MIT (gss_wrap/gss_unwrap, the default) or by the independent RFC
+ * 4121 implementation (util/rfc4121.h), keyed from a copy of the established context. With
+ * token_check on and the MIT path, every wrap token the peer sends (READY and everything after)
+ * is also run through rfc4121's strict receiver; what the second checker finds is handed to
+ * the config's report callback (struct zmtp_token_check), synchronously, from inside
+ * zmtp_mech_receive (or zmtp_mech_start/receive at context completion for the keying).
+ *
  * Ownership: the mechanism borrows the credential, target name, strings, GSS table and faults of
  * its config for its lifetime; frames and events handed out are owned by the caller
  * (zmtp_mech_frame_free, zmtp_event_free).
@@ -47,6 +55,11 @@ enum zmtp_role {
  * (BoGo's ProtocolBugs): nothing here is a real setting. Zero / NULL members behave correctly. */
 struct zmtp_faults {
     bool wrap_integrity_only; /* gss_wrap with conf_req 0 (the correct value is 1) */
+    /* rfc4121 wrap path only: tokens rotated right by wrap_rrc octets (legal), and with
+     * wrap_rrc_in_copy the encrypted header copy carries that RRC instead of 0 (illegal, but
+     * MIT's gss_unwrap does not compare the copy's EC and RRC). */
+    uint16_t wrap_rrc;
+    bool wrap_rrc_in_copy;
     /* Our READY: the two property names as spelt on the wire, and the Socket-Type value
      * claimed (NULL: the canonical "Socket-Type", "Identity", and our real socket type). */
     const char *ready_type_name, *ready_identity_name, *ready_socket_type;
@@ -71,6 +84,41 @@ struct zmtp_deviations {
         plaintext_ignored, no_frame_limit;
 };
 
+/* Who wraps and unwraps the data after the handshake. */
+enum zmtp_wrap_path {
+    ZMTP_WRAP_MIT,     /* gss_wrap / gss_unwrap through the config's struct gssops */
+    ZMTP_WRAP_RFC4121, /* util/rfc4121 on OpenSSL, keyed from a copy of the context */
+};
+
+/* The name of PATH ("mit", "rfc4121"). */
+const char *zmtp_wrap_path_name(enum zmtp_wrap_path path);
+
+/* What the independent RFC 4121 checker reports. */
+enum zmtp_check_verdict {
+    ZMTP_CHECK_CHECKING,     /* keyed at context completion: tokens are checked from now on */
+    ZMTP_CHECK_UNCHECKED,    /* it could not key itself (detail): nothing will be checked; our
+                              * own limitation, never the peer's fault */
+    ZMTP_CHECK_VIOLATION,    /* MIT accepted a token that RFC 4121 forbids (detail, header) */
+    ZMTP_CHECK_DISAGREEMENT, /* MIT refused a token rfc4121 accepts, or the two opened it to
+                              * different plaintexts: one implementation is wrong, not
+                              * necessarily the peer */
+};
+
+/* The name of VERDICT ("checking", "unchecked", "rfc4121-violation", "disagreement"). */
+const char *zmtp_check_verdict_name(enum zmtp_check_verdict verdict);
+
+/* One report of the checker; every pointer is borrowed for the duration of the callback. */
+struct zmtp_token_check {
+    enum zmtp_check_verdict verdict;
+    enum zmtp_wrap_path path;     /* the data path that runs */
+    const char *checker;          /* "rfc4121" when tokens are checked twice, else "none" */
+    int enctype;                  /* of the context key (0 when unknown) */
+    const char *kind;             /* VIOLATION/DISAGREEMENT: "READY" or "MESSAGE", else NULL */
+    uint64_t seq;                 /* VIOLATION/DISAGREEMENT: the token's SND_SEQ */
+    const unsigned char *header;  /* VIOLATION/DISAGREEMENT: the 16 header octets, else NULL */
+    const char *detail;           /* one line */
+};
+
 struct zmtp_mech_config {
     enum zmtp_role role;
     bool plaintext;          /* ZMQ_GSSAPI_PLAINTEXT: no wrapping after authentication */
@@ -82,6 +130,11 @@ struct zmtp_mech_config {
     const struct gssops *gss;                 /* NULL: gssops_mit, the linked GSS-API */
     const struct zmtp_faults *faults;         /* NULL: none (a well-behaved peer) */
     const struct zmtp_deviations *deviations; /* NULL: none (a conformant peer) */
+    enum zmtp_wrap_path wrap_path;            /* data after the handshake (0: MIT) */
+    bool token_check; /* MIT path: check the peer's tokens with rfc4121 too */
+    /* NULL, or called with every report of the checker (and the keying of the rfc4121 path) */
+    void (*report)(void *arg, const struct zmtp_token_check *check);
+    void *report_arg;
 };
 
 /* One frame to send, with what it is for the transcript and for fault hooks. */

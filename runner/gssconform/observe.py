@@ -29,8 +29,9 @@ TAIL = 4096
 # prints on stdout is a contract violation, so a misspelt "delivered" cannot make a "nothing
 # reached the application" check pass.
 EVENTS = {
+    # token-check / token-violation: gsspeer's independent RFC 4121 checker (docs/peer.md)
     "zmtp-gssapi": frozenset({"listening", "delivered", "sent", "authorized", "closed", "done",
-                              "error"}),
+                              "error", "token-check", "token-violation"}),
     "xep0233": frozenset({"listening", "tls", "features", "principal", "login", "sasl", "bound",
                           "done", "closed", "security-layer", "layer-offer", "fault", "error"}),
 }

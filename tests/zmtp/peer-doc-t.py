@@ -72,7 +72,8 @@ class Walkthrough(unittest.TestCase):
             self.assertEqual(client.returncode, 0, client.stderr)
             events = [json.loads(line) for line in client.stdout.splitlines()]
             self.assertEqual([e["event"] for e in events],
-                             ["delivered"] * 3 + ["sent", "done"])
+                             ["token-check"] + ["delivered"] * 3 + ["sent", "done"])
+            self.assertEqual(events[0]["checked_by"], "mit+rfc4121")
             self.assertEqual(events[-1], {"event": "done", "sent": 3, "received": 3,
                                           "verified": 3})
             os.killpg(server.pid, signal.SIGINT)          # Ctrl-C in terminal 1

@@ -178,7 +178,7 @@ static void tokens(enum rfc4121_enctype e, size_t key_len)
         for (size_t r = 0; r < sizeof(rrcs) / sizeof(rrcs[0]); r++)
             for (size_t c = 0; c < (conf ? sizeof(ecs) / sizeof(ecs[0]) : 1); c++)
                 for (size_t len = 0; len < sizeof(data); len += 37) {
-                    struct rfc4121_wrap_opts opts = {conf != 0, ecs[c], rrcs[r]};
+                    struct rfc4121_wrap_opts opts = {.conf = conf != 0, .ec = ecs[c], .rrc = rrcs[r]};
 
                     n += 2;
                     bad += !roundtrip(&ini, &acc, &opts, data, len);

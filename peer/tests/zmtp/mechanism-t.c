@@ -39,27 +39,31 @@ static void captured_set(struct captured *c, const struct zmtp_mech_frame *f)
     c->len = f->len;
 }
 
-/* Create both engines; CLIENT_TYPE / SERVER_TYPE socket types. */
-static void pair_init(struct pair *p, const char *client_type, const char *server_type,
-                      bool client_plain, bool server_plain)
+/* Create both engines from C and S (the client's target is filled in here). */
+static void pair_make(struct pair *p, struct zmtp_mech_config *c, struct zmtp_mech_config *s)
 {
-    struct zmtp_mech_config c = {0}, s = {0};
     struct zmtp_error err;
     OM_uint32 minor;
 
     memset(p, 0, sizeof(*p));
     if (GSS_ERROR(gssutil_import_name("zmq@localhost", NAMETYPE_HOSTBASED, &p->target, &minor)))
         bail("cannot import zmq@localhost");
-    c.role = ZMTP_ROLE_CLIENT;
-    c.plaintext = client_plain;
-    c.target = p->target;
-    c.socket_type = client_type;
-    s.role = ZMTP_ROLE_SERVER;
-    s.plaintext = server_plain;
-    s.socket_type = server_type;
-    if (zmtp_mech_new(&c, &p->client, &err) != ZMTP_OK ||
-        zmtp_mech_new(&s, &p->server, &err) != ZMTP_OK)
+    c->role = ZMTP_ROLE_CLIENT;
+    c->target = p->target;
+    s->role = ZMTP_ROLE_SERVER;
+    if (zmtp_mech_new(c, &p->client, &err) != ZMTP_OK ||
+        zmtp_mech_new(s, &p->server, &err) != ZMTP_OK)
         bail("zmtp_mech_new: %s", err.text);
+}
+
+/* Create both engines; CLIENT_TYPE / SERVER_TYPE socket types. */
+static void pair_init(struct pair *p, const char *client_type, const char *server_type,
+                      bool client_plain, bool server_plain)
+{
+    struct zmtp_mech_config c = {.plaintext = client_plain, .socket_type = client_type};
+    struct zmtp_mech_config s = {.plaintext = server_plain, .socket_type = server_type};
+
+    pair_make(p, &c, &s);
 }
 
 static void pair_free(struct pair *p)
@@ -343,6 +347,217 @@ static void test_plaintext_and_pubsub(void)
     pair_free(&p);
 }
 
+/* ---- the independent RFC 4121 path: data path and second checker ---- */
+
+/* What one side's report callback saw. */
+struct reports {
+    int verdicts[4]; /* count per enum zmtp_check_verdict */
+    char checker[32], path[16];
+    int enctype;
+    char violation[512]; /* the first violation's "TOKEN SEQ: detail" */
+    unsigned char header[16];
+};
+
+static void record(void *arg, const struct zmtp_token_check *c)
+{
+    struct reports *r = arg;
+
+    r->verdicts[c->verdict]++;
+    snprintf(r->checker, sizeof(r->checker), "%s", c->checker);
+    snprintf(r->path, sizeof(r->path), "%s", zmtp_wrap_path_name(c->path));
+    r->enctype = c->enctype;
+    if (c->verdict == ZMTP_CHECK_VIOLATION && r->violation[0] == '\0') {
+        snprintf(r->violation, sizeof(r->violation), "%s %llu: %s", c->kind,
+                 (unsigned long long)c->seq, c->detail);
+        if (c->header != NULL)
+            memcpy(r->header, c->header, 16);
+    }
+}
+
+/* A DEALER/ROUTER pair with the given paths, both checking, reporting into RC / RS; the
+ * client misbehaves as FAULTS says (NULL: not), the server uses the table SERVER_GSS (NULL:
+ * MIT's). */
+static void pair_paths(struct pair *p, enum zmtp_wrap_path client_path,
+                       enum zmtp_wrap_path server_path, const struct zmtp_faults *faults,
+                       const struct gssops *server_gss, struct reports *rc, struct reports *rs)
+{
+    struct zmtp_mech_config c = {.socket_type = "DEALER",
+                                 .wrap_path = client_path,
+                                 .token_check = true,
+                                 .faults = faults,
+                                 .report = record,
+                                 .report_arg = rc};
+    struct zmtp_mech_config s = {.socket_type = "ROUTER",
+                                 .wrap_path = server_path,
+                                 .token_check = true,
+                                 .gss = server_gss,
+                                 .report = record,
+                                 .report_arg = rs};
+
+    memset(rc, 0, sizeof(*rc));
+    memset(rs, 0, sizeof(*rs));
+    pair_make(p, &c, &s);
+}
+
+/* Client -> server -> client: one message of LEN bytes each way; true when both arrive
+ * intact. */
+static bool echo(struct pair *p, size_t len, struct zmtp_error *err)
+{
+    unsigned char *data = malloc(len > 0 ? len : 1);
+    struct zmtp_part part = {data, len};
+    struct zmtp_event ev;
+    bool there = false, back = false;
+
+    if (data == NULL)
+        bail("out of memory");
+    for (size_t i = 0; i < len; i++)
+        data[i] = (unsigned char)(i * 7 + len);
+    if (zmtp_mech_send(p->client, &part, 1, err) == ZMTP_OK && pump(p, true, err) == ZMTP_OK &&
+        take_event(p->server, ZMTP_EVENT_MESSAGE, &ev)) {
+        there = ev.count == 1 && ev.parts[0].len == len &&
+                (len == 0 || memcmp(ev.parts[0].data, data, len) == 0);
+        zmtp_event_free(&ev);
+    }
+    if (there && zmtp_mech_send(p->server, &part, 1, err) == ZMTP_OK &&
+        pump(p, false, err) == ZMTP_OK && take_event(p->client, ZMTP_EVENT_MESSAGE, &ev)) {
+        back = ev.count == 1 && ev.parts[0].len == len &&
+               (len == 0 || memcmp(ev.parts[0].data, data, len) == 0);
+        zmtp_event_free(&ev);
+    }
+    free(data);
+    return there && back;
+}
+
+static void test_rfc4121_paths(void)
+{
+    static const size_t sizes[] = {0, 1, 15, 16, 17, 1000, 70000};
+    static const struct {
+        enum zmtp_wrap_path client, server;
+        const char *name;
+    } combos[] = {
+        {ZMTP_WRAP_MIT, ZMTP_WRAP_MIT, "mit/mit"},
+        {ZMTP_WRAP_RFC4121, ZMTP_WRAP_MIT, "rfc4121/mit"},
+        {ZMTP_WRAP_MIT, ZMTP_WRAP_RFC4121, "mit/rfc4121"},
+        {ZMTP_WRAP_RFC4121, ZMTP_WRAP_RFC4121, "rfc4121/rfc4121"},
+    };
+    struct zmtp_faults rotated = {.wrap_rrc = 28};
+    struct gssops no_export = gssops_mit;
+    struct pair p;
+    struct reports rc, rs;
+    struct zmtp_error err;
+    bool all = true;
+
+    for (size_t k = 0; k < sizeof(combos) / sizeof(combos[0]); k++) {
+        pair_paths(&p, combos[k].client, combos[k].server, NULL, NULL, &rc, &rs);
+        is_int(handshake(&p, &err), ZMTP_OK, "%s: handshake", combos[k].name);
+        all = true;
+        for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+            all = echo(&p, sizes[i], &err) && all;
+        ok(all, "%s: messages of 0..70000 bytes both ways", combos[k].name);
+        is_string(rc.path, zmtp_wrap_path_name(combos[k].client), "%s: client path reported",
+                  combos[k].name);
+        is_string(rs.checker,
+                  combos[k].server == ZMTP_WRAP_MIT ? "mit+rfc4121" : "rfc4121",
+                  "%s: server checker reported", combos[k].name);
+        ok(rc.verdicts[ZMTP_CHECK_CHECKING] == 1 && rs.verdicts[ZMTP_CHECK_CHECKING] == 1 &&
+               rs.enctype >= 17 && rs.enctype <= 20,
+           "%s: one 'checking' report per side (enctype %d)", combos[k].name, rs.enctype);
+        ok(rc.verdicts[ZMTP_CHECK_VIOLATION] + rc.verdicts[ZMTP_CHECK_DISAGREEMENT] +
+                   rs.verdicts[ZMTP_CHECK_VIOLATION] + rs.verdicts[ZMTP_CHECK_DISAGREEMENT] ==
+               0,
+           "%s: no violation, no disagreement", combos[k].name);
+        pair_free(&p);
+    }
+
+    /* A legal right rotation (RRC 28, as Windows sends) passes both checkers. */
+    pair_paths(&p, ZMTP_WRAP_RFC4121, ZMTP_WRAP_MIT, &rotated, NULL, &rc, &rs);
+    is_int(handshake(&p, &err), ZMTP_OK, "RRC 28: handshake");
+    ok(echo(&p, 100, &err), "RRC 28: MIT opens rotated tokens");
+    is_int(rs.verdicts[ZMTP_CHECK_VIOLATION], 0, "RRC 28: no violation");
+    pair_free(&p);
+
+    /* A replayed token on the rfc4121 data path. */
+    pair_paths(&p, ZMTP_WRAP_MIT, ZMTP_WRAP_RFC4121, NULL, NULL, &rc, &rs);
+    handshake(&p, &err);
+    ok(echo(&p, 10, &err), "rfc4121 server: one echo");
+    is_int(zmtp_mech_receive(p.server, p.last_client.flags, p.last_client.body, p.last_client.len,
+                             NULL, &err),
+           ZMTP_UNEXPECTED, "rfc4121 server: replayed token refused");
+    diag("%s", err.text);
+    pair_free(&p);
+
+    /* A tampered token on the rfc4121 data path. */
+    pair_paths(&p, ZMTP_WRAP_MIT, ZMTP_WRAP_RFC4121, NULL, NULL, &rc, &rs);
+    handshake(&p, &err);
+    {
+        struct zmtp_part part = {(unsigned char *)"tamper", 6};
+        struct zmtp_mech_frame f;
+
+        zmtp_mech_send(p.client, &part, 1, &err);
+        if (!zmtp_mech_next_frame(p.client, &f))
+            bail("no frame");
+        f.body[f.len - 1] ^= 1;
+        is_int(zmtp_mech_receive(p.server, f.flags, f.body, f.len, NULL, &err), ZMTP_GSS_FAILURE,
+               "rfc4121 server: tampered token refused");
+        diag("%s", err.text);
+        zmtp_mech_frame_free(&f);
+    }
+    pair_free(&p);
+
+    /* No context export in the table: "unchecked", MIT alone, the session unharmed. */
+    no_export.export_sec_context = NULL;
+    pair_paths(&p, ZMTP_WRAP_MIT, ZMTP_WRAP_RFC4121, NULL, &no_export, &rc, &rs);
+    is_int(handshake(&p, &err), ZMTP_OK, "no export: handshake");
+    ok(echo(&p, 100, &err), "no export: messages flow on MIT");
+    ok(rs.verdicts[ZMTP_CHECK_UNCHECKED] == 1 && rs.verdicts[ZMTP_CHECK_CHECKING] == 0,
+       "no export: reported unchecked");
+    is_string(rs.path, "mit", "no export: the rfc4121 path asked for, MIT reported running");
+    is_string(rs.checker, "mit", "no export: checked by MIT only");
+    pair_free(&p);
+}
+
+/* The point of the second checker: a token MIT's gss_unwrap accepts although RFC 4121
+ * forbids it becomes a report. The client (rfc4121 path) puts the RRC into the encrypted
+ * header copy, where RFC 4121 4.2.4 wants zero; MIT compares only TOK_ID, flags, filler and
+ * SND_SEQ of the copy. */
+static void test_rfc4121_violation(void)
+{
+    struct zmtp_faults bad_copy = {.wrap_rrc = 28, .wrap_rrc_in_copy = true};
+    struct pair p;
+    struct reports rc, rs;
+    struct zmtp_error err;
+
+    pair_paths(&p, ZMTP_WRAP_RFC4121, ZMTP_WRAP_MIT, &bad_copy, NULL, &rc, &rs);
+    is_int(handshake(&p, &err), ZMTP_OK, "RRC in the header copy: MIT accepts the READY");
+    ok(echo(&p, 100, &err), "RRC in the header copy: MIT delivers the message");
+    is_int(rs.verdicts[ZMTP_CHECK_VIOLATION], 2, "two violations reported (READY, MESSAGE)");
+    diag("%s", rs.violation);
+    ok(strncmp(rs.violation, "READY ", 6) == 0 &&
+           strstr(rs.violation, "encrypted header copy differs") != NULL,
+       "the READY token named, with what is wrong");
+    ok(rs.header[0] == 0x05 && rs.header[1] == 0x04 && rs.header[3] == 0xff &&
+           rs.header[6] == 0 && rs.header[7] == 28,
+       "the header octets reported (RRC 28)");
+    is_int(rc.verdicts[ZMTP_CHECK_VIOLATION], 0, "the server's own tokens are clean");
+    pair_free(&p);
+
+    /* The same with the checker off: nothing is reported. */
+    {
+        struct zmtp_mech_config c = {.socket_type = "DEALER",
+                                     .wrap_path = ZMTP_WRAP_RFC4121,
+                                     .faults = &bad_copy};
+        struct zmtp_mech_config s = {.socket_type = "ROUTER", .report = record, .report_arg = &rs};
+
+        memset(&rs, 0, sizeof(rs));
+        pair_make(&p, &c, &s);
+        is_int(handshake(&p, &err), ZMTP_OK, "checker off: handshake");
+        ok(echo(&p, 100, &err), "checker off: delivered");
+        ok(rs.verdicts[0] + rs.verdicts[1] + rs.verdicts[2] + rs.verdicts[3] == 0,
+           "checker off: no report at all");
+        pair_free(&p);
+    }
+}
+
 int main(void)
 {
     if (getenv("KRB5_CONFIG") == NULL || getenv("KRB5_KTNAME") == NULL)
@@ -351,5 +566,7 @@ int main(void)
     test_encrypted();
     test_rejections();
     test_plaintext_and_pubsub();
+    test_rfc4121_paths();
+    test_rfc4121_violation();
     done_testing();
 }
