@@ -23,7 +23,7 @@ from . import VERSION, reports, verdict
 from .candidate import (Profile, bundled, check_expectation_file, check_features,
                         load_expectation_file, load_profile, resolve)
 from .errors import EXIT_HARNESS, EXIT_NO_CASE, HarnessError, InputError
-from .execute import Context, run_case
+from .execute import Context, precheck, run_case
 from .process import Guardian, Proc, Registry, become_subreaper
 from .progress import Progress
 from .realm import REPO, RunRealm, krbrealm_module
@@ -505,6 +505,12 @@ class Run:
             case, profile, repeat = self.items[index]
             if self.registry.closed:
                 return -1
+            decided = precheck(case, profile, repeat)
+            if decided is not None:
+                # Decided without starting anything: no realm check, no KDC lock.
+                results[index] = decided
+                self._stream({"result": decided})
+                return index
             with kdc_locks.get(case.id, contextlib.nullcontext()):
                 return _one(index, case, profile, repeat)
 
