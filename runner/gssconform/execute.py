@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from . import observe, verdict
+from .artifacts import shrink
 from .candidate import Profile, Role, expand
 from .errors import HarnessError
 from .process import Proc, Registry, free_port
@@ -277,4 +278,12 @@ def _collect(ctx: Context, case: Case, procs: dict[str, Proc], ready: dict, time
     with open(os.path.join(workdir, "observations.json"), "w", encoding="utf-8") as handle:
         json.dump(observe.summary(obs), handle, indent=1, default=str)
     artifacts["observations.json"] = os.path.join(rel, "observations.json")
+    # Judged on the full files; now keep them small. Only a passed case's transcripts that no
+    # check read may be summarised: everything else big is compressed whole.
+    read = [c.observe for c in case.checks] + [c.when.observe for c in case.checks if c.when]
+    summarisable = set()
+    if verdict_ == "PASS":
+        summarisable = {f"{side}.transcript.jsonl" for side in ("candidate", "peer")
+                        if not any(path.startswith(f"{side}.transcript") for path in read)}
+    shrink(workdir, rel, artifacts, summarisable)
     return verdict_, reason, checks, obs, artifacts

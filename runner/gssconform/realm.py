@@ -14,6 +14,7 @@ import sys
 import tempfile
 import threading
 
+from .artifacts import read_text
 from .errors import HarnessError
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -186,9 +187,7 @@ class RunRealm:
         for key, rel in result.get("artifacts", {}).items():
             if key.endswith((".krb5trace", ".stderr")):
                 try:
-                    with open(os.path.join(out, rel), encoding="utf-8",
-                              errors="replace") as handle:
-                        texts.append(handle.read(1 << 20))
+                    texts.append(read_text(os.path.join(out, rel), 1 << 20))
                 except OSError:
                     continue
         pattern = kdc_unreachable(self.realm.realm)

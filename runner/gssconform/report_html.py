@@ -9,6 +9,7 @@ import json
 import os
 import shlex
 
+from .artifacts import read_text
 from .verdict import VERDICTS, counts, known_failures, label as _label
 
 VERDICT_COLOURS = {"PASS": "#8fd18f", "FAIL": "#f08080", "NON-STRICT": "#f5d76e",
@@ -32,6 +33,8 @@ td.cell a{color:#000;text-decoration:none;display:block}
 #filters label{margin-right:.6em;white-space:nowrap}
 """
 ARTIFACT_CAP = 64 << 10
+TRANSCRIPT_CAP = 16 << 20   # a transcript is read this far for its first and last records
+TABLE_HEAD, TABLE_TAIL = 150, 50
 # A check's outcome: None when its `when` guard did not hold.
 _OUTCOME = {True: "passed", False: "<b>failed</b>", None: "not applicable"}
 
@@ -83,16 +86,17 @@ def _candidate_summary(results: list[dict], candidates: list[str]) -> str:
     return "".join(rows)
 
 
-def _read(out: str, rel: str | None) -> str | None:
+def _read(out: str, rel: str | None, cap: int = ARTIFACT_CAP) -> str | None:
+    """The text of an artifact (plain or .gz), cut after cap bytes with a note."""
     if not rel:
         return None
     try:
-        with open(os.path.join(out, rel), "rb") as handle:
-            data = handle.read(ARTIFACT_CAP + 1)
+        text = read_text(os.path.join(out, rel), cap + 1)
     except OSError:
         return None
-    text = data[:ARTIFACT_CAP].decode("utf-8", "replace")
-    return text + ("\n[... cut: see the artifact file]" if len(data) > ARTIFACT_CAP else "")
+    if len(text.encode("utf-8", "replace")) <= cap:
+        return text
+    return text[:cap] + "\n[... cut: see the artifact file]"
 
 
 def _command_lines(text: str) -> str:
@@ -104,8 +108,16 @@ def _command_lines(text: str) -> str:
 
 
 def _transcript_table(text: str) -> str:
+    """The records of a transcript as a table: the first TABLE_HEAD and last TABLE_TAIL of a
+    long one, with a row saying how many are not shown (the artifact file has them)."""
+    lines = text.splitlines()
+    hidden = max(0, len(lines) - TABLE_HEAD - TABLE_TAIL)
+    if hidden:
+        lines = lines[:TABLE_HEAD] + [json.dumps({"kind": f"[{hidden} records not shown: see "
+                                                          "the artifact file]"})] \
+            + lines[-TABLE_TAIL:]
     rows = []
-    for line in text.splitlines()[:500]:
+    for line in lines:
         try:
             frame = json.loads(line)
         except ValueError:
@@ -193,7 +205,8 @@ def _case_page(doc: dict, case_id: str, role: str, results: list[dict], out: str
                     ("peer.stderr", "Reference peer stderr"),
                     ("peer.stdout", "Reference peer stdout (events)")]
         for key, title in sections:
-            text = _read(out, artifacts.get(key))
+            text = _read(out, artifacts.get(key),
+                         TRANSCRIPT_CAP if key.endswith("transcript.jsonl") else ARTIFACT_CAP)
             if text is None:
                 continue
             link = f"<a href='../{esc(artifacts[key])}'>{esc(key)}</a>"
