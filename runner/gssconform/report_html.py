@@ -35,6 +35,7 @@ td.cell a{color:#000;text-decoration:none;display:block}
 ARTIFACT_CAP = 64 << 10
 TRANSCRIPT_CAP = 16 << 20   # a transcript is read this far for its first and last records
 TABLE_HEAD, TABLE_TAIL = 150, 50
+BENCH_PAGE = "bench/index.html"   # written by `make bench` (bench/throughput --out reports/bench)
 # A check's outcome: None when its `when` guard did not hold.
 _OUTCOME = {True: "passed", False: "<b>failed</b>", None: "not applicable"}
 
@@ -263,6 +264,13 @@ def _build_note(build) -> str:
     return f", build {where} ({how}{san})"
 
 
+def _bench_link(out: str) -> str:
+    """The link to the benchmark report `make bench` writes into out/bench/, or 'not run'."""
+    if os.path.isfile(os.path.join(out, BENCH_PAGE)):
+        return f"<a href='{BENCH_PAGE}'>benchmarks</a>"
+    return "benchmarks: not run (<code>make bench</code> writes them)"
+
+
 def write(doc: dict, out: str) -> None:
     """Write index.html and cases/*.html into out."""
     esc = html.escape
@@ -300,7 +308,7 @@ def write(doc: dict, out: str) -> None:
              f"{_build_note(meta.get('build'))}. "
              f"<a href='requirements.html'>Requirement coverage</a> &middot; "
              f"<a href='results.json'>results.json</a> &middot; <a href='junit.xml'>junit.xml</a>"
-             f" &middot; <a href='results.tap'>results.tap</a></p>",
+             f" &middot; <a href='results.tap'>results.tap</a> &middot; {_bench_link(out)}</p>",
              "<p>" + " ".join(f"<span class='v' style='background:{_cell_colour(v)}'>{v} "
                               f"{n}</span>" for v, n in totals.items() if n) + "</p>",
              _candidate_summary(results, candidates),
