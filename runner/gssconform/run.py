@@ -31,6 +31,7 @@ from .scenario import Case, load_spec, select
 
 SPECS = ("zmtp-gssapi", "xep0233")
 DEFAULT_DEADLINE = 5.0
+LONG_CASE = 10.0   # seconds of case deadline from which a case is scheduled first
 
 
 @dataclass
@@ -403,18 +404,28 @@ class Run:
                                       os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_TRUNC, 0o644)
         except OSError as err:
             raise HarnessError(f"{s.out}: cannot write {reports.STREAM}: {err}") from None
+        values = {"gsspeer": build["gsspeer"], "build": build["dir"]}
+        # The version commands and the TLS key run beside the realm's start (which stays on
+        # this thread: the KDC's parent-death signal follows the thread that forked it).
+        setup = ThreadPoolExecutor(max_workers=4)
         try:
+            versions = [setup.submit(_version, p, dict(values, dir=p.folder), self.registry)
+                        for p in self.profiles]
+            peer_future = setup.submit(_version, self.peer, dict(values, dir=self.peer.folder),
+                                       self.registry) if self.peer else None
+            tls_future = None
+            if any("{tls_" in repr(p.roles) for p in self.profiles + [self.peer] if p):
+                tls_future = setup.submit(_tls_files, tmp)
             if any(case.realm for case, _, _ in self.items):
                 self.realm.start()
                 if self.realm.tmp:
                     guardian.remove_on_death(self.realm.tmp)
             tls = {}
-            if any("{tls_" in repr(p.roles) for p in self.profiles + [self.peer] if p):
+            if tls_future is not None:
                 try:
-                    tls = _tls_files(tmp)
+                    tls = tls_future.result()
                 except (OSError, subprocess.SubprocessError) as err:
                     print(f"gssconform: warning: no TLS files: {err}", file=sys.stderr)
-            values = {"gsspeer": build["gsspeer"], "build": build["dir"]}
             ctx = Context(out=os.path.abspath(s.out), registry=self.registry, realm=self.realm,
                           peer=self.peer, peer_error=self.peer_error, gsspeer=build["gsspeer"],
                           build=build["dir"], strict=s.strict,
@@ -422,10 +433,9 @@ class Run:
                           deadline_forced=s.deadline is not None, tls=tls)
             candidates = [{"name": p.name, "profile": p.path, "description": p.description,
                            "features": p.features, "roles": sorted(p.roles),
-                           "version": _version(p, dict(values, dir=p.folder), self.registry)}
-                          for p in self.profiles]
-            peer_version = _version(self.peer, dict(values, dir=self.peer.folder),
-                                    self.registry) if self.peer else ""
+                           "version": version.result()}
+                          for p, version in zip(self.profiles, versions)]
+            peer_version = peer_future.result() if peer_future else ""
             self._stream({"format": reports.STREAM_FORMAT,
                           "meta": self._meta(started, self.realm.describe(), peer_version,
                                              build),
@@ -433,6 +443,7 @@ class Run:
                           "cases": {case.id: case.to_json() for case in self.cases}})
             self._work(ctx, results)
         finally:
+            setup.shutdown(wait=True, cancel_futures=True)
             self.registry.kill_all()
             realm_info = self.realm.describe()
             self.realm.close()
@@ -496,9 +507,12 @@ class Run:
         # same case rarely waits for itself.
         kdc_locks = {case.id: threading.Lock() for case, _, _ in self.items
                      if any(c.observe.startswith("kdc.") for c in case.checks)}
+        # The few long cases (a deadline of LONG_CASE s or more) start first, so that none of
+        # them is left running alone at the end of the run while the other workers idle.
         names = list(dict.fromkeys(profile.name for _, profile, _ in self.items))
         order = sorted(range(len(self.items)),
-                       key=lambda i: (names.index(self.items[i][1].name), i))
+                       key=lambda i: ((self.items[i][0].deadline or 0) < LONG_CASE,
+                                      names.index(self.items[i][1].name), i))
 
         def one(index: int) -> int:
             """Run work item index on a worker thread; -1 when the run is shutting down."""
