@@ -404,27 +404,26 @@ class Run:
         except OSError as err:
             raise HarnessError(f"{s.out}: cannot write {reports.STREAM}: {err}") from None
         values = {"gsspeer": build["gsspeer"], "build": build["dir"]}
-        # The version commands and the TLS key run beside the realm's start (which stays on
-        # this thread: the KDC's parent-death signal follows the thread that forked it).
         setup = ThreadPoolExecutor(max_workers=4)
         try:
-            versions = [setup.submit(_version, p, dict(values, dir=p.folder), self.registry)
-                        for p in self.profiles]
-            peer_future = setup.submit(_version, self.peer, dict(values, dir=self.peer.folder),
-                                       self.registry) if self.peer else None
-            tls_future = None
-            if any("{tls_" in repr(p.roles) for p in self.profiles + [self.peer] if p):
-                tls_future = setup.submit(_tls_files, tmp)
             if any(case.realm for case, _, _ in self.items):
                 self.realm.start()
                 if self.realm.tmp:
                     guardian.remove_on_death(self.realm.tmp)
             tls = {}
-            if tls_future is not None:
+            if any("{tls_" in repr(p.roles) for p in self.profiles + [self.peer] if p):
                 try:
-                    tls = tls_future.result()
+                    tls = _tls_files(tmp)
                 except (OSError, subprocess.SubprocessError) as err:
                     print(f"gssconform: warning: no TLS files: {err}", file=sys.stderr)
+            # The version commands run side by side, but only after the realm's and the TLS
+            # key's helper programs (kadmin.local, openssl) ended: a Proc's after-exit sweep
+            # must never meet a helper before its exec completed, when /proc does not show the
+            # runner's mark in its environment yet and it passes for an orphan.
+            versions = [setup.submit(_version, p, dict(values, dir=p.folder), self.registry)
+                        for p in self.profiles]
+            peer_future = setup.submit(_version, self.peer, dict(values, dir=self.peer.folder),
+                                       self.registry) if self.peer else None
             ctx = Context(out=os.path.abspath(s.out), registry=self.registry, realm=self.realm,
                           peer=self.peer, peer_error=self.peer_error, gsspeer=build["gsspeer"],
                           build=build["dir"], strict=s.strict,
