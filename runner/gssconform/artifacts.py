@@ -26,6 +26,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import shutil
 
 BULK = 256 << 10        # files above this size are shrunk
@@ -63,49 +64,69 @@ def _cut(value: object) -> object:
     return value
 
 
-def _key(record: object) -> tuple[str, str] | None:
-    if not isinstance(record, dict):
+_DIR = re.compile(rb'"dir":\s*"([^"]*)"')
+_KIND = re.compile(rb'"kind":\s*"([^"]*)"')
+_HEX = re.compile(rb'"hex":\s*"')
+KEY_SPAN = 512          # a record's dir and kind are looked for in its first bytes
+
+
+def _key(line: bytes) -> tuple[str, str] | None:
+    """(dir, kind) of a transcript line, read from its first KEY_SPAN bytes without parsing
+    the whole record (a line of a bulk frame is mostly hex); None when they are not there."""
+    found = _DIR.search(line, 0, KEY_SPAN), _KIND.search(line, 0, KEY_SPAN)
+    if found[0] is None or found[1] is None or not line.lstrip().startswith(b"{"):
         return None
-    return str(record.get("dir", "")), str(record.get("kind", ""))
+    return found[0][1].decode("utf-8", "replace"), found[1][1].decode("utf-8", "replace")
+
+
+def _wire(line: bytes) -> int:
+    """The wire bytes of a transcript line: half the length of its "hex" field."""
+    found = _HEX.search(line)
+    if found is None:
+        return 0
+    return max(0, line.find(b'"', found.end()) - found.end()) // 2
+
+
+def _record(line: bytes) -> dict:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return {"raw": line.decode("utf-8", "replace")[:LONG_KEEP]}
+    return record if isinstance(record, dict) else {"value": record}
 
 
 def summarise(lines: list[bytes]) -> list[dict]:
-    """The summary records of a transcript given as its lines (see the module docstring)."""
-    records: list[object] = []
-    for line in lines:
-        try:
-            records.append(json.loads(line))
-        except ValueError:
-            records.append({"raw": line.decode("utf-8", "replace")[:LONG_KEEP]})
-    seen = collections.Counter(_key(r) for r in records)
+    """The summary records of a transcript given as its lines (see the module docstring). Only
+    the kept records are parsed: the elided ones are told apart by their dir and kind."""
+    keys = [_key(line) for line in lines]
+    seen = collections.Counter(keys)
     bulk = {key for key, count in seen.items() if key is not None and count > BULK_KIND}
     out: list[dict] = []
-    stretch: list[int] = []
+    first = None   # index of the first record of the current elided stretch
 
-    def flush() -> None:
-        if not stretch:
+    def flush(end: int) -> None:
+        if first is None:
             return
-        kinds = collections.Counter(" ".join(_key(records[i])) for i in stretch)
+        stretch = range(first, end)
         wire: dict[str, int] = collections.Counter()
-        digest = hashlib.sha256()
         for i in stretch:
-            record = records[i]
-            wire[str(record.get("dir", ""))] += len(str(record.get("hex", ""))) // 2
-            digest.update(lines[i].rstrip(b"\n") + b"\n")
-        out.append({"kind": "elided", "records": len(stretch), "by_kind": dict(kinds),
-                    "wire_bytes": dict(wire), "first_time": records[stretch[0]].get("time"),
-                    "last_time": records[stretch[-1]].get("time"),
-                    "sha256": digest.hexdigest()})
-        stretch.clear()
+            wire[keys[i][0]] += _wire(lines[i])
+        out.append({"kind": "elided", "records": len(stretch),
+                    "by_kind": dict(collections.Counter(" ".join(keys[i]) for i in stretch)),
+                    "wire_bytes": dict(wire), "first_time": _record(lines[first]).get("time"),
+                    "last_time": _record(lines[end - 1]).get("time"),
+                    "sha256": hashlib.sha256(b"".join(
+                        lines[i].rstrip(b"\n") + b"\n" for i in stretch)).hexdigest()})
 
-    for index, record in enumerate(records):
-        middle = HEAD <= index < len(records) - TAIL
-        if middle and _key(record) in bulk:
-            stretch.append(index)
+    for index, line in enumerate(lines):
+        if HEAD <= index < len(lines) - TAIL and keys[index] in bulk:
+            if first is None:
+                first = index
             continue
-        flush()
-        out.append(_cut(record) if isinstance(record, dict) else {"value": record})
-    flush()
+        flush(index)
+        first = None
+        out.append(_cut(_record(line)))
+    flush(len(lines))
     return out
 
 
