@@ -115,8 +115,7 @@ def summarise(lines: list[bytes]) -> list[dict]:
                     "by_kind": dict(collections.Counter(" ".join(keys[i]) for i in stretch)),
                     "wire_bytes": dict(wire), "first_time": _record(lines[first]).get("time"),
                     "last_time": _record(lines[end - 1]).get("time"),
-                    "sha256": hashlib.sha256(b"".join(
-                        lines[i].rstrip(b"\n") + b"\n" for i in stretch)).hexdigest()})
+                    "sha256": hashlib.sha256(b"".join(lines[first:end])).hexdigest()})
 
     for index, line in enumerate(lines):
         if HEAD <= index < len(lines) - TAIL and keys[index] in bulk:
