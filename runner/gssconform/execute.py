@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from . import observe, verdict
+from .artifacts import shrink
 from .candidate import Profile, Role, expand
 from .errors import HarnessError
 from .process import Proc, Registry, free_port
@@ -103,19 +104,30 @@ def _result(case: Case, candidate: Profile, repeat: int, verdict_: str, reason: 
     return out
 
 
-def run_case(ctx: Context, case: Case, candidate: Profile, repeat: int, repeats: int) -> dict:
-    """Run one case x candidate (one repetition) and return its result entry."""
+def precheck(case: Case, candidate: Profile, repeat: int) -> dict | None:
+    """The result of a case x candidate that is decided without starting anything (SKIP:
+    disabled or no such role; UNIMPLEMENTED: a feature not claimed), else None. Needs no
+    realm, so a run asks it before the per-case realm check."""
     exp = candidate.expectation(case.id, case.candidate.role)
     if exp is not None and exp.disabled is not None:
         return _result(case, candidate, repeat, "SKIP", f"disabled: {exp.disabled} ({exp.source})")
-    role = candidate.roles.get(case.candidate.role)
-    if role is None:
+    if case.candidate.role not in candidate.roles:
         return _result(case, candidate, repeat, "SKIP",
                        f"candidate has no role '{case.candidate.role}'")
     missing = [f for f in case.features if f not in candidate.features]
     if missing:
         return _result(case, candidate, repeat, "UNIMPLEMENTED",
                        f"candidate does not claim feature(s): {', '.join(missing)}")
+    return None
+
+
+def run_case(ctx: Context, case: Case, candidate: Profile, repeat: int, repeats: int) -> dict:
+    """Run one case x candidate (one repetition) and return its result entry."""
+    decided = precheck(case, candidate, repeat)
+    if decided is not None:
+        return decided
+    exp = candidate.expectation(case.id, case.candidate.role)
+    role = candidate.roles[case.candidate.role]
     deadline_s = ctx.deadline if ctx.deadline_forced or case.deadline is None else case.deadline
     if ctx.deadline_forced and case.deadline is not None:
         deadline_s = min(case.deadline, ctx.deadline)
@@ -149,7 +161,7 @@ def _run(ctx: Context, case: Case, candidate: Profile, role: Role, workdir: str,
         if peer_role is None:
             raise HarnessError(f"the reference peer has no role '{case.peer.role}' "
                                f"({ctx.peer.path})")
-    kdc_mark = len(ctx.realm.get().kdc_log()) if case.realm else 0
+    kdc_mark = ctx.realm.log().mark() if case.realm else 0
     deadline = time.monotonic() + deadline_s
     sides: dict[str, dict] = {}
     procs: dict[str, Proc] = {}
@@ -246,7 +258,7 @@ def _collect(ctx: Context, case: Case, procs: dict[str, Proc], ready: dict, time
                 artifacts[f"{name}.{suffix}"] = os.path.join(rel, f"{name}.{suffix}")
     if case.realm:
         realm = ctx.realm.get()
-        lines = realm.kdc_log()[kdc_mark:]
+        lines = ctx.realm.log().since(kdc_mark)
         # Other cases may run concurrently: keep the requests that involve this case's principals.
         names = {realm.principal(n).name for side in (case.candidate, case.peer) if side
                  for n in (side.client, side.acceptor, *side.also_accept) if n}
@@ -266,4 +278,12 @@ def _collect(ctx: Context, case: Case, procs: dict[str, Proc], ready: dict, time
     with open(os.path.join(workdir, "observations.json"), "w", encoding="utf-8") as handle:
         json.dump(observe.summary(obs), handle, indent=1, default=str)
     artifacts["observations.json"] = os.path.join(rel, "observations.json")
+    # Judged on the full files; now keep them small. Only a passed case's transcripts that no
+    # check read may be summarised: everything else big is compressed whole.
+    read = [c.observe for c in case.checks] + [c.when.observe for c in case.checks if c.when]
+    summarisable = set()
+    if verdict_ == "PASS":
+        summarisable = {f"{side}.transcript.jsonl" for side in ("candidate", "peer")
+                        if not any(path.startswith(f"{side}.transcript") for path in read)}
+    shrink(workdir, rel, artifacts, summarisable)
     return verdict_, reason, checks, obs, artifacts

@@ -483,7 +483,11 @@ def sweep(proc: Proc) -> list[int]:
         for _ in range(5):  # a process may fork while we kill; stop when nothing is left
             table = processes()
             mine = descendants(table, {leader})
-            for pid, (ppid, pgid, sid, state, _start) in table.items():
+            # As a subreaper the runner inherits every orphan of its tree: whatever belongs to
+            # proc is below the runner, so only those processes' environments need reading.
+            scope = descendants(table, {me}) if proc.registry.subreaper else table
+            for pid in scope:
+                ppid, pgid, sid, state, _start = table[pid]
                 if pid in (me, leader) or state in ("Z", "X"):
                     continue
                 if pgid == leader or sid == leader or _has_token(pid, needle):
@@ -506,7 +510,8 @@ def sweep(proc: Proc) -> list[int]:
                         and pid not in escaped:
                     escaped.append(pid)
             time.sleep(0.01)
-        reap_orphans(ours)
+        if ours:
+            reap_orphans(ours)
     return sorted(escaped)
 
 

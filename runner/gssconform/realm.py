@@ -14,6 +14,7 @@ import sys
 import tempfile
 import threading
 
+from .artifacts import read_text
 from .errors import HarnessError
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -39,6 +40,54 @@ def krbrealm_module():
     return krbrealm
 
 
+class KdcLog:
+    """The KDC log read incrementally: every call parses only the lines appended since the last
+    one (the byte offset is kept), so a case's start and end cost what the case logged, not the
+    whole run's log. Thread-safe: the workers of a run share one reader.
+
+    Positions are indexes into the list of requests parsed so far (mark() now, since(mark)
+    later). The KDC only appends (a restarted KDC appends to the same file); a file that shrank
+    (replaced by hand) is read again from its start, its requests appended after the old ones."""
+
+    def __init__(self, path, parse) -> None:
+        self.path = path
+        self._parse = parse           # krbrealm.parse_kdc_log_line
+        self._lock = threading.Lock()
+        self._offset = 0              # bytes consumed: always just after a newline
+        self._requests: list = []
+
+    def _catch_up(self) -> None:
+        try:
+            with open(self.path, "rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                if size < self._offset:
+                    self._offset = 0
+                handle.seek(self._offset)
+                data = handle.read()
+        except FileNotFoundError:
+            return
+        end = data.rfind(b"\n") + 1   # a last line without newline is still being written
+        if end == 0:
+            return
+        self._offset += end
+        for line in data[:end].decode("utf-8", "replace").split("\n")[:-1]:
+            request = self._parse(line)
+            if request is not None:
+                self._requests.append(request)
+
+    def mark(self) -> int:
+        """The position after every request logged so far."""
+        with self._lock:
+            self._catch_up()
+            return len(self._requests)
+
+    def since(self, mark: int) -> list:
+        """The requests logged after position mark, oldest first."""
+        with self._lock:
+            self._catch_up()
+            return self._requests[mark:]
+
+
 class RunRealm:
     """A realm for one run: started on demand, stopped and removed by close()."""
 
@@ -56,6 +105,8 @@ class RunRealm:
         self.registry = registry      # process.Registry: the KDC is a child, not an orphan
         self.generation = 0           # KDC restarts so far
         self.restarts: list[str] = []  # why each restart happened
+        self.kdc_log: KdcLog | None = None  # the log reader, once the realm is up
+        self._listening: tuple[int, set[int]] = (0, set())  # KDC pid, its listener inodes
 
     @property
     def tmp(self) -> str | None:
@@ -79,8 +130,16 @@ class RunRealm:
         krbrealm = krbrealm_module()
         if not pid or not krbrealm._alive(pid):
             return f"the KDC (krb5kdc pid {pid}) is gone"
-        if not krbrealm._port_listeners(realm.kdc_port) & krbrealm._socket_inodes(pid):
+        held = krbrealm._socket_inodes(pid)
+        known_pid, known = self._listening
+        if known_pid == pid and known & held:
+            # Still holds the socket found listening before: a listener cannot stop listening
+            # without being closed, so the socket tables (large under load) need no new read.
+            return None
+        listening = krbrealm._port_listeners(realm.kdc_port) & held
+        if not listening:
             return f"the KDC (pid {pid}) no longer listens on 127.0.0.1:{realm.kdc_port}"
+        self._listening = (pid, listening)
         return None
 
     def ensure(self) -> str | None:
@@ -128,9 +187,7 @@ class RunRealm:
         for key, rel in result.get("artifacts", {}).items():
             if key.endswith((".krb5trace", ".stderr")):
                 try:
-                    with open(os.path.join(out, rel), encoding="utf-8",
-                              errors="replace") as handle:
-                        texts.append(handle.read(1 << 20))
+                    texts.append(read_text(os.path.join(out, rel), 1 << 20))
                 except OSError:
                     continue
         pattern = kdc_unreachable(self.realm.realm)
@@ -157,6 +214,7 @@ class RunRealm:
                 realm = krbrealm.Realm(os.path.join(self._tmp, "realm"), **kwargs)
                 realm.start()
                 self.realm = realm
+                self.kdc_log = KdcLog(realm.kdc_log_path, krbrealm.parse_kdc_log_line)
                 self._keep_kdc()
                 for group in self.keytab_groups:
                     realm.keytab_for(group)
@@ -170,6 +228,11 @@ class RunRealm:
         if self.realm is None:
             raise HarnessError(self.error or "realm not started")
         return self.realm
+
+    def log(self) -> KdcLog:
+        """The incremental reader of the running realm's KDC log (HarnessError as get())."""
+        self.get()
+        return self.kdc_log
 
     def describe(self) -> dict:
         """Realm facts for the run metadata."""

@@ -9,6 +9,7 @@ import json
 import os
 import shlex
 
+from .artifacts import read_text
 from .verdict import VERDICTS, counts, known_failures, label as _label
 
 VERDICT_COLOURS = {"PASS": "#8fd18f", "FAIL": "#f08080", "NON-STRICT": "#f5d76e",
@@ -32,6 +33,9 @@ td.cell a{color:#000;text-decoration:none;display:block}
 #filters label{margin-right:.6em;white-space:nowrap}
 """
 ARTIFACT_CAP = 64 << 10
+TRANSCRIPT_CAP = 16 << 20   # a transcript is read this far for its first and last records
+TABLE_HEAD, TABLE_TAIL = 150, 50
+BENCH_PAGE = "bench/index.html"   # written by `make bench` (bench/throughput --out reports/bench)
 # A check's outcome: None when its `when` guard did not hold.
 _OUTCOME = {True: "passed", False: "<b>failed</b>", None: "not applicable"}
 
@@ -83,16 +87,17 @@ def _candidate_summary(results: list[dict], candidates: list[str]) -> str:
     return "".join(rows)
 
 
-def _read(out: str, rel: str | None) -> str | None:
+def _read(out: str, rel: str | None, cap: int = ARTIFACT_CAP) -> str | None:
+    """The text of an artifact (plain or .gz), cut after cap bytes with a note."""
     if not rel:
         return None
     try:
-        with open(os.path.join(out, rel), "rb") as handle:
-            data = handle.read(ARTIFACT_CAP + 1)
+        text = read_text(os.path.join(out, rel), cap + 1)
     except OSError:
         return None
-    text = data[:ARTIFACT_CAP].decode("utf-8", "replace")
-    return text + ("\n[... cut: see the artifact file]" if len(data) > ARTIFACT_CAP else "")
+    if len(text.encode("utf-8", "replace")) <= cap:
+        return text
+    return text[:cap] + "\n[... cut: see the artifact file]"
 
 
 def _command_lines(text: str) -> str:
@@ -104,8 +109,16 @@ def _command_lines(text: str) -> str:
 
 
 def _transcript_table(text: str) -> str:
+    """The records of a transcript as a table: the first TABLE_HEAD and last TABLE_TAIL of a
+    long one, with a row saying how many are not shown (the artifact file has them)."""
+    lines = text.splitlines()
+    hidden = max(0, len(lines) - TABLE_HEAD - TABLE_TAIL)
+    if hidden:
+        lines = lines[:TABLE_HEAD] + [json.dumps({"kind": f"[{hidden} records not shown: see "
+                                                          "the artifact file]"})] \
+            + lines[-TABLE_TAIL:]
     rows = []
-    for line in text.splitlines()[:500]:
+    for line in lines:
         try:
             frame = json.loads(line)
         except ValueError:
@@ -193,7 +206,8 @@ def _case_page(doc: dict, case_id: str, role: str, results: list[dict], out: str
                     ("peer.stderr", "Reference peer stderr"),
                     ("peer.stdout", "Reference peer stdout (events)")]
         for key, title in sections:
-            text = _read(out, artifacts.get(key))
+            text = _read(out, artifacts.get(key),
+                         TRANSCRIPT_CAP if key.endswith("transcript.jsonl") else ARTIFACT_CAP)
             if text is None:
                 continue
             link = f"<a href='../{esc(artifacts[key])}'>{esc(key)}</a>"
@@ -250,6 +264,13 @@ def _build_note(build) -> str:
     return f", build {where} ({how}{san})"
 
 
+def _bench_link(out: str) -> str:
+    """The link to the benchmark report `make bench` writes into out/bench/, or 'not run'."""
+    if os.path.isfile(os.path.join(out, BENCH_PAGE)):
+        return f"<a href='{BENCH_PAGE}'>benchmarks</a>"
+    return "benchmarks: not run (<code>make bench</code> writes them)"
+
+
 def write(doc: dict, out: str) -> None:
     """Write index.html and cases/*.html into out."""
     esc = html.escape
@@ -287,7 +308,7 @@ def write(doc: dict, out: str) -> None:
              f"{_build_note(meta.get('build'))}. "
              f"<a href='requirements.html'>Requirement coverage</a> &middot; "
              f"<a href='results.json'>results.json</a> &middot; <a href='junit.xml'>junit.xml</a>"
-             f" &middot; <a href='results.tap'>results.tap</a></p>",
+             f" &middot; <a href='results.tap'>results.tap</a> &middot; {_bench_link(out)}</p>",
              "<p>" + " ".join(f"<span class='v' style='background:{_cell_colour(v)}'>{v} "
                               f"{n}</span>" for v, n in totals.items() if n) + "</p>",
              _candidate_summary(results, candidates),

@@ -23,7 +23,7 @@ from . import VERSION, reports, verdict
 from .candidate import (Profile, bundled, check_expectation_file, check_features,
                         load_expectation_file, load_profile, resolve)
 from .errors import EXIT_HARNESS, EXIT_NO_CASE, HarnessError, InputError
-from .execute import Context, run_case
+from .execute import Context, precheck, run_case
 from .process import Guardian, Proc, Registry, become_subreaper
 from .progress import Progress
 from .realm import REPO, RunRealm, krbrealm_module
@@ -403,6 +403,8 @@ class Run:
                                       os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_TRUNC, 0o644)
         except OSError as err:
             raise HarnessError(f"{s.out}: cannot write {reports.STREAM}: {err}") from None
+        values = {"gsspeer": build["gsspeer"], "build": build["dir"]}
+        setup = ThreadPoolExecutor(max_workers=4)
         try:
             if any(case.realm for case, _, _ in self.items):
                 self.realm.start()
@@ -414,7 +416,14 @@ class Run:
                     tls = _tls_files(tmp)
                 except (OSError, subprocess.SubprocessError) as err:
                     print(f"gssconform: warning: no TLS files: {err}", file=sys.stderr)
-            values = {"gsspeer": build["gsspeer"], "build": build["dir"]}
+            # The version commands run side by side, but only after the realm's and the TLS
+            # key's helper programs (kadmin.local, openssl) ended: a Proc's after-exit sweep
+            # must never meet a helper before its exec completed, when /proc does not show the
+            # runner's mark in its environment yet and it passes for an orphan.
+            versions = [setup.submit(_version, p, dict(values, dir=p.folder), self.registry)
+                        for p in self.profiles]
+            peer_future = setup.submit(_version, self.peer, dict(values, dir=self.peer.folder),
+                                       self.registry) if self.peer else None
             ctx = Context(out=os.path.abspath(s.out), registry=self.registry, realm=self.realm,
                           peer=self.peer, peer_error=self.peer_error, gsspeer=build["gsspeer"],
                           build=build["dir"], strict=s.strict,
@@ -422,10 +431,9 @@ class Run:
                           deadline_forced=s.deadline is not None, tls=tls)
             candidates = [{"name": p.name, "profile": p.path, "description": p.description,
                            "features": p.features, "roles": sorted(p.roles),
-                           "version": _version(p, dict(values, dir=p.folder), self.registry)}
-                          for p in self.profiles]
-            peer_version = _version(self.peer, dict(values, dir=self.peer.folder),
-                                    self.registry) if self.peer else ""
+                           "version": version.result()}
+                          for p, version in zip(self.profiles, versions)]
+            peer_version = peer_future.result() if peer_future else ""
             self._stream({"format": reports.STREAM_FORMAT,
                           "meta": self._meta(started, self.realm.describe(), peer_version,
                                              build),
@@ -433,6 +441,7 @@ class Run:
                           "cases": {case.id: case.to_json() for case in self.cases}})
             self._work(ctx, results)
         finally:
+            setup.shutdown(wait=True, cancel_futures=True)
             self.registry.kill_all()
             realm_info = self.realm.describe()
             self.realm.close()
@@ -496,6 +505,8 @@ class Run:
         # same case rarely waits for itself.
         kdc_locks = {case.id: threading.Lock() for case, _, _ in self.items
                      if any(c.observe.startswith("kdc.") for c in case.checks)}
+        # (Long cases are not moved to the front: data/many-messages, CPU-bound, would then run
+        # three at a time and exceed its bounds under load.)
         names = list(dict.fromkeys(profile.name for _, profile, _ in self.items))
         order = sorted(range(len(self.items)),
                        key=lambda i: (names.index(self.items[i][1].name), i))
@@ -505,6 +516,12 @@ class Run:
             case, profile, repeat = self.items[index]
             if self.registry.closed:
                 return -1
+            decided = precheck(case, profile, repeat)
+            if decided is not None:
+                # Decided without starting anything: no realm check, no KDC lock.
+                results[index] = decided
+                self._stream({"result": decided})
+                return index
             with kdc_locks.get(case.id, contextlib.nullcontext()):
                 return _one(index, case, profile, repeat)
 
