@@ -18,12 +18,11 @@ See docs/realm.md for the layout, the CLI and the measured figures.
 from __future__ import annotations
 
 import atexit
-import ctypes
-import dataclasses
+import collections
 import json
 import os
 import re
-import secrets
+import select
 import shutil
 import signal
 import socket
@@ -33,7 +32,12 @@ import threading
 import time
 import urllib.parse
 from pathlib import Path
-from typing import Any, Callable, Iterable
+
+# typing, dataclasses, secrets and ctypes are not imported: `krbrealm up` and `down` import this
+# module on every call, and those imports cost more than the rest of it (docs/realm.md).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterable
 
 DEFAULT_REALM = "GSSCONFORM.TEST"
 DEFAULT_ENCTYPES = ("aes256-cts-hmac-sha1-96",)
@@ -78,19 +82,16 @@ class PrincipalSpecError(RealmError, ValueError):
     """A principal spec ("NAME[:opt=value,...]") is malformed; the message names the spec."""
 
 
-@dataclasses.dataclass(frozen=True)
-class Principal:
-    """One principal of the realm with its own keytab and credential cache.
+class Principal(collections.namedtuple("Principal", "name keytab ccache maxlife password",
+                                       defaults=(None, None))):
+    """One principal of the realm with its own keytab and credential cache (immutable).
 
-    name is the full name with @REALM. The keytab serves as acceptor keytab (KRB5_KTNAME)
-    and as client keytab (KRB5_CLIENT_KTNAME); ccache is the file for KRB5CCNAME.
+    name (str) is the full name with @REALM. keytab (Path) serves as acceptor keytab
+    (KRB5_KTNAME) and as client keytab (KRB5_CLIENT_KTNAME); ccache (Path) is the file for
+    KRB5CCNAME; maxlife (int | None) and password (str | None) as in the principal's spec.
     """
 
-    name: str
-    keytab: Path
-    ccache: Path
-    maxlife: int | None = None
-    password: str | None = None
+    __slots__ = ()
 
     @property
     def is_service(self) -> bool:
@@ -98,27 +99,19 @@ class Principal:
         return "/" in self.name.rsplit("@", 1)[0]
 
 
-@dataclasses.dataclass(frozen=True)
-class KdcRequest:
-    """One AS_REQ or TGS_REQ line of the KDC log.
+class KdcRequest(collections.namedtuple(
+        "KdcRequest", "time kind client server outcome line status address pid requested_etypes "
+        "ticket_etype session_etype", defaults=("", "", 0, (), "", ""))):
+    """One AS_REQ or TGS_REQ line of the KDC log (immutable; _asdict() gives the fields).
 
-    outcome is "ISSUE" or the KDC's error text ("Server not found in Kerberos database");
-    status is the KDC's status word (ISSUE, LOOKING_UP_SERVER, CLIENT_NOT_FOUND, ...).
-    The etype fields are empty when the KDC reports none; line is the raw log line.
+    time, kind, client, server (str); outcome is "ISSUE" or the KDC's error text ("Server not
+    found in Kerberos database"); line is the raw log line; status is the KDC's status word
+    (ISSUE, LOOKING_UP_SERVER, CLIENT_NOT_FOUND, ...); address (str), pid (int);
+    requested_etypes (tuple of str), ticket_etype and session_etype (str, empty when the KDC
+    reports none).
     """
 
-    time: str
-    kind: str
-    client: str
-    server: str
-    outcome: str
-    line: str
-    status: str = ""
-    address: str = ""
-    pid: int = 0
-    requested_etypes: tuple[str, ...] = ()
-    ticket_etype: str = ""
-    session_etype: str = ""
+    __slots__ = ()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -271,12 +264,11 @@ def _socket_inodes(pid: int) -> set[int]:
     return inodes
 
 
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
 def _pdeathsig_preexec(parent: int) -> Callable[[], None]:
     """A preexec_fn that makes the child get SIGTERM when the forking thread's process dies."""
-    prctl = _libc.prctl  # resolved before fork: the child only calls it
+    import ctypes  # only here: a detached KDC (`krbrealm up`) does without it
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before fork: the child calls it
 
     def preexec() -> None:
         prctl(
@@ -582,7 +574,7 @@ class Realm:
             (self.directory / "db" / "kadm5.acl").write_text("")
             self._use_port(port)
             self._run_tool(
-                [tools["kdb5_util"], "-r", self.realm, "-P", secrets.token_urlsafe(24),
+                [tools["kdb5_util"], "-r", self.realm, "-P", os.urandom(24).hex(),
                  "create", "-s"],
                 "kdb5_util create",
             )
