@@ -312,8 +312,35 @@ def _is_our_kdc(pid: int, kdc_profile: Path) -> bool:
     return b"KRB5_KDC_PROFILE=" + os.fsencode(str(kdc_profile)) in environ
 
 
-def _wait_gone(pid: int, timeout: float) -> bool:
-    """Poll /proc until pid is gone or a zombie (a non-child cannot be waited for); bounded."""
+def _pidfd(pid: int) -> int | None:
+    """A pidfd of pid (the caller closes it); None where pidfds are unavailable (Linux < 5.3,
+    no descriptor left). ProcessLookupError when pid is gone."""
+    try:
+        return os.pidfd_open(pid)
+    except ProcessLookupError:
+        raise
+    except OSError:
+        return None
+
+
+def _wait_gone(pid: int, timeout: float, pidfd: int | None = None) -> bool:
+    """Wait until pid is gone or a zombie (a non-child cannot be reaped here); False when it
+    still runs after timeout. Event-driven: a pidfd becomes readable when its process exits
+    (pidfd is used when given, else one is opened); polling /proc only without pidfds."""
+    own = pidfd is None
+    if own:
+        try:
+            pidfd = _pidfd(pid)
+        except ProcessLookupError:
+            return True
+    if pidfd is not None:
+        try:
+            poller = select.poll()
+            poller.register(pidfd, select.POLLIN)
+            return bool(poller.poll(timeout * 1000))
+        finally:
+            if own:
+                os.close(pidfd)
     deadline = time.monotonic() + timeout
     pause = 0.0005
     while _alive(pid):
@@ -322,6 +349,23 @@ def _wait_gone(pid: int, timeout: float) -> bool:
         time.sleep(pause)
         pause = min(pause * 2, 0.02)
     return True
+
+
+def _terminate(pid: int, pidfd: int | None, what: str) -> None:
+    """SIGTERM to pid, SIGKILL after KDC_STOP_TIMEOUT, each followed by a bounded wait until it
+    is gone or a zombie. Signals go through pidfd when given (never to a reused pid).
+    RealmError when the process outlives SIGKILL."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            if pidfd is not None:
+                signal.pidfd_send_signal(pidfd, sig)
+            else:
+                os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+        if _wait_gone(pid, KDC_STOP_TIMEOUT, pidfd):
+            return
+    raise RealmError(f"{what}: still running after SIGKILL")
 
 
 _signal_lock = threading.Lock()
@@ -925,35 +969,42 @@ class Realm:
 
     def _stop_kdc(self) -> None:
         pid = self.kdc_pid
+        what = f"krb5kdc pid {pid} in {self.directory}"
         try:
             if self._proc is not None:
                 if self._proc.poll() is None:
-                    self._proc.terminate()
+                    pidfd = _pidfd(pid)  # our unreaped child: its pid cannot be reused
                     try:
-                        self._proc.wait(KDC_STOP_TIMEOUT)
-                    except subprocess.TimeoutExpired:
-                        self._proc.kill()
-                        try:
-                            self._proc.wait(KDC_STOP_TIMEOUT)
-                        except subprocess.TimeoutExpired:
-                            raise RealmError(f"krb5kdc pid {pid} in {self.directory}: "
-                                             "still running after SIGKILL") from None
-            elif pid and _is_our_kdc(pid, self.kdc_conf):
-                for sig in (signal.SIGTERM, signal.SIGKILL):
-                    try:
-                        os.kill(pid, sig)
-                    except ProcessLookupError:
-                        break
-                    if _wait_gone(pid, KDC_STOP_TIMEOUT):
-                        break
-                else:
-                    raise RealmError(f"krb5kdc pid {pid} in {self.directory}: still running "
-                                     "after SIGKILL")
+                        _terminate(pid, pidfd, what)
+                    finally:
+                        if pidfd is not None:
+                            os.close(pidfd)
+                    self._proc.wait()  # a zombie now: reaped at once
+            elif pid:
+                self._stop_detached_kdc(pid, what)
         finally:
             if self._proc is None or self._proc.returncode is not None:
                 self._proc = None
                 self.kdc_pid = 0
                 self._release_port_lock()
+
+    def _stop_detached_kdc(self, pid: int, what: str) -> None:
+        """Stop a KDC another process started, if pid is still this realm's krb5kdc."""
+        try:
+            pidfd = _pidfd(pid)
+        except ProcessLookupError:
+            return
+        try:
+            if not _is_our_kdc(pid, self.kdc_conf):
+                return
+            # /proc was read after the pidfd was opened: while the pidfd's process has not
+            # exited, what /proc said was about that process, not a later one given its pid.
+            if pidfd is not None and _wait_gone(pid, 0, pidfd):
+                return
+            _terminate(pid, pidfd, what)
+        finally:
+            if pidfd is not None:
+                os.close(pidfd)
 
     def _save_state(self) -> None:
         state = {
