@@ -9,6 +9,8 @@ checks that none of them is still running.
 from __future__ import annotations
 
 import datetime
+import importlib.machinery
+import importlib.util
 import json
 import os
 import re
@@ -685,6 +687,33 @@ class Cli(TempDirCase):
         self.assertEqual(self.cli("up", d).returncode, 2)
         self.assertEqual(self.cli("log", d, "--json").returncode, 2)
         self.assertTrue((self.tmp / "r" / "keep").exists())
+
+    def test_plain_parser_agrees_with_argparse(self) -> None:
+        # The CLI reads plain command lines without argparse (not imported on the hot path):
+        # what it makes of one must be what argparse makes of it, and anything else is left
+        # to argparse (help, abbreviations, bad values: test_exit_codes checks those).
+        loader = importlib.machinery.SourceFileLoader("krbrealm_cli", CLI)
+        cli = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
+        loader.exec_module(cli)
+        plain = [
+            ["up", "d"], ["up", "--json", "d"], ["up", "d", "--realm=", "--realm", "R.TEST"],
+            ["up", "d", "--principal", USER, f"--principal={SERVICE}:maxlife=60",
+             "--principal", "bob:password=a=b", "--domain", "x.test", "--max-life", "900",
+             "--clockskew=30", "--enctypes", "aes128-cts-hmac-sha1-96", "--json"],
+            ["down", "d"], ["env", "d", "--client", USER, "--acceptor=" + SERVICE, "--json"],
+            ["log", "d"], ["log", "d", "--json"], ["add", "--principal", USER, "d"],
+        ]
+        for argv in plain:
+            with self.subTest(argv=argv):
+                self.assertEqual(vars(cli._parse_plain(argv)), vars(cli._parse_argparse(argv)))
+        left = [[], ["up"], ["frobnicate", "d"], ["up", "d", "--prin", USER], ["up", "d", "-h"],
+                ["up", "d", "--max-life", "0"], ["up", "d", "--max-life", "-5"],
+                ["up", "d", "--json=1"], ["up", "d", "--", "x"], ["up", "d", "e"],
+                ["up", "d", "--realm"], ["env", "d", "--client", "-x"], ["add", "d"],
+                ["down", "-", "d"]]
+        for argv in left:
+            with self.subTest(argv=argv):
+                self.assertIsNone(cli._parse_plain(argv))
 
     def test_down_does_not_signal_a_foreign_pid(self) -> None:
         d = self.tmp / "r"
