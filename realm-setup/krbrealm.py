@@ -25,9 +25,6 @@ import re
 import select
 import shutil
 import signal
-import socket
-import string
-import subprocess
 import threading
 import time
 import urllib.parse
@@ -35,8 +32,11 @@ from pathlib import Path
 
 # typing, dataclasses, secrets and ctypes are not imported: `krbrealm up` and `down` import this
 # module on every call, and those imports cost more than the rest of it (docs/realm.md).
+# socket, string and subprocess are imported where a realm is built or started, not by `down`.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import socket
+    import subprocess
     from typing import Any, Callable, Iterable
 
 DEFAULT_REALM = "GSSCONFORM.TEST"
@@ -200,6 +200,8 @@ _PORT_LOCK_PREFIX = "\0gssconform-krbrealm-port-"
 
 def _lock_port(port: int) -> socket.socket | None:
     """The lock socket of port, or None when another realm holds it."""
+    import socket  # noqa: PLC0415 (deferred, see the imports)
+
     lock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         lock.bind(f"{_PORT_LOCK_PREFIX}{port}")
@@ -215,6 +217,8 @@ def _free_port() -> tuple[int, socket.socket]:
     Software that does not take the lock can still bind the port before the KDC does:
     start() retries on a bind failure or a shared port.
     """
+    import socket  # noqa: PLC0415 (deferred, see the imports)
+
     for _ in range(64):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
             tcp.bind(("127.0.0.1", 0))
@@ -889,6 +893,8 @@ class Realm:
             self._port_lock = None
 
     def _write_profiles(self, port: int) -> None:
+        from string import Template  # noqa: PLC0415 (deferred, see the imports)
+
         self.kdc_port = port
         libdefaults: list[str] = []
         if self.clockskew is not None:
@@ -914,7 +920,7 @@ class Realm:
         }
         for name, target in (("krb5.conf", self.krb5_conf), ("kdc.conf", self.kdc_conf)):
             try:
-                template = string.Template((TEMPLATES / name).read_text())
+                template = Template((TEMPLATES / name).read_text())
                 target.write_text(template.substitute(values))
             except (OSError, KeyError, ValueError) as e:
                 raise RealmError(f"template {TEMPLATES / name}: {e!r}") from None
@@ -926,6 +932,8 @@ class Realm:
         return env
 
     def _run_tool(self, argv: list[str], what: str, stdin: str | None = None) -> None:
+        import subprocess  # noqa: PLC0415 (deferred, see the imports)
+
         try:
             result = subprocess.run(argv, input=stdin, env=self._tool_env(), cwd=self.directory,
                                     capture_output=True, text=True, timeout=TOOL_TIMEOUT)
@@ -951,6 +959,8 @@ class Realm:
                          f"attempts (last: {last})")
 
     def _spawn_kdc(self, krb5kdc: str) -> None:
+        import subprocess  # noqa: PLC0415 (deferred, see the imports)
+
         log = self.kdc_log_path
         offset = log.stat().st_size if log.exists() else 0
         kwargs: dict[str, Any] = {}
@@ -982,6 +992,8 @@ class Realm:
         self._release_port_lock()
 
     def _wait_ready(self, offset: int, waker: _Waker) -> None:
+        import socket  # noqa: PLC0415 (deferred, see the imports)
+
         assert self._proc is not None
         tag = f"krb5kdc[{self.kdc_pid}]"
         deadline = time.monotonic() + KDC_START_TIMEOUT
