@@ -676,8 +676,16 @@ class Realm:
                  "create", "-s"],
                 "kdb5_util create",
             )
-            self._add(self._specs, tools["kadmin.local"], initial=True)
-            self._start_kdc(tools["krb5kdc"])
+            # kadmin.local makes the principals while the KDC starts, each taking about as long
+            # as the other (the KDC looks principals up per request, as after add_principals);
+            # the realm is started when both are done.
+            adding = _InThread(self._add, self._specs, tools["kadmin.local"], True)
+            try:
+                self._start_kdc(tools["krb5kdc"])
+            except BaseException:
+                adding.wait()  # what kadmin says no longer matters, but it must be over
+                raise
+            adding.result()
             self._save_state()
         except OSError as e:
             self._abort_start()
@@ -921,7 +929,10 @@ class Realm:
         for name, target in (("krb5.conf", self.krb5_conf), ("kdc.conf", self.kdc_conf)):
             try:
                 template = Template((TEMPLATES / name).read_text())
-                target.write_text(template.substitute(values))
+                # Replaced whole: a kadmin.local running meanwhile reads the old or the new.
+                partial = target.with_name(f".{name}.tmp")
+                partial.write_text(template.substitute(values))
+                os.replace(partial, target)
             except (OSError, KeyError, ValueError) as e:
                 raise RealmError(f"template {TEMPLATES / name}: {e!r}") from None
 
@@ -1092,6 +1103,33 @@ class Realm:
         tmp = self.directory / f".{STATE_FILE}.tmp"
         tmp.write_text(json.dumps(state, indent=2) + "\n")
         os.replace(tmp, self.directory / STATE_FILE)
+
+
+class _InThread:
+    """fn(*args) run in a thread of its own; result() waits for it and raises what it raised."""
+
+    def __init__(self, fn: Callable[..., object], *args: object) -> None:
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                fn(*args)
+            except BaseException as e:  # handed to the waiting thread by result()
+                self._error = e
+
+        self._thread = threading.Thread(target=run, name="krbrealm", daemon=True)
+        self._thread.start()
+
+    def wait(self) -> BaseException | None:
+        """Wait until fn returned; what it raised, or None."""
+        self._thread.join()
+        return self._error
+
+    def result(self) -> None:
+        """Wait until fn returned; raise what it raised."""
+        error = self.wait()
+        if error is not None:
+            raise error
 
 
 class _PortTaken(Exception):

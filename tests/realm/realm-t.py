@@ -502,6 +502,36 @@ class Concurrency(TempDirCase):
 class Stop(TempDirCase):
     """stop() and the with-block leave no KDC, no port and no directory."""
 
+    def test_kadmin_failure_during_kdc_start(self) -> None:
+        # kadmin.local makes the principals while the KDC starts: when it fails, start() fails
+        # with its words, and the KDC that came up meanwhile is stopped (a detached one, which
+        # no parent-death signal would stop) and the directory removed.
+        fake = self.tmp / "bin"
+        fake.mkdir()
+        (fake / "kadmin.local").write_text("#!/bin/sh\ncat >/dev/null\n"
+                                           "echo 'kadmin.local: planted failure' >&2\nexit 1\n")
+        (fake / "kadmin.local").chmod(0o755)
+        d = self.tmp / "r"
+        code = (f"import sys; sys.path.insert(0, {os.path.dirname(CLI)!r}); import krbrealm\n"
+                f"krbrealm.Realm({str(d)!r}, principals=[{USER!r}]).start(detached=True)\n")
+        result = run([sys.executable, "-c", code],
+                     extra={"PATH": f"{fake}{os.pathsep}{os.environ.get('PATH', '')}"})
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("kadmin.local in", result.stderr)
+        self.assertIn("planted failure", result.stderr)
+        self.assertFalse(d.exists())
+        profile = os.fsencode(str(d / "kdc.conf"))
+        left = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"KRB5_KDC_PROFILE=" + profile in environ:
+                left.append(int(pid))
+        STARTED_PIDS.extend(left)
+        self.assertEqual(left, [], "the KDC outlived the failed start")
+
     def test_stop_leaves_nothing(self) -> None:
         realm = track(krbrealm.Realm(self.tmp / "r", principals=[USER]).start())
         pid, port = realm.kdc_pid, realm.kdc_port
