@@ -270,7 +270,7 @@ def _socket_inodes(pid: int) -> set[int]:
 
 def _pdeathsig_preexec(parent: int) -> Callable[[], None]:
     """A preexec_fn that makes the child get SIGTERM when the forking thread's process dies."""
-    import ctypes  # only here: a detached KDC (`krbrealm up`) does without it
+    import ctypes  # noqa: PLC0415 (only here: a detached KDC, `krbrealm up`, does without)
 
     prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before fork: the child calls it
 
