@@ -9,8 +9,6 @@ checks that none of them is still running.
 from __future__ import annotations
 
 import datetime
-import importlib.machinery
-import importlib.util
 import json
 import os
 import re
@@ -26,6 +24,7 @@ import unittest
 from pathlib import Path
 
 import krbrealm
+import krbrealm_cli
 import realmlib
 import taptest
 
@@ -722,9 +721,6 @@ class Cli(TempDirCase):
         # The CLI reads plain command lines without argparse (not imported on the hot path):
         # what it makes of one must be what argparse makes of it, and anything else is left
         # to argparse (help, abbreviations, bad values: test_exit_codes checks those).
-        loader = importlib.machinery.SourceFileLoader("krbrealm_cli", CLI)
-        cli = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
-        loader.exec_module(cli)
         plain = [
             ["up", "d"], ["up", "--json", "d"], ["up", "d", "--realm=", "--realm", "R.TEST"],
             ["up", "d", "--principal", USER, f"--principal={SERVICE}:maxlife=60",
@@ -735,7 +731,8 @@ class Cli(TempDirCase):
         ]
         for argv in plain:
             with self.subTest(argv=argv):
-                self.assertEqual(vars(cli._parse_plain(argv)), vars(cli._parse_argparse(argv)))
+                self.assertEqual(vars(krbrealm_cli._parse_plain(argv)),
+                                 vars(krbrealm_cli._parse_argparse(argv)))
         left = [[], ["up"], ["frobnicate", "d"], ["up", "d", "--prin", USER], ["up", "d", "-h"],
                 ["up", "d", "--max-life", "0"], ["up", "d", "--max-life", "-5"],
                 ["up", "d", "--json=1"], ["up", "d", "--", "x"], ["up", "d", "e"],
@@ -743,7 +740,7 @@ class Cli(TempDirCase):
                 ["down", "-", "d"]]
         for argv in left:
             with self.subTest(argv=argv):
-                self.assertIsNone(cli._parse_plain(argv))
+                self.assertIsNone(krbrealm_cli._parse_plain(argv))
 
     def test_down_does_not_signal_a_foreign_pid(self) -> None:
         d = self.tmp / "r"
