@@ -18,22 +18,26 @@ See docs/realm.md for the layout, the CLI and the measured figures.
 from __future__ import annotations
 
 import atexit
-import ctypes
-import dataclasses
+import collections
 import json
 import os
 import re
-import secrets
+import select
 import shutil
 import signal
-import socket
-import string
-import subprocess
 import threading
 import time
 import urllib.parse
 from pathlib import Path
-from typing import Any, Callable, Iterable
+
+# typing, dataclasses, secrets and ctypes are not imported: `krbrealm up` and `down` import this
+# module on every call, and those imports cost more than the rest of it (docs/realm.md).
+# socket, string and subprocess are imported where a realm is built or started, not by `down`.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import socket
+    import subprocess
+    from typing import Any, Callable, Iterable
 
 DEFAULT_REALM = "GSSCONFORM.TEST"
 DEFAULT_ENCTYPES = ("aes256-cts-hmac-sha1-96",)
@@ -78,19 +82,16 @@ class PrincipalSpecError(RealmError, ValueError):
     """A principal spec ("NAME[:opt=value,...]") is malformed; the message names the spec."""
 
 
-@dataclasses.dataclass(frozen=True)
-class Principal:
-    """One principal of the realm with its own keytab and credential cache.
+class Principal(collections.namedtuple("Principal", "name keytab ccache maxlife password",
+                                       defaults=(None, None))):
+    """One principal of the realm with its own keytab and credential cache (immutable).
 
-    name is the full name with @REALM. The keytab serves as acceptor keytab (KRB5_KTNAME)
-    and as client keytab (KRB5_CLIENT_KTNAME); ccache is the file for KRB5CCNAME.
+    name (str) is the full name with @REALM. keytab (Path) serves as acceptor keytab
+    (KRB5_KTNAME) and as client keytab (KRB5_CLIENT_KTNAME); ccache (Path) is the file for
+    KRB5CCNAME; maxlife (int | None) and password (str | None) as in the principal's spec.
     """
 
-    name: str
-    keytab: Path
-    ccache: Path
-    maxlife: int | None = None
-    password: str | None = None
+    __slots__ = ()
 
     @property
     def is_service(self) -> bool:
@@ -98,27 +99,19 @@ class Principal:
         return "/" in self.name.rsplit("@", 1)[0]
 
 
-@dataclasses.dataclass(frozen=True)
-class KdcRequest:
-    """One AS_REQ or TGS_REQ line of the KDC log.
+class KdcRequest(collections.namedtuple(
+        "KdcRequest", "time kind client server outcome line status address pid requested_etypes "
+        "ticket_etype session_etype", defaults=("", "", 0, (), "", ""))):
+    """One AS_REQ or TGS_REQ line of the KDC log (immutable; _asdict() gives the fields).
 
-    outcome is "ISSUE" or the KDC's error text ("Server not found in Kerberos database");
-    status is the KDC's status word (ISSUE, LOOKING_UP_SERVER, CLIENT_NOT_FOUND, ...).
-    The etype fields are empty when the KDC reports none; line is the raw log line.
+    time, kind, client, server (str); outcome is "ISSUE" or the KDC's error text ("Server not
+    found in Kerberos database"); line is the raw log line; status is the KDC's status word
+    (ISSUE, LOOKING_UP_SERVER, CLIENT_NOT_FOUND, ...); address (str), pid (int);
+    requested_etypes (tuple of str), ticket_etype and session_etype (str, empty when the KDC
+    reports none).
     """
 
-    time: str
-    kind: str
-    client: str
-    server: str
-    outcome: str
-    line: str
-    status: str = ""
-    address: str = ""
-    pid: int = 0
-    requested_etypes: tuple[str, ...] = ()
-    ticket_etype: str = ""
-    session_etype: str = ""
+    __slots__ = ()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -207,6 +200,8 @@ _PORT_LOCK_PREFIX = "\0gssconform-krbrealm-port-"
 
 def _lock_port(port: int) -> socket.socket | None:
     """The lock socket of port, or None when another realm holds it."""
+    import socket  # noqa: PLC0415 (deferred, see the imports)
+
     lock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         lock.bind(f"{_PORT_LOCK_PREFIX}{port}")
@@ -222,6 +217,8 @@ def _free_port() -> tuple[int, socket.socket]:
     Software that does not take the lock can still bind the port before the KDC does:
     start() retries on a bind failure or a shared port.
     """
+    import socket  # noqa: PLC0415 (deferred, see the imports)
+
     for _ in range(64):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
             tcp.bind(("127.0.0.1", 0))
@@ -271,12 +268,11 @@ def _socket_inodes(pid: int) -> set[int]:
     return inodes
 
 
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
 def _pdeathsig_preexec(parent: int) -> Callable[[], None]:
     """A preexec_fn that makes the child get SIGTERM when the forking thread's process dies."""
-    prctl = _libc.prctl  # resolved before fork: the child only calls it
+    import ctypes  # noqa: PLC0415 (only here: a detached KDC, `krbrealm up`, does without)
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before fork: the child calls it
 
     def preexec() -> None:
         prctl(
@@ -320,8 +316,35 @@ def _is_our_kdc(pid: int, kdc_profile: Path) -> bool:
     return b"KRB5_KDC_PROFILE=" + os.fsencode(str(kdc_profile)) in environ
 
 
-def _wait_gone(pid: int, timeout: float) -> bool:
-    """Poll /proc until pid is gone or a zombie (a non-child cannot be waited for); bounded."""
+def _pidfd(pid: int) -> int | None:
+    """A pidfd of pid (the caller closes it); None where pidfds are unavailable (Linux < 5.3,
+    no descriptor left). ProcessLookupError when pid is gone."""
+    try:
+        return os.pidfd_open(pid)
+    except ProcessLookupError:
+        raise
+    except OSError:
+        return None
+
+
+def _wait_gone(pid: int, timeout: float, pidfd: int | None = None) -> bool:
+    """Wait until pid is gone or a zombie (a non-child cannot be reaped here); False when it
+    still runs after timeout. Event-driven: a pidfd becomes readable when its process exits
+    (pidfd is used when given, else one is opened); polling /proc only without pidfds."""
+    own = pidfd is None
+    if own:
+        try:
+            pidfd = _pidfd(pid)
+        except ProcessLookupError:
+            return True
+    if pidfd is not None:
+        try:
+            poller = select.poll()
+            poller.register(pidfd, select.POLLIN)
+            return bool(poller.poll(timeout * 1000))
+        finally:
+            if own:
+                os.close(pidfd)
     deadline = time.monotonic() + timeout
     pause = 0.0005
     while _alive(pid):
@@ -330,6 +353,73 @@ def _wait_gone(pid: int, timeout: float) -> bool:
         time.sleep(pause)
         pause = min(pause * 2, 0.02)
     return True
+
+
+def _terminate(pid: int, pidfd: int | None, what: str) -> None:
+    """SIGTERM to pid, SIGKILL after KDC_STOP_TIMEOUT, each followed by a bounded wait until it
+    is gone or a zombie. Signals go through pidfd when given (never to a reused pid).
+    RealmError when the process outlives SIGKILL."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            if pidfd is not None:
+                signal.pidfd_send_signal(pidfd, sig)
+            else:
+                os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+        if _wait_gone(pid, KDC_STOP_TIMEOUT, pidfd):
+            return
+    raise RealmError(f"{what}: still running after SIGKILL")
+
+
+_IN_MODIFY, _IN_CREATE = 0x2, 0x100  # <sys/inotify.h>
+
+
+class _Waker:
+    """What a wait for a KDC's readiness sleeps on between two looks at its log: a file of the
+    realm's directory created or written (inotify, watching from before the KDC starts, so no
+    write goes unseen) or the KDC's exit (pidfd) wakes it at once. Where either is unavailable
+    (no inotify instance left, no pidfds), a pause that doubles from 0.2 ms to 5 ms."""
+
+    def __init__(self, directory: Path) -> None:
+        import ctypes  # noqa: PLC0415 (the standard library has no inotify; only needed here)
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        self._pause = 0.0002
+        self._pidfd: int | None = None
+        self._watch: int | None = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        if self._watch < 0:
+            self._watch = None
+        elif libc.inotify_add_watch(self._watch, os.fsencode(directory),
+                                    _IN_MODIFY | _IN_CREATE) < 0:
+            self.close()
+
+    def watch_exit(self, pid: int) -> None:
+        """Wake also when pid (a child that has not been reaped) exits."""
+        if self._watch is not None:
+            self._pidfd = _pidfd(pid)
+
+    def wait(self, deadline: float) -> None:
+        """Return after the next write or exit (or at deadline), or after the next pause."""
+        if self._watch is None or self._pidfd is None:
+            time.sleep(self._pause)
+            self._pause = min(self._pause * 2, 0.005)
+            return
+        poller = select.poll()
+        poller.register(self._watch, select.POLLIN)
+        poller.register(self._pidfd, select.POLLIN)
+        if poller.poll(max(0.0, deadline - time.monotonic()) * 1000):
+            try:
+                while os.read(self._watch, 4096):  # the events say nothing the log does not
+                    pass
+            except BlockingIOError:
+                pass
+
+    def close(self) -> None:
+        for fd in (self._watch, self._pidfd):
+            if fd is not None:
+                os.close(fd)
+        self._watch = self._pidfd = None
 
 
 _signal_lock = threading.Lock()
@@ -582,12 +672,20 @@ class Realm:
             (self.directory / "db" / "kadm5.acl").write_text("")
             self._use_port(port)
             self._run_tool(
-                [tools["kdb5_util"], "-r", self.realm, "-P", secrets.token_urlsafe(24),
+                [tools["kdb5_util"], "-r", self.realm, "-P", os.urandom(24).hex(),
                  "create", "-s"],
                 "kdb5_util create",
             )
-            self._add(self._specs, tools["kadmin.local"], initial=True)
-            self._start_kdc(tools["krb5kdc"])
+            # kadmin.local makes the principals while the KDC starts, each taking about as long
+            # as the other (the KDC looks principals up per request, as after add_principals);
+            # the realm is started when both are done.
+            adding = _InThread(self._add, self._specs, tools["kadmin.local"], True)
+            try:
+                self._start_kdc(tools["krb5kdc"])
+            except BaseException:
+                adding.wait()  # what kadmin says no longer matters, but it must be over
+                raise
+            adding.result()
             self._save_state()
         except OSError as e:
             self._abort_start()
@@ -803,6 +901,8 @@ class Realm:
             self._port_lock = None
 
     def _write_profiles(self, port: int) -> None:
+        from string import Template  # noqa: PLC0415 (deferred, see the imports)
+
         self.kdc_port = port
         libdefaults: list[str] = []
         if self.clockskew is not None:
@@ -828,8 +928,11 @@ class Realm:
         }
         for name, target in (("krb5.conf", self.krb5_conf), ("kdc.conf", self.kdc_conf)):
             try:
-                template = string.Template((TEMPLATES / name).read_text())
-                target.write_text(template.substitute(values))
+                template = Template((TEMPLATES / name).read_text())
+                # Replaced whole: a kadmin.local running meanwhile reads the old or the new.
+                partial = target.with_name(f".{name}.tmp")
+                partial.write_text(template.substitute(values))
+                os.replace(partial, target)
             except (OSError, KeyError, ValueError) as e:
                 raise RealmError(f"template {TEMPLATES / name}: {e!r}") from None
 
@@ -840,6 +943,8 @@ class Realm:
         return env
 
     def _run_tool(self, argv: list[str], what: str, stdin: str | None = None) -> None:
+        import subprocess  # noqa: PLC0415 (deferred, see the imports)
+
         try:
             result = subprocess.run(argv, input=stdin, env=self._tool_env(), cwd=self.directory,
                                     capture_output=True, text=True, timeout=TOOL_TIMEOUT)
@@ -865,6 +970,8 @@ class Realm:
                          f"attempts (last: {last})")
 
     def _spawn_kdc(self, krb5kdc: str) -> None:
+        import subprocess  # noqa: PLC0415 (deferred, see the imports)
+
         log = self.kdc_log_path
         offset = log.stat().st_size if log.exists() else 0
         kwargs: dict[str, Any] = {}
@@ -875,26 +982,32 @@ class Realm:
             # (which lives as long as the process) may use it.
             kwargs["preexec_fn"] = _pdeathsig_preexec(os.getpid())
         assert self._port_lock is not None
-        with open(self.directory / "kdc.stderr", "ab") as err:
-            # The KDC inherits the port lock: it is held as long as the KDC lives.
-            self._proc = subprocess.Popen([krb5kdc, "-n"], env=self._tool_env(),
-                                          cwd=self.directory, stdin=subprocess.DEVNULL,
-                                          stdout=err, stderr=err,
-                                          pass_fds=(self._port_lock.fileno(),), **kwargs)
-        self.kdc_pid = self._proc.pid
-        (self.directory / "kdc.pid").write_text(f"{self.kdc_pid}\n")
+        waker = _Waker(self.directory)
         try:
-            self._wait_ready(offset)
-        except BaseException:
-            self._stop_kdc()
-            raise
+            with open(self.directory / "kdc.stderr", "ab") as err:
+                # The KDC inherits the port lock: it is held as long as the KDC lives.
+                self._proc = subprocess.Popen([krb5kdc, "-n"], env=self._tool_env(),
+                                              cwd=self.directory, stdin=subprocess.DEVNULL,
+                                              stdout=err, stderr=err,
+                                              pass_fds=(self._port_lock.fileno(),), **kwargs)
+            self.kdc_pid = self._proc.pid
+            (self.directory / "kdc.pid").write_text(f"{self.kdc_pid}\n")
+            try:
+                waker.watch_exit(self.kdc_pid)
+                self._wait_ready(offset, waker)
+            except BaseException:
+                self._stop_kdc()
+                raise
+        finally:
+            waker.close()
         self._release_port_lock()
 
-    def _wait_ready(self, offset: int) -> None:
+    def _wait_ready(self, offset: int, waker: _Waker) -> None:
+        import socket  # noqa: PLC0415 (deferred, see the imports)
+
         assert self._proc is not None
         tag = f"krb5kdc[{self.kdc_pid}]"
         deadline = time.monotonic() + KDC_START_TIMEOUT
-        pause = 0.0002
         while True:
             try:
                 with open(self.kdc_log_path, "rb") as f:
@@ -928,40 +1041,46 @@ class Realm:
             if time.monotonic() >= deadline:
                 raise RealmError(f"krb5kdc in {self.directory}: not ready after "
                                  f"{KDC_START_TIMEOUT} s (no 'commencing operation' in kdc.log)")
-            time.sleep(pause)
-            pause = min(pause * 2, 0.005)
+            waker.wait(deadline)
 
     def _stop_kdc(self) -> None:
         pid = self.kdc_pid
+        what = f"krb5kdc pid {pid} in {self.directory}"
         try:
             if self._proc is not None:
                 if self._proc.poll() is None:
-                    self._proc.terminate()
+                    pidfd = _pidfd(pid)  # our unreaped child: its pid cannot be reused
                     try:
-                        self._proc.wait(KDC_STOP_TIMEOUT)
-                    except subprocess.TimeoutExpired:
-                        self._proc.kill()
-                        try:
-                            self._proc.wait(KDC_STOP_TIMEOUT)
-                        except subprocess.TimeoutExpired:
-                            raise RealmError(f"krb5kdc pid {pid} in {self.directory}: "
-                                             "still running after SIGKILL") from None
-            elif pid and _is_our_kdc(pid, self.kdc_conf):
-                for sig in (signal.SIGTERM, signal.SIGKILL):
-                    try:
-                        os.kill(pid, sig)
-                    except ProcessLookupError:
-                        break
-                    if _wait_gone(pid, KDC_STOP_TIMEOUT):
-                        break
-                else:
-                    raise RealmError(f"krb5kdc pid {pid} in {self.directory}: still running "
-                                     "after SIGKILL")
+                        _terminate(pid, pidfd, what)
+                    finally:
+                        if pidfd is not None:
+                            os.close(pidfd)
+                    self._proc.wait()  # a zombie now: reaped at once
+            elif pid:
+                self._stop_detached_kdc(pid, what)
         finally:
             if self._proc is None or self._proc.returncode is not None:
                 self._proc = None
                 self.kdc_pid = 0
                 self._release_port_lock()
+
+    def _stop_detached_kdc(self, pid: int, what: str) -> None:
+        """Stop a KDC another process started, if pid is still this realm's krb5kdc."""
+        try:
+            pidfd = _pidfd(pid)
+        except ProcessLookupError:
+            return
+        try:
+            if not _is_our_kdc(pid, self.kdc_conf):
+                return
+            # /proc was read after the pidfd was opened: while the pidfd's process has not
+            # exited, what /proc said was about that process, not a later one given its pid.
+            if pidfd is not None and _wait_gone(pid, 0, pidfd):
+                return
+            _terminate(pid, pidfd, what)
+        finally:
+            if pidfd is not None:
+                os.close(pidfd)
 
     def _save_state(self) -> None:
         state = {
@@ -984,6 +1103,33 @@ class Realm:
         tmp = self.directory / f".{STATE_FILE}.tmp"
         tmp.write_text(json.dumps(state, indent=2) + "\n")
         os.replace(tmp, self.directory / STATE_FILE)
+
+
+class _InThread:
+    """fn(*args) run in a thread of its own; result() waits for it and raises what it raised."""
+
+    def __init__(self, fn: Callable[..., object], *args: object) -> None:
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                fn(*args)
+            except BaseException as e:  # handed to the waiting thread by result()
+                self._error = e
+
+        self._thread = threading.Thread(target=run, name="krbrealm", daemon=True)
+        self._thread.start()
+
+    def wait(self) -> BaseException | None:
+        """Wait until fn returned; what it raised, or None."""
+        self._thread.join()
+        return self._error
+
+    def result(self) -> None:
+        """Wait until fn returned; raise what it raised."""
+        error = self.wait()
+        if error is not None:
+            raise error
 
 
 class _PortTaken(Exception):

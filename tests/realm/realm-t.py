@@ -24,6 +24,7 @@ import unittest
 from pathlib import Path
 
 import krbrealm
+import krbrealm_cli
 import realmlib
 import taptest
 
@@ -500,6 +501,36 @@ class Concurrency(TempDirCase):
 class Stop(TempDirCase):
     """stop() and the with-block leave no KDC, no port and no directory."""
 
+    def test_kadmin_failure_during_kdc_start(self) -> None:
+        # kadmin.local makes the principals while the KDC starts: when it fails, start() fails
+        # with its words, and the KDC that came up meanwhile is stopped (a detached one, which
+        # no parent-death signal would stop) and the directory removed.
+        fake = self.tmp / "bin"
+        fake.mkdir()
+        (fake / "kadmin.local").write_text("#!/bin/sh\ncat >/dev/null\n"
+                                           "echo 'kadmin.local: planted failure' >&2\nexit 1\n")
+        (fake / "kadmin.local").chmod(0o755)
+        d = self.tmp / "r"
+        code = (f"import sys; sys.path.insert(0, {os.path.dirname(CLI)!r}); import krbrealm\n"
+                f"krbrealm.Realm({str(d)!r}, principals=[{USER!r}]).start(detached=True)\n")
+        result = run([sys.executable, "-c", code],
+                     extra={"PATH": f"{fake}{os.pathsep}{os.environ.get('PATH', '')}"})
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("kadmin.local in", result.stderr)
+        self.assertIn("planted failure", result.stderr)
+        self.assertFalse(d.exists())
+        profile = os.fsencode(str(d / "kdc.conf"))
+        left = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"KRB5_KDC_PROFILE=" + profile in environ:
+                left.append(int(pid))
+        STARTED_PIDS.extend(left)
+        self.assertEqual(left, [], "the KDC outlived the failed start")
+
     def test_stop_leaves_nothing(self) -> None:
         realm = track(krbrealm.Realm(self.tmp / "r", principals=[USER]).start())
         pid, port = realm.kdc_pid, realm.kdc_port
@@ -685,6 +716,31 @@ class Cli(TempDirCase):
         self.assertEqual(self.cli("up", d).returncode, 2)
         self.assertEqual(self.cli("log", d, "--json").returncode, 2)
         self.assertTrue((self.tmp / "r" / "keep").exists())
+
+    def test_plain_parser_agrees_with_argparse(self) -> None:
+        # The CLI reads plain command lines without argparse (not imported on the hot path):
+        # what it makes of one must be what argparse makes of it, and anything else is left
+        # to argparse (help, abbreviations, bad values: test_exit_codes checks those).
+        plain = [
+            ["up", "d"], ["up", "--json", "d"], ["up", "d", "--realm=", "--realm", "R.TEST"],
+            ["up", "d", "--principal", USER, f"--principal={SERVICE}:maxlife=60",
+             "--principal", "bob:password=a=b", "--domain", "x.test", "--max-life", "900",
+             "--clockskew=30", "--enctypes", "aes128-cts-hmac-sha1-96", "--json"],
+            ["down", "d"], ["env", "d", "--client", USER, "--acceptor=" + SERVICE, "--json"],
+            ["log", "d"], ["log", "d", "--json"], ["add", "--principal", USER, "d"],
+        ]
+        for argv in plain:
+            with self.subTest(argv=argv):
+                self.assertEqual(vars(krbrealm_cli._parse_plain(argv)),
+                                 vars(krbrealm_cli._parse_argparse(argv)))
+        left = [[], ["up"], ["frobnicate", "d"], ["up", "d", "--prin", USER], ["up", "d", "-h"],
+                ["up", "d", "--max-life", "0"], ["up", "d", "--max-life", "-5"],
+                ["up", "d", "--json=1"], ["up", "d", "--", "x"], ["up", "d", "e"],
+                ["up", "d", "--realm"], ["env", "d", "--client", "-x"], ["add", "d"],
+                ["down", "-", "d"]]
+        for argv in left:
+            with self.subTest(argv=argv):
+                self.assertIsNone(krbrealm_cli._parse_plain(argv))
 
     def test_down_does_not_signal_a_foreign_pid(self) -> None:
         d = self.tmp / "r"
