@@ -86,6 +86,10 @@ const struct deviation_spec deviation_table[] = {
      "unknown bits of the wrapped flags octet are ignored", LIBZMQ},
     {"accept-zero-length", "zmtp", DEVIATION_ROLE_BOTH, DEV(accept_zero_length),
      "a wrap of zero octets (no flags octet) is delivered as an empty message", ""},
+    {"rrc-header-copy", "zmtp", DEVIATION_ROLE_BOTH, DEV(rrc_header_copy),
+     "wrap tokens (rfc4121 path, forced) rotated by RRC 12 with that RRC in the encrypted "
+     "header copy too, where RFC 4121 wants 0 (MIT's gss_unwrap does not compare it)",
+     ""},
     {"no-pong", "zmtp", DEVIATION_ROLE_BOTH, DEV(no_pong), "a PING is never answered", ""},
     {"subscribe-no-byte", "zmtp", DEVIATION_ROLE_CLIENT, DEV(subscribe_no_byte),
      "a SUB's wrapped subscription is 00 topic: the subscribe octet is lost", LIBZMQ},

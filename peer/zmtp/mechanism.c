@@ -171,9 +171,11 @@ static enum zmtp_status queue_payload_conf(struct zmtp_mech *m, const unsigned c
         return queue_frame(m, plain_flags, &b, kind, NULL, 0, err);
     }
     if (m->path == ZMTP_WRAP_RFC4121) {
+        bool dev_rrc = m->dev.rrc_header_copy && m->faults.wrap_rrc == 0;
         struct rfc4121_wrap_opts o = {.conf = conf,
-                                      .rrc = m->faults.wrap_rrc,
-                                      .rrc_in_copy = m->faults.wrap_rrc_in_copy};
+                                      .rrc = dev_rrc ? 12 : m->faults.wrap_rrc,
+                                      .rrc_in_copy = m->faults.wrap_rrc_in_copy ||
+                                                     m->dev.rrc_header_copy};
         size_t need = rfc4121_wrap_len(&m->r4, &o, plain_len), token_len = 0;
         enum rfc4121_status st;
 
@@ -239,6 +241,8 @@ enum zmtp_status zmtp_mech_new(const struct zmtp_mech_config *cfg, struct zmtp_m
         m->faults = *cfg->faults;
     if (cfg->deviations != NULL)
         m->dev = *cfg->deviations;
+    if (m->dev.rrc_header_copy)
+        m->cfg.wrap_path = ZMTP_WRAP_RFC4121; /* the deviant tokens come from that path only */
     m->ctx = GSS_C_NO_CONTEXT;
     m->frames.item_size = sizeof(struct zmtp_mech_frame);
     m->events.item_size = sizeof(struct zmtp_event);

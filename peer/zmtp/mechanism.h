@@ -79,6 +79,9 @@ struct zmtp_deviations {
     bool integrity_only, accept_integrity_only, accept_unwrapped, ignore_bad_token, accept_replay,
         accept_reorder, more_outside_wrap, drop_last_part, accept_trailing, accept_unknown_flags,
         accept_zero_length, no_pong, subscribe_no_byte;
+    /* data, rfc4121 path forced on: our wrap tokens rotated by 12 octets with that RRC in the
+     * encrypted header copy as well (RFC 4121 wants 0 there; MIT's gss_unwrap does not look) */
+    bool rrc_header_copy;
     /* the drivers (tools/session.c, tools/roles.c) */
     bool hang_on_error, no_handshake_timeout, nametype_ignored, any_service, ignore_allow,
         plaintext_ignored, no_frame_limit;
