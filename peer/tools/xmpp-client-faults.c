@@ -40,6 +40,12 @@ const struct xc_fault_spec xc_fault_catalogue[] = {
     {XC_FAULT_NO_INITIAL_RESPONSE, "no-initial-response",
      "send <auth/> without initial response (valid, RFC 6120 §6.4.2); the token follows the "
      "server's empty challenge"},
+    {XC_FAULT_AUTH_BASE64_WHITESPACE, "auth-base64-whitespace",
+     "the initial response's base64 broken into lines of 76 characters by line feeds, MIME "
+     "style (expected: failure incorrect-encoding)"},
+    {XC_FAULT_RESPONSE_BASE64_UNPADDED, "response-base64-unpadded",
+     "a response's base64 (the layer reply, AQAAAA==) without its '=' padding (expected: "
+     "failure incorrect-encoding)"},
     {XC_FAULT_COUNT, NULL, NULL},
 };
 

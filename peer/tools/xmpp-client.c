@@ -65,7 +65,33 @@ enum payload {
     PAYLOAD_EQUALS,        /* the text "=" whatever the payload */
     PAYLOAD_EMPTY_ELEMENT, /* <x/> without text */
     PAYLOAD_BAD_BASE64,    /* text that is not base64 */
+    PAYLOAD_BASE64_LINES,  /* base64 with a line feed after every 76 characters (a fault) */
+    PAYLOAD_BASE64_NO_PAD, /* base64 without its '=' padding (a fault) */
 };
+
+/* Fault forms of TEXT, the base64 of a payload: NO_PAD cuts the padding in place, LINES
+ * returns a new string (the caller frees it and TEXT) with a line feed after every 76
+ * characters, NULL when out of memory. Any other form returns TEXT. */
+static char *mangle_base64(char *text, enum payload form)
+{
+    size_t len = strlen(text), j = 0;
+    char *lines;
+
+    if (form == PAYLOAD_BASE64_NO_PAD)
+        text[strcspn(text, "=")] = '\0';
+    if (form != PAYLOAD_BASE64_LINES)
+        return text;
+    lines = malloc(len + len / 76 + 1);
+    if (lines == NULL)
+        return NULL;
+    for (size_t i = 0; i < len; i++) {
+        lines[j++] = text[i];
+        if ((i + 1) % 76 == 0 && i + 1 < len)
+            lines[j++] = '\n';
+    }
+    lines[j] = '\0';
+    return lines;
+}
 
 struct client {
     struct xc_options opt;
@@ -243,7 +269,7 @@ static void open_stream(struct client *c)
 static void send_sasl(struct client *c, const char *name, const char *mech,
                       const unsigned char *data, size_t len, enum payload form)
 {
-    char *text = NULL, *xml = NULL;
+    char *text = NULL, *mangled = NULL, *xml = NULL;
     const char *content = "";
     unsigned char plain[GSSTAP_MAX];
     struct xct_layer layer;
@@ -251,12 +277,16 @@ static void send_sasl(struct client *c, const char *name, const char *mech,
 
     switch (form) {
     case PAYLOAD_BASE64:
+    case PAYLOAD_BASE64_LINES:
+    case PAYLOAD_BASE64_NO_PAD:
         text = base64_encode(data, len);
-        if (text == NULL) {
+        mangled = text != NULL ? mangle_base64(text, form) : NULL;
+        if (mangled == NULL) {
+            free(text);
             finish(c, EXIT_FAIL, "out of memory");
             return;
         }
-        content = len == 0 && strcmp(name, "auth") == 0 ? "=" : text;
+        content = len == 0 && strcmp(name, "auth") == 0 ? "=" : mangled;
         break;
     case PAYLOAD_EQUALS:
         content = "=";
@@ -270,6 +300,8 @@ static void send_sasl(struct client *c, const char *name, const char *mech,
     size = strlen(content) + 200;
     xml = malloc(size);
     if (xml == NULL) {
+        if (mangled != text)
+            free(mangled);
         free(text);
         finish(c, EXIT_FAIL, "out of memory");
         return;
@@ -285,10 +317,12 @@ static void send_sasl(struct client *c, const char *name, const char *mech,
                  content, name);
     layer.from_server = false;
     layer.plain = plain;
-    xct_sasl(&c->transcript, "out", name, xml, data, form == PAYLOAD_BASE64 ? len : 0,
+    xct_sasl(&c->transcript, "out", name, xml, data, text != NULL ? len : 0,
              gsstap_take(GSSTAP_WRAPPED, plain, &layer.len) ? &layer : NULL);
     xmpp_send_raw_string(c->conn, "%s", xml);
     free(xml);
+    if (mangled != text)
+        free(mangled);
     free(text);
 }
 
@@ -486,6 +520,10 @@ static void start_sasl(struct client *c, xmpp_stanza_t *features, const char *fe
         c->held_len = out_len;
         out = NULL;
         send_sasl(c, "auth", "GSSAPI", NULL, 0, equals ? PAYLOAD_EQUALS : PAYLOAD_EMPTY_ELEMENT);
+    } else if (c->opt.faults[XC_FAULT_AUTH_BASE64_WHITESPACE] && out_len > 57) {
+        fault_applied(c, XC_FAULT_AUTH_BASE64_WHITESPACE,
+                      "<auth/>'s base64 with a line feed after every 76 characters");
+        send_sasl(c, "auth", "GSSAPI", out, out_len, PAYLOAD_BASE64_LINES);
     } else {
         send_sasl(c, "auth", "GSSAPI", out, out_len, PAYLOAD_BASE64);
     }
@@ -709,7 +747,13 @@ static void on_challenge(struct client *c, xmpp_stanza_t *stanza, const char *xm
                 if (c->opt.faults[XC_FAULT_MAXSIZE_WITH_NONE])
                     fault_applied(c, XC_FAULT_MAXSIZE_WITH_NONE, "layer 'none' with max size");
             }
-            send_sasl(c, "response", NULL, out, out_len, PAYLOAD_BASE64);
+            if (c->opt.faults[XC_FAULT_RESPONSE_BASE64_UNPADDED] && out_len % 3 != 0) {
+                fault_applied(c, XC_FAULT_RESPONSE_BASE64_UNPADDED,
+                              "<response/>'s base64 without its '=' padding");
+                send_sasl(c, "response", NULL, out, out_len, PAYLOAD_BASE64_NO_PAD);
+            } else {
+                send_sasl(c, "response", NULL, out, out_len, PAYLOAD_BASE64);
+            }
         }
         break;
     case SASL_FAILED:
