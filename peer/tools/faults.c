@@ -124,6 +124,12 @@ const struct fault_spec fault_catalogue[] = {
     {FAULT_PING, "ping", FAULT_ARG_NONE, "", 0, 0, D, BOTH,
      "a wrapped PING (ttl 10 s, context \"gssconform-ping\"); a wrapped PONG with the same "
      "context is expected"},
+    {FAULT_WRAP_RRC, "wrap-rrc", FAULT_ARG_NUMBER, "N", 1, 65535, D, BOTH,
+     "every wrap token (READY and data) from the rfc4121 path, rotated right by N octets with "
+     "RRC N in its header (RFC 4121 §4.2.5; valid)"},
+    {FAULT_WRAP_RRC_IN_COPY, "wrap-rrc-in-copy", FAULT_ARG_NUMBER, "N", 1, 65535, D, BOTH,
+     "as wrap-rrc N, and the encrypted header copy carries RRC N too where RFC 4121 has 0 "
+     "(MIT's gss_unwrap does not compare it)"},
     {0, NULL, 0, NULL, 0, 0, 0, 0, NULL},
 };
 
@@ -355,6 +361,13 @@ int faults_configure(struct fault_plan *plan, struct zmtp_session_config *cfg)
     }
     if ((f = find_fault(plan, FAULT_READY_SOCKET_TYPE)) != NULL)
         plan->mech_faults.ready_socket_type = f->arg;
+    if ((f = find_fault(plan, FAULT_WRAP_RRC)) != NULL ||
+        (f = find_fault(plan, FAULT_WRAP_RRC_IN_COPY)) != NULL) {
+        /* Only the rfc4121 path rotates; the first data token reports whether it did. */
+        cfg->mech.wrap_path = ZMTP_WRAP_RFC4121;
+        plan->mech_faults.wrap_rrc = (uint16_t)f->number;
+        plan->mech_faults.wrap_rrc_in_copy = has_fault(plan, FAULT_WRAP_RRC_IN_COPY);
+    }
     cfg->mech.faults = &plan->mech_faults;
     plan->socket_type = cfg->mech.socket_type;
     plan->hooks.greeting = faults_greeting_hook;
@@ -681,6 +694,18 @@ static bool data_fault(struct fault_plan *plan, struct fault *f, struct zmtp_mec
     if (!token_of(frame, 7, &token, &token_len) || token_len < 17)
         return true;
     switch (f->spec->id) {
+    case FAULT_WRAP_RRC:
+    case FAULT_WRAP_RRC_IN_COPY: {
+        unsigned rrc = (unsigned)token[6] << 8 | token[7];
+
+        /* faults_configure had the rfc4121 path rotate; unkeyed, MIT wrapped with RRC 0. */
+        if (n == 1 && rrc == f->number)
+            applied(plan, f, "the first data token (%zu bytes) carries RRC %u in its header%s",
+                    token_len, rrc,
+                    f->spec->id == FAULT_WRAP_RRC_IN_COPY ? " and in its encrypted header copy"
+                                                          : "");
+        break;
+    }
     case FAULT_TAMPER_TOKEN: {
         size_t at = 12 + 16 + (token_len - 16) / 2;
 

@@ -67,6 +67,8 @@ enum fault_id {
     FAULT_FRAME_RESERVED_FLAGS,
     FAULT_PING,
     FAULT_READY_PLAIN,
+    FAULT_WRAP_RRC,
+    FAULT_WRAP_RRC_IN_COPY,
 };
 
 enum fault_phase {
