@@ -685,6 +685,23 @@ static bool initiate_fault(struct fault_plan *plan, struct fault *f, struct zmtp
 }
 
 /* Rewrite one outgoing data MESSAGE (the N-th, from 1) for data fault F; false drops it. */
+/* wrap-rrc, wrap-rrc-in-copy: faults_configure had the rfc4121 path rotate every token; the
+ * first wrap token out (our READY) reports it. Unkeyed, MIT wrapped with RRC 0: not applied. */
+static void rrc_fault(struct fault_plan *plan, struct fault *f, const struct zmtp_mech_frame *frame)
+{
+    const unsigned char *token;
+    size_t token_len;
+    unsigned rrc;
+
+    if (!token_of(frame, 7, &token, &token_len) || token_len < 16)
+        return;
+    rrc = (unsigned)token[6] << 8 | token[7];
+    if (rrc == f->number)
+        applied(plan, f, "our %s token (%zu bytes) carries RRC %u in its header%s", frame->kind,
+                token_len, rrc,
+                f->spec->id == FAULT_WRAP_RRC_IN_COPY ? " and in its encrypted header copy" : "");
+}
+
 static bool data_fault(struct fault_plan *plan, struct fault *f, struct zmtp_mech_frame *frame,
                        unsigned long n)
 {
@@ -694,18 +711,6 @@ static bool data_fault(struct fault_plan *plan, struct fault *f, struct zmtp_mec
     if (!token_of(frame, 7, &token, &token_len) || token_len < 17)
         return true;
     switch (f->spec->id) {
-    case FAULT_WRAP_RRC:
-    case FAULT_WRAP_RRC_IN_COPY: {
-        unsigned rrc = (unsigned)token[6] << 8 | token[7];
-
-        /* faults_configure had the rfc4121 path rotate; unkeyed, MIT wrapped with RRC 0. */
-        if (n == 1 && rrc == f->number)
-            applied(plan, f, "the first data token (%zu bytes) carries RRC %u in its header%s",
-                    token_len, rrc,
-                    f->spec->id == FAULT_WRAP_RRC_IN_COPY ? " and in its encrypted header copy"
-                                                          : "");
-        break;
-    }
     case FAULT_TAMPER_TOKEN: {
         size_t at = 12 + 16 + (token_len - 16) / 2;
 
@@ -843,6 +848,10 @@ bool faults_frame_hook(void *arg, struct zmtp_mech_frame *frame)
             set_body(frame, &b);
             builder_free(&b);
             applied(plan, f, "READY sent as a plain command (%zu bytes), not wrapped", frame->len);
+        } else if ((f->spec->id == FAULT_WRAP_RRC || f->spec->id == FAULT_WRAP_RRC_IN_COPY) &&
+                   (data || strcmp(frame->kind, "READY") == 0)) {
+            if (!f->applied)
+                rrc_fault(plan, f, frame);
         } else if (f->spec->phase == FAULT_PHASE_DATA && data) {
             keep = data_fault(plan, f, frame, plan->data_frames);
         }
