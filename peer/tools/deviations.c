@@ -111,7 +111,7 @@ const struct deviation_spec deviation_table[] = {
     {"lenient-base64", "xmpp", DEVIATION_ROLE_SERVER, XDEV(lenient_base64),
      "SASL payloads decoded leniently: characters outside the alphabet skipped, missing "
      "padding taken",
-     ""},
+     BUNDLED("Prosody 0.12.3") ": util.encodings skips line feeds, takes unpadded text"},
     {"no-empty-challenge", "xmpp", DEVIATION_ROLE_SERVER, XDEV(no_empty_challenge),
      "<auth/> without initial response: no empty challenge; the empty input goes to "
      "gss_accept_sec_context, whose SPNEGO NegTokenInit goes out as the challenge",
