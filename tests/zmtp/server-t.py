@@ -82,12 +82,20 @@ class Relay:
                 sent += len(data)
         except OSError:
             pass
+        # The thread copying the server's bytes waits in poll() on UPSTREAM, and a poll holds
+        # the socket: a close() now would send the FIN or RST only when that poll ends (its 20 s
+        # timeout). Shutting the reading side wakes the thread (its recv returns b""); once it
+        # has let go, the close takes effect at once.
+        try:
+            upstream.shutdown(socket.SHUT_RD)
+        except OSError:
+            pass
+        thread.join(20)
         if self.reset:
             upstream.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
         upstream.close()
         client.close()
         self.listener.close()
-        thread.join(20)
 
 
 class Server(zmtplib.RealmCase):
