@@ -985,7 +985,10 @@ static int run_setup(struct run *r, int argc, char **argv, bool server)
     r->cfg.max_frame_size = r->opts.max_frame_size;
     r->cfg.transcript = r->opts.transcript != NULL ? &r->transcript : NULL;
     r->cfg.stop = &stop_requested;
-    return faults_configure(&r->faults, &r->cfg);
+    status = faults_configure(&r->faults, &r->cfg);
+    /* the wrapped plaintext of each frame is for the transcript and the fault hooks only */
+    r->cfg.mech.no_frame_plain = r->cfg.transcript == NULL && r->cfg.hooks == NULL;
+    return status;
 }
 
 static void run_release(struct run *r)

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -19,6 +20,7 @@ enum {
     LINGER_MS = 3000,  /* deviation hang-on-error: the bound on the silent hang */
     AUTHZ_POLL_MS = 5, /* how often a pending authorization decision is looked at */
     DIRECT_MIN = 16384, /* a frame body at least this large may be sent from where it is */
+    TAKE_MIN = 32768,   /* a received frame body at least this large may keep its input buffer */
 };
 
 int64_t zmtp_now_ms(void)
@@ -203,6 +205,8 @@ static enum zmtp_status process_input(struct zmtp_session *s, struct zmtp_error 
         struct zmtp_item item;
         struct zmtp_frame_note note;
         const struct zmtp_frame *f = &item.frame;
+        unsigned char *block;
+        bool taken;
 
         if (s->conn.greeting_done && zmtp_mech_awaiting_authorization(s->mech)) {
             status = zmtp_session_authorize(s, false, err);
@@ -229,13 +233,24 @@ static enum zmtp_status process_input(struct zmtp_session *s, struct zmtp_error 
         }
         if (status != ZMTP_OK)
             return status;
-        status = zmtp_mech_receive(s->mech, f->flags, f->body, (size_t)f->size, &note, err);
+        /* A large frame that ends where the input ends takes the input buffer with it: a
+         * PLAINTEXT part keeps it as its memory instead of a copy (zmtp_mech_receive_block). */
+        block = f->size >= TAKE_MIN ? zmtp_connection_take(&s->conn, &item) : NULL;
+        taken = block != NULL;
+        if (block != NULL)
+            status = zmtp_mech_receive_block(s->mech, f->flags, f->body, (size_t)f->size, &block,
+                                             &note, err);
+        else
+            status = zmtp_mech_receive(s->mech, f->flags, f->body, (size_t)f->size, &note, err);
         transcript_frame(s->cfg.transcript, "in", f->flags, f->body, (size_t)f->size, note.kind,
                          note.plain, note.plain_len);
         if (s->cfg.hooks != NULL && s->cfg.hooks->frame_in != NULL)
             s->cfg.hooks->frame_in(s->cfg.hooks->arg, f->flags, f->body, (size_t)f->size, &note,
                                    status == ZMTP_OK ? NULL : err);
-        zmtp_connection_consume(&s->conn, &item);
+        if (taken)
+            free(block);
+        else
+            zmtp_connection_consume(&s->conn, &item);
         if (status != ZMTP_OK)
             return status;
     }

@@ -92,6 +92,19 @@ void zmtp_connection_consume(struct zmtp_connection *c, const struct zmtp_item *
         c->frames_in++;
 }
 
+unsigned char *zmtp_connection_take(struct zmtp_connection *c, const struct zmtp_item *item)
+{
+    unsigned char *block;
+    size_t len;
+
+    if (item->kind != ZMTP_ITEM_FRAME || c->in.data == NULL || c->in_off + item->used != c->in.len)
+        return NULL;
+    zmtp_connection_consume(c, item);
+    block = builder_detach(&c->in, &len); /* never NULL: the builder holds the frame */
+    c->in_off = 0;
+    return block;
+}
+
 void zmtp_connection_compact(struct zmtp_connection *c)
 {
     if (c->in_off > 0 && c->in_off >= c->in.len / 2) {

@@ -78,6 +78,15 @@ enum zmtp_status zmtp_connection_next(struct zmtp_connection *c, struct zmtp_ite
 /* Move past ITEM (the last one zmtp_connection_next returned with ZMTP_OK). */
 void zmtp_connection_consume(struct zmtp_connection *c, const struct zmtp_item *item);
 
+/*
+ * Move past ITEM (as zmtp_connection_consume) and hand the whole input buffer over with it, so
+ * a large frame's body can be kept without a copy: possible only when ITEM is a frame that ends
+ * exactly where the received bytes end. Returns the buffer (malloc'd; the caller frees it; the
+ * frame's body and ITEM->bytes point into it) and leaves the connection with nothing pending;
+ * NULL when not possible, and then nothing changed (consume ITEM as usual).
+ */
+unsigned char *zmtp_connection_take(struct zmtp_connection *c, const struct zmtp_item *item);
+
 /* Drop consumed bytes once they are most of the buffer (items become invalid). */
 void zmtp_connection_compact(struct zmtp_connection *c);
 

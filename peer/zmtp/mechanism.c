@@ -42,9 +42,16 @@ struct zmtp_mech {
     struct queue frames;       /* struct zmtp_mech_frame */
     struct queue events;       /* struct zmtp_event */
     struct zmtp_part *pending; /* parts of the message being received */
+    unsigned char **pending_blocks; /* pending_cap entries: NULL, or the allocation that
+                                       pending[i].data lies in (the part owns it, not data) */
     size_t pending_count, pending_cap;
-    unsigned char *note_plain; /* the last unwrapped plaintext (for the note) */
+    unsigned char *in_block;      /* zmtp_mech_receive_block: the caller's buffer, until a part
+                                     takes it over; NULL otherwise */
+    const unsigned char *in_body; /* the body being received (a part of it may take in_block) */
+    unsigned char *note_plain; /* rfc4121's last unwrapped plaintext */
     size_t note_cap;           /* bytes allocated at note_plain */
+    gss_buffer_desc mit_plain; /* gss_unwrap's last output, kept until the next (no copy) */
+    unsigned char *plain;      /* the last unwrapped plaintext: note_plain or mit_plain's */
     struct zmtp_error failure;
     uint64_t peer_seq; /* SND_SEQ of the peer's last RFC 4121 wrap token */
     bool peer_seq_known;
@@ -126,7 +133,8 @@ static enum zmtp_status call_failed(struct zmtp_error *err, const char *call, OM
     return status;
 }
 
-/* Queue a frame whose body is B's contents (B is emptied); PLAIN (may be NULL) is copied. */
+/* Queue a frame whose body is B's contents (B is emptied); PLAIN (may be NULL) is copied
+ * unless the config says nobody reads it. */
 static enum zmtp_status queue_frame(struct zmtp_mech *m, uint8_t flags, struct builder *b,
                                     const char *kind, const unsigned char *plain, size_t plain_len,
                                     struct zmtp_error *err)
@@ -136,7 +144,7 @@ static enum zmtp_status queue_frame(struct zmtp_mech *m, uint8_t flags, struct b
     f.body = builder_detach(b, &f.len);
     if (f.body == NULL)
         return zmtp_fail(err, ZMTP_SYSTEM, "out of memory building %s", kind);
-    if (plain != NULL) {
+    if (plain != NULL && !m->cfg.no_frame_plain) {
         f.plain = malloc(plain_len > 0 ? plain_len : 1);
         if (f.plain == NULL) {
             free(f.body);
@@ -250,10 +258,27 @@ enum zmtp_status zmtp_mech_new(const struct zmtp_mech_config *cfg, struct zmtp_m
     return ZMTP_OK;
 }
 
+/* Give MIT's last unwrapped plaintext back (m->plain no longer points into it). */
+static void release_mit_plain(struct zmtp_mech *m)
+{
+    OM_uint32 minor;
+
+    if (m->mit_plain.value != NULL)
+        m->gss->release_buffer(&minor, &m->mit_plain);
+    m->mit_plain.value = NULL;
+    m->mit_plain.length = 0;
+}
+
+/* Free a received part's memory: BLOCK when it has one (DATA lies in it), else DATA. */
+static void part_release(unsigned char *data, unsigned char *block)
+{
+    free(block != NULL ? block : data);
+}
+
 static void clear_pending(struct zmtp_mech *m)
 {
     for (size_t i = 0; i < m->pending_count; i++)
-        free(m->pending[i].data);
+        part_release(m->pending[i].data, m->pending_blocks[i]);
     m->pending_count = 0;
 }
 
@@ -273,7 +298,9 @@ void zmtp_mech_free(struct zmtp_mech *m)
     free(m->events.items);
     clear_pending(m);
     free(m->pending);
+    free(m->pending_blocks);
     free(m->note_plain);
+    release_mit_plain(m);
     free(m->scratch);
     rfc4121_free(&m->r4);
     free(m->peer_principal);
@@ -303,8 +330,9 @@ bool zmtp_mech_next_event(struct zmtp_mech *m, struct zmtp_event *event)
 void zmtp_event_free(struct zmtp_event *ev)
 {
     for (size_t i = 0; i < ev->count; i++)
-        free(ev->parts[i].data);
+        part_release(ev->parts[i].data, ev->blocks != NULL ? ev->blocks[i] : NULL);
     free(ev->parts);
+    free(ev->blocks);
     free(ev->topic);
     free(ev->principal);
     memset(ev, 0, sizeof(*ev));
@@ -410,7 +438,7 @@ static enum zmtp_status key_rfc4121(struct zmtp_mech *m, struct zmtp_error *err)
     return ZMTP_OK;
 }
 
-/* Copy LEN bytes of plaintext into m->note_plain. */
+/* Copy LEN bytes of plaintext into m->note_plain, which becomes m->plain. */
 static enum zmtp_status keep_plain(struct zmtp_mech *m, const void *plain, size_t len,
                                    struct zmtp_error *err)
 {
@@ -418,6 +446,7 @@ static enum zmtp_status keep_plain(struct zmtp_mech *m, const void *plain, size_
         return zmtp_fail(err, ZMTP_SYSTEM, "out of memory for a %zu-byte plaintext", len);
     if (len > 0)
         memcpy(m->note_plain, plain, len);
+    m->plain = m->note_plain;
     return ZMTP_OK;
 }
 
@@ -518,6 +547,7 @@ static enum zmtp_status rfc4121_open(struct zmtp_mech *m, const char *kind,
 
     if (!reserve(&m->note_plain, &m->note_cap, len))
         return zmtp_fail(err, ZMTP_SYSTEM, "out of memory for a %zu-byte token", len);
+    m->plain = m->note_plain;
     st = rfc4121_unwrap(&m->r4, token, len, m->note_plain, m->note_cap, plain_len, &info);
     if (st != RFC4121_OK)
         return zmtp_fail(err, ZMTP_GSS_FAILURE,
@@ -532,31 +562,37 @@ static enum zmtp_status rfc4121_open(struct zmtp_mech *m, const char *kind,
     return ZMTP_OK;
 }
 
-/* The MIT data path: gss_unwrap the peer's KIND token into m->note_plain (*PLAIN_LEN bytes),
- * *CONF its conf_state, *MAJOR gss_unwrap's status; the second checker looks at it too. */
+/* The MIT data path: gss_unwrap the peer's KIND token into m->mit_plain (*PLAIN_LEN bytes at
+ * m->plain, kept there until the next unwrap rather than copied), *CONF its conf_state, *MAJOR
+ * gss_unwrap's status; the second checker looks at it too. */
 static enum zmtp_status mit_open(struct zmtp_mech *m, const char *kind, const unsigned char *token,
                                  size_t len, size_t *plain_len, int *conf, OM_uint32 *major,
                                  struct zmtp_error *err)
 {
-    gss_buffer_desc in = {len, (void *)token}, out = GSS_C_EMPTY_BUFFER;
-    OM_uint32 minor, ignored;
-    enum zmtp_status status;
+    gss_buffer_desc in = {len, (void *)token};
+    gss_buffer_desc *out = &m->mit_plain;
+    OM_uint32 minor;
+    enum zmtp_status status = ZMTP_OK;
     bool checking = m->r4_keyed && m->cfg.token_check;
     struct precheck pc;
 
+    release_mit_plain(m);
     if (checking)
         check_before(m, token, len, &pc);
-    *major = m->gss->unwrap(&minor, m->ctx, &in, &out, conf, NULL);
+    *major = m->gss->unwrap(&minor, m->ctx, &in, out, conf, NULL);
     if (checking)
-        check_after(m, kind, &pc, *major, &out);
+        check_after(m, kind, &pc, *major, out);
     /* Supplementary bits (duplicate, old, unsequenced token) are failures too: a replayed or
      * reordered token must not be delivered. */
     if (*major != GSS_S_COMPLETE && !(m->dev.accept_replay && !GSS_ERROR(*major)))
         status = call_failed(err, "gss_unwrap of the MESSAGE token at offset 12", *major, minor);
+    else if (out->length == 0 || out->value == NULL)
+        status = keep_plain(m, NULL, 0, err); /* an empty plaintext, never a NULL one */
     else
-        status = keep_plain(m, out.value, out.length, err);
-    *plain_len = out.length;
-    m->gss->release_buffer(&ignored, &out);
+        m->plain = out->value;
+    *plain_len = out->length;
+    if (status != ZMTP_OK || m->plain != out->value)
+        release_mit_plain(m);
     return status;
 }
 
@@ -799,7 +835,7 @@ static bool lenient_token(const unsigned char *body, size_t len, const char *nam
 }
 
 /* Unwrap the token of the peer's KIND ("READY", "MESSAGE") MESSAGE body with the data path
- * that runs; on success m->note_plain holds the plaintext. */
+ * that runs; on success m->plain holds the plaintext. */
 static enum zmtp_status unwrap_message(struct zmtp_mech *m, const char *kind,
                                        const unsigned char *body, size_t len, size_t *plain_len,
                                        struct zmtp_error *err)
@@ -920,9 +956,9 @@ static enum zmtp_status receive_ready(struct zmtp_mech *m, const unsigned char *
         if (status != ZMTP_OK)
             return status;
         note->kind = "READY";
-        note->plain = m->note_plain;
+        note->plain = m->plain;
         note->plain_len = plain_len;
-        status = zmtp_wrapped_decode(m->note_plain, plain_len, &w, err);
+        status = zmtp_wrapped_decode(m->plain, plain_len, &w, err);
         if (status != ZMTP_OK)
             return status;
         if (w.flags & ZMTP_WRAP_MORE)
@@ -1046,6 +1082,7 @@ static enum zmtp_status data_part(struct zmtp_mech *m, uint8_t flags, bool more,
 {
     struct zmtp_event ev = {.type = ZMTP_EVENT_MESSAGE};
     struct zmtp_part *part;
+    bool dropped;
 
     if (is_publisher(m)) {
         enum zmtp_subscription_kind kind;
@@ -1062,31 +1099,55 @@ static enum zmtp_status data_part(struct zmtp_mech *m, uint8_t flags, bool more,
     if (m->pending_count == m->pending_cap) {
         size_t cap = m->pending_cap == 0 ? 4 : m->pending_cap * 2;
         struct zmtp_part *parts = realloc(m->pending, cap * sizeof(*parts));
+        unsigned char **blocks;
 
         if (parts == NULL)
             return zmtp_fail(err, ZMTP_SYSTEM, "out of memory");
         m->pending = parts;
+        blocks = realloc(m->pending_blocks, cap * sizeof(*blocks));
+        if (blocks == NULL)
+            return zmtp_fail(err, ZMTP_SYSTEM, "out of memory");
+        m->pending_blocks = blocks;
         m->pending_cap = cap;
     }
     part = &m->pending[m->pending_count];
-    part->data = malloc(len > 0 ? len : 1);
-    if (part->data == NULL)
-        return zmtp_fail(err, ZMTP_SYSTEM, "out of memory for a %zu-byte part", len);
-    if (len > 0)
-        memcpy(part->data, data, len);
+    dropped = !more && m->dev.drop_last_part && m->pending_count > 0;
+    if (m->in_block != NULL && data == m->in_body && len > 0 && !dropped) {
+        /* the received frame's body as it lies in the caller's buffer: no copy */
+        part->data = (unsigned char *)data;
+        m->pending_blocks[m->pending_count] = m->in_block;
+        m->in_block = NULL;
+    } else {
+        part->data = malloc(len > 0 ? len : 1);
+        if (part->data == NULL)
+            return zmtp_fail(err, ZMTP_SYSTEM, "out of memory for a %zu-byte part", len);
+        if (len > 0)
+            memcpy(part->data, data, len);
+        m->pending_blocks[m->pending_count] = NULL;
+    }
     part->len = len;
     m->pending_count++;
     if (more)
         return ZMTP_OK;
-    if (m->dev.drop_last_part && m->pending_count > 1) {
+    if (dropped) {
         m->pending_count--; /* deviation: the last part of a multipart message is lost */
-        free(m->pending[m->pending_count].data);
+        part_release(part->data, m->pending_blocks[m->pending_count]);
     }
     ev.parts = malloc(m->pending_count * sizeof(*ev.parts));
     if (ev.parts == NULL)
         return zmtp_fail(err, ZMTP_SYSTEM, "out of memory");
     memcpy(ev.parts, m->pending, m->pending_count * sizeof(*ev.parts));
     ev.count = m->pending_count;
+    for (size_t i = 0; i < m->pending_count && ev.blocks == NULL; i++) {
+        if (m->pending_blocks[i] == NULL)
+            continue;
+        ev.blocks = malloc(m->pending_count * sizeof(*ev.blocks));
+        if (ev.blocks == NULL) {
+            free(ev.parts);
+            return zmtp_fail(err, ZMTP_SYSTEM, "out of memory");
+        }
+        memcpy(ev.blocks, m->pending_blocks, m->pending_count * sizeof(*ev.blocks));
+    }
     m->pending_count = 0;
     return queue_event(m, &ev, err);
 }
@@ -1126,13 +1187,13 @@ static enum zmtp_status receive_data(struct zmtp_mech *m, uint8_t flags, const u
     if (status != ZMTP_OK)
         return status;
     note->kind = "MESSAGE";
-    note->plain = m->note_plain;
+    note->plain = m->plain;
     note->plain_len = plain_len;
     if (plain_len == 0 && m->dev.accept_zero_length)
         return data_part(m, 0, false, NULL, 0, note, err); /* deviation: an empty part */
     if (plain_len > 0 && m->dev.accept_unknown_flags)
-        m->note_plain[0] &= ZMTP_WRAP_KNOWN; /* deviation: unknown flag bits ignored */
-    status = zmtp_wrapped_decode(m->note_plain, plain_len, &w, err);
+        m->plain[0] &= ZMTP_WRAP_KNOWN; /* deviation: unknown flag bits ignored */
+    status = zmtp_wrapped_decode(m->plain, plain_len, &w, err);
     if (status != ZMTP_OK)
         return status;
     if (w.flags & ZMTP_WRAP_COMMAND)
@@ -1280,6 +1341,22 @@ done:
         m->failure = *err;
         m->state = STATE_FAILED;
     }
+    return status;
+}
+
+enum zmtp_status zmtp_mech_receive_block(struct zmtp_mech *m, uint8_t flags,
+                                         const unsigned char *body, size_t len,
+                                         unsigned char **block, struct zmtp_frame_note *note,
+                                         struct zmtp_error *err)
+{
+    enum zmtp_status status;
+
+    m->in_block = *block;
+    m->in_body = body;
+    status = zmtp_mech_receive(m, flags, body, len, note, err);
+    *block = m->in_block; /* NULL when a part took it over */
+    m->in_block = NULL;
+    m->in_body = NULL;
     return status;
 }
 

@@ -135,6 +135,8 @@ struct zmtp_mech_config {
     const struct zmtp_deviations *deviations; /* NULL: none (a conformant peer) */
     enum zmtp_wrap_path wrap_path;            /* data after the handshake (0: MIT) */
     bool token_check; /* MIT path: check the peer's tokens with rfc4121 too */
+    bool no_frame_plain; /* nobody reads zmtp_mech_frame.plain (no transcript, no fault
+                            hooks): frames carry none, saving a copy of every plaintext */
     /* NULL, or called with every report of the checker (and the keying of the rfc4121 path) */
     void (*report)(void *arg, const struct zmtp_token_check *check);
     void *report_arg;
@@ -175,6 +177,11 @@ struct zmtp_event {
     enum zmtp_event_type type;
     struct zmtp_part *parts; /* MESSAGE: owned array of owned parts */
     size_t count;
+    unsigned char **blocks; /* MESSAGE: NULL, or an owned array of COUNT entries, each NULL or
+                               the owned allocation parts[i].data points into (received
+                               without a copy; then parts[i].data is not an allocation itself).
+                               zmtp_event_free releases both; a caller that takes a part's
+                               memory over takes the block when there is one. */
     unsigned char *topic; /* SUBSCRIBE/CANCEL: owned */
     size_t topic_len;
     char *principal; /* AUTHORIZE / AUTHORIZED: owned */
@@ -204,6 +211,20 @@ enum zmtp_status zmtp_mech_start(struct zmtp_mech *mech, struct zmtp_error *err)
 enum zmtp_status zmtp_mech_receive(struct zmtp_mech *mech, uint8_t flags, const unsigned char *body,
                                    size_t len, struct zmtp_frame_note *note,
                                    struct zmtp_error *err);
+
+/*
+ * zmtp_mech_receive of a frame whose BODY lies in *BLOCK, a malloc'd buffer of the caller's
+ * (the whole input buffer a driver received the frame into), so a large PLAINTEXT part can be
+ * delivered without a copy: when a data part is made of BODY, the part takes *BLOCK over (its
+ * data points at BODY inside it; zmtp_event_free frees the block) and *BLOCK becomes NULL.
+ * Otherwise *BLOCK is left as it was and stays the caller's to free. Either way BODY stays
+ * valid until the caller frees what it still owns, or until the event holding the part is
+ * freed.
+ */
+enum zmtp_status zmtp_mech_receive_block(struct zmtp_mech *mech, uint8_t flags,
+                                         const unsigned char *body, size_t len,
+                                         unsigned char **block, struct zmtp_frame_note *note,
+                                         struct zmtp_error *err);
 
 /* Take the next frame to send; false when none is queued. *FRAME becomes the caller's. */
 bool zmtp_mech_next_frame(struct zmtp_mech *mech, struct zmtp_mech_frame *frame);

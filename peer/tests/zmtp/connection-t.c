@@ -3,6 +3,7 @@
 #include "tests/tap.h"
 #include "zmtp/connection.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* A GSSAPI greeting (as-server AS_SERVER) followed by a short and a long frame, in B. */
@@ -162,11 +163,47 @@ static void test_missing(void)
     builder_free(&b);
 }
 
+/* zmtp_connection_take hands the input buffer over only with a frame that ends it. */
+static void test_take(void)
+{
+    struct builder b;
+    struct zmtp_connection c;
+    struct zmtp_item item;
+    struct zmtp_error err;
+    unsigned char *block;
+    const unsigned char *body;
+
+    builder_init(&b);
+    wire(&b, 1); /* greeting, a short frame, a long frame (300 bytes of 0xab) */
+    zmtp_connection_init(&c, "GSSAPI", 0);
+    zmtp_connection_add(&c, b.data, b.len);
+    is_int(zmtp_connection_next(&c, &item, &err), ZMTP_OK, "greeting");
+    ok(zmtp_connection_take(&c, &item) == NULL, "a greeting is never taken");
+    zmtp_connection_consume(&c, &item);
+    is_int(zmtp_connection_next(&c, &item, &err), ZMTP_OK, "short frame");
+    ok(zmtp_connection_take(&c, &item) == NULL && zmtp_connection_pending(&c) == b.len - 64,
+       "a frame with bytes after it is not taken, nothing consumed");
+    zmtp_connection_consume(&c, &item);
+    is_int(zmtp_connection_next(&c, &item, &err), ZMTP_OK, "long frame");
+    body = item.frame.body;
+    block = zmtp_connection_take(&c, &item);
+    ok(block != NULL && body > block && body[0] == 0xab && body[299] == 0xab,
+       "the last frame takes the buffer, its body inside it");
+    ok(zmtp_connection_pending(&c) == 0 && c.frames_in == 2, "consumed and counted");
+    free(block);
+    zmtp_connection_add(&c, b.data + b.len - 309, 309);
+    ok(zmtp_connection_next(&c, &item, &err) == ZMTP_OK && item.frame.size == 300,
+       "the connection goes on with a fresh buffer");
+    zmtp_connection_free(&c);
+    builder_free(&b);
+}
+
 int main(void)
 {
     plan_lazy();
     test_pieces();
     test_errors();
     test_missing();
+    test_take();
     done_testing();
 }

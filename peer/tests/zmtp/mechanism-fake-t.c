@@ -242,6 +242,8 @@ struct pair {
 
 /* Deviations of the next pair_init's client and server (NULL: none). */
 static const struct zmtp_deviations *next_client_dev, *next_server_dev;
+/* The next pair_init's PLAINTEXT and no_frame_plain settings (both sides). */
+static bool next_plaintext, next_no_frame_plain;
 
 static void pair_init(struct pair *p, const struct zmtp_faults *client_faults)
 {
@@ -260,6 +262,8 @@ static void pair_init(struct pair *p, const struct zmtp_faults *client_faults)
     s.role = ZMTP_ROLE_SERVER;
     s.socket_type = "ROUTER";
     s.gss = &fake;
+    c.plaintext = s.plaintext = next_plaintext;
+    c.no_frame_plain = s.no_frame_plain = next_no_frame_plain;
     if (zmtp_mech_new(&c, &p->client, &err) != ZMTP_OK ||
         zmtp_mech_new(&s, &p->server, &err) != ZMTP_OK)
         bail("zmtp_mech_new: %s", err.text);
@@ -557,6 +561,114 @@ static void test_deviations(void)
     pair_free(&p);
 }
 
+/* Move every queued client frame to the server through zmtp_mech_receive_block, each body at
+ * offset 8 of its own block as a driver's input buffer would hold it; *TAKEN counts the blocks
+ * a part took over, BODIES (up to 4) where the bodies were. */
+static enum zmtp_status pump_blocks(struct pair *p, unsigned *taken, const unsigned char **bodies,
+                                    struct zmtp_error *err)
+{
+    struct zmtp_mech_frame f;
+    enum zmtp_status status = ZMTP_OK;
+    unsigned n = 0;
+
+    *taken = 0;
+    while (zmtp_mech_next_frame(p->client, &f)) {
+        unsigned char *block = malloc(8 + f.len);
+
+        if (block == NULL)
+            bail("out of memory");
+        memset(block, 0xee, 8);
+        memcpy(block + 8, f.body, f.len);
+        if (n < 4)
+            bodies[n++] = block + 8;
+        if (status == ZMTP_OK)
+            status = zmtp_mech_receive_block(p->server, f.flags, block + 8, f.len, &block, NULL,
+                                             err);
+        *taken += block == NULL;
+        free(block);
+        zmtp_mech_frame_free(&f);
+    }
+    return status;
+}
+
+/* The copies the data path leaves out: a PLAINTEXT part keeps the driver's buffer, a dropped or
+ * wrapped one does not; frames carry no plaintext copy when nobody reads it. */
+static void test_no_copy(void)
+{
+    static const struct zmtp_deviations drop_last = {.drop_last_part = true};
+    static unsigned char big[40000];
+    struct zmtp_part parts[2] = {{(unsigned char *)"ab", 2}, {big, sizeof(big)}};
+    const unsigned char *bodies[4] = {NULL};
+    struct zmtp_mech_frame f;
+    struct zmtp_frame_note note;
+    struct pair p;
+    struct zmtp_error err;
+    struct zmtp_event ev;
+    unsigned taken;
+
+    memset(big, 'x', sizeof(big));
+    next_plaintext = true;
+    pair_init(&p, NULL);
+    is_int(handshake(&p, &err), ZMTP_OK, "plaintext: handshake");
+    zmtp_mech_send(p.client, parts, 2, &err);
+    is_int(pump_blocks(&p, &taken, bodies, &err), ZMTP_OK, "plaintext: two parts received");
+    is_int(taken, 2, "plaintext: each part took its block over");
+    ok(take_event(p.server, ZMTP_EVENT_MESSAGE, &ev) && ev.count == 2 && ev.blocks != NULL &&
+           ev.parts[0].data == bodies[0] && ev.parts[1].data == bodies[1] &&
+           ev.parts[1].len == sizeof(big) && memcmp(ev.parts[1].data, big, sizeof(big)) == 0,
+       "plaintext: the parts are the received bodies, not copies");
+    zmtp_event_free(&ev);
+    pair_free(&p);
+
+    next_server_dev = &drop_last;
+    pair_init(&p, NULL);
+    is_int(handshake(&p, &err), ZMTP_OK, "plaintext drop-last-part: handshake");
+    zmtp_mech_send(p.client, parts, 2, &err);
+    is_int(pump_blocks(&p, &taken, bodies, &err), ZMTP_OK, "plaintext drop-last-part: received");
+    is_int(taken, 1, "plaintext drop-last-part: the dropped part's block stays the caller's");
+    ok(take_event(p.server, ZMTP_EVENT_MESSAGE, &ev) && ev.count == 1 &&
+           ev.parts[0].data == bodies[0],
+       "plaintext drop-last-part: one part delivered");
+    zmtp_event_free(&ev);
+    pair_free(&p);
+    next_server_dev = NULL;
+    next_plaintext = false;
+
+    pair_init(&p, NULL);
+    is_int(handshake(&p, &err), ZMTP_OK, "wrapped: handshake");
+    zmtp_mech_send(p.client, parts, 1, &err);
+    ok(zmtp_mech_next_frame(p.client, &f) && f.plain != NULL && f.plain_len == 3,
+       "wrapped: a frame carries its plaintext by default");
+    is_int(zmtp_mech_receive(p.server, f.flags, f.body, f.len, &note, &err), ZMTP_OK,
+           "wrapped: received");
+    ok(note.plain != NULL && note.plain_len == 3 && memcmp(note.plain, "\0ab", 3) == 0,
+       "wrapped: the note shows the unwrapped plaintext");
+    zmtp_mech_frame_free(&f);
+    ok(take_event(p.server, ZMTP_EVENT_MESSAGE, &ev) && ev.blocks == NULL,
+       "wrapped: delivered as a copy");
+    zmtp_event_free(&ev);
+    zmtp_mech_send(p.client, parts + 1, 1, &err);
+    is_int(pump_blocks(&p, &taken, bodies, &err), ZMTP_OK, "wrapped: a large part received");
+    is_int(taken, 0, "wrapped: the block stays the caller's (the part is the plaintext)");
+    ok(take_event(p.server, ZMTP_EVENT_MESSAGE, &ev) && ev.blocks == NULL && ev.parts[0].len == sizeof(big) &&
+           memcmp(ev.parts[0].data, big, sizeof(big)) == 0,
+       "wrapped: delivered intact");
+    zmtp_event_free(&ev);
+    pair_free(&p);
+
+    next_no_frame_plain = true;
+    pair_init(&p, NULL);
+    is_int(handshake(&p, &err), ZMTP_OK, "no_frame_plain: handshake");
+    zmtp_mech_send(p.client, parts, 1, &err);
+    ok(zmtp_mech_next_frame(p.client, &f) && f.plain == NULL && f.plain_len == 0,
+       "no_frame_plain: the frame carries no plaintext");
+    is_int(zmtp_mech_receive(p.server, f.flags, f.body, f.len, NULL, &err), ZMTP_OK,
+           "no_frame_plain: and is received all the same");
+    zmtp_mech_frame_free(&f);
+    pair_free(&p);
+    next_no_frame_plain = false;
+}
+
 int main(void)
 {
     plan_lazy();
@@ -567,5 +679,6 @@ int main(void)
     test_expired_context();
     test_error_in_handshake();
     test_deviations();
+    test_no_copy();
     done_testing();
 }
