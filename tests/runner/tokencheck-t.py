@@ -56,6 +56,17 @@ class TokensRfc4121(unittest.TestCase):
                 # the reference's events there is ERROR by design (verdict.judge)
                 self.assertNotIn("peer.event.token-violation", observed, case.id)
                 continue
+            if case.id.startswith(("zmtp-gssapi/data/rrc-rotated/",
+                                   "zmtp-gssapi/data/rrc-in-copy/")):
+                # their fault puts the reference on the rfc4121 data path, where rfc4121 alone
+                # opens the candidate's tokens and refuses a forbidden one: the cases judge
+                # that refusal from the reference's output instead of the set's event
+                self.assertIn("peer.stderr", observed, case.id)
+                self.assertTrue(any(c.observe == "peer.stderr" and
+                                    c.operator == "not_contains" and
+                                    c.operand == "rfc4121 unwrap of the"
+                                    for c in case.checks), case.id)
+                continue
             self.assertIn("peer.event.token-violation", observed, case.id)
 
     def test_violation_is_the_candidates_fail(self) -> None:
