@@ -7,35 +7,19 @@ mutation run in which layer-octet-zero (nbxmpp's reply) is killed by its case
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import tempfile
 import unittest
 
 import taptest
+from mutationlib import deviation_rows, run_mutation
+from mutationlib import gsspeer as run
 
-REPO = taptest.REPO
 CLIENT = ["xmpp-client", "--connect", "127.0.0.1:9", "--domain", "example.com",
           "--jid", "alice@example.com"]
 
 
-def gsspeer() -> str:
-    return taptest.program("gsspeer")
-
-
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([gsspeer(), *args], capture_output=True, text=True, timeout=10,
-                          check=False)
-
-
 class Table(unittest.TestCase):
     def test_client_rows(self) -> None:
-        proc = run("deviations", "--json")
-        self.assertEqual(proc.returncode, 0, proc.stderr)
-        rows = [json.loads(line) for line in proc.stdout.splitlines()]
-        client = [r for r in rows if r["protocol"] == "xmpp" and r["roles"] == "client"]
+        client = [r for r in deviation_rows() if r["protocol"] == "xmpp" and r["roles"] == "client"]
         self.assertGreaterEqual(len(client), 9, [r["name"] for r in client])
         for row in client:
             self.assertTrue(row["description"], row)
@@ -63,17 +47,9 @@ class Table(unittest.TestCase):
 class EndToEnd(unittest.TestCase):
     def test_layer_octet_zero_killed_by_one_offered_bit(self) -> None:
         case = "xep0233/client/layer/one-offered-bit"
-        with tempfile.TemporaryDirectory() as tmp:
-            out = os.path.join(tmp, "report")
-            env = dict(os.environ, PYTHONPATH=os.path.join(REPO, "runner"))
-            proc = subprocess.run(
-                [sys.executable, "-m", "gssconform.mutation", "--out", out, "-j", "2",
-                 "--build", taptest.build_dir(), "--spec", "xep0233",
-                 "--deviation", "layer-octet-zero", "--case", case],
-                capture_output=True, text=True, timeout=120, env=env, check=False)
-            self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
-            with open(os.path.join(out, "mutation.json"), encoding="utf-8") as f:
-                m = json.load(f)
+        r = run_mutation(["-j", "2", "--spec", "xep0233", "--deviation", "layer-octet-zero",
+                          "--case", case], timeout=120)
+        m, proc = r.matrix, r.proc
         row = m["deviations"][0]
         self.assertEqual(row["deviation"], "layer-octet-zero")
         self.assertEqual(row["status"], "killed", row)

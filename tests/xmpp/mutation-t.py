@@ -8,35 +8,19 @@ while the control gsspeer passes it.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import tempfile
 import unittest
 
 import taptest
+from mutationlib import deviation_rows, run_mutation
+from mutationlib import gsspeer as run
 
-REPO = taptest.REPO
 SERVER_ARGS = ["xmpp-server", "--bind", "127.0.0.1:0", "--domain", "example.com",
                "--hostname", "auth42.example.com", "--tls", "off"]
 
 
-def gsspeer() -> str:
-    return taptest.program("gsspeer")
-
-
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([gsspeer(), *args], capture_output=True, text=True, timeout=10,
-                          check=False)
-
-
 class Table(unittest.TestCase):
     def test_server_rows_listed(self) -> None:
-        proc = run("deviations", "--json")
-        self.assertEqual(proc.returncode, 0, proc.stderr)
-        rows = [json.loads(line) for line in proc.stdout.splitlines()]
-        server = [r for r in rows if r["protocol"] == "xmpp" and r["roles"] == "server"]
+        server = [r for r in deviation_rows() if r["protocol"] == "xmpp" and r["roles"] == "server"]
         self.assertGreaterEqual(len(server), 9)
         names = {r["name"] for r in server}
         self.assertIn("admit-foreign-authzid", names)
@@ -65,18 +49,10 @@ class Table(unittest.TestCase):
 
 class EndToEnd(unittest.TestCase):
     def test_foreign_authzid_killed_by_its_case(self) -> None:
-        with tempfile.TemporaryDirectory() as tmp:
-            out = os.path.join(tmp, "report")
-            env = dict(os.environ, PYTHONPATH=os.path.join(REPO, "runner"))
-            proc = subprocess.run(
-                [sys.executable, "-m", "gssconform.mutation", "--out", out, "-j", "1",
-                 "--build", taptest.build_dir(), "--spec", "xep0233",
-                 "--deviation", "admit-foreign-authzid",
-                 "--case", "xep0233/server/authz/foreign-authzid"],
-                capture_output=True, text=True, timeout=240, env=env, check=False)
-            self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
-            with open(os.path.join(out, "mutation.json"), encoding="utf-8") as f:
-                m = json.load(f)
+        r = run_mutation(["-j", "1", "--spec", "xep0233", "--deviation",
+                          "admit-foreign-authzid", "--case",
+                          "xep0233/server/authz/foreign-authzid"])
+        m, proc = r.matrix, r.proc
         row = m["deviations"][0]
         self.assertEqual(row["deviation"], "admit-foreign-authzid")
         self.assertEqual(row["status"], "killed", row)

@@ -7,16 +7,13 @@ matrix built from results, and one bounded end-to-end run in which a known devia
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import tempfile
 import unittest
 
 import taptest
 from gssconform import mutation
-
-REPO = taptest.REPO
+from mutationlib import run_mutation
 
 
 def gsspeer() -> str:
@@ -125,20 +122,10 @@ class Matrix(unittest.TestCase):
 
 class EndToEnd(unittest.TestCase):
     def test_ignore_allow_killed_by_deny_case(self) -> None:
-        with tempfile.TemporaryDirectory() as tmp:
-            out = os.path.join(tmp, "report")
-            env = dict(os.environ, PYTHONPATH=os.path.join(REPO, "runner"))
-            proc = subprocess.run(
-                [sys.executable, "-m", "gssconform.mutation", "--out", out, "-j", "1",
-                 "--build", taptest.build_dir(), "--deviation", "ignore-allow",
-                 "--case", "zmtp-gssapi/authz/deny/*"],
-                capture_output=True, text=True, timeout=240, env=env, check=False)
-            self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
-            with open(os.path.join(out, "mutation.json"), encoding="utf-8") as f:
-                m = json.load(f)
-            with open(os.path.join(out, "index.html"), encoding="utf-8") as f:
-                index = f.read()
-            self.assertTrue(os.path.exists(os.path.join(out, "mutation.html")))
+        r = run_mutation(["-j", "1", "--deviation", "ignore-allow",
+                          "--case", "zmtp-gssapi/authz/deny/*"])
+        m, proc, index = r.matrix, r.proc, r.index_html
+        self.assertTrue(r.has_html)
         row = m["deviations"][0]
         self.assertEqual(row["deviation"], "ignore-allow")
         self.assertEqual(row["status"], "killed", row)
