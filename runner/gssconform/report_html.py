@@ -264,11 +264,33 @@ def _build_note(build) -> str:
     return f", build {where} ({how}{san})"
 
 
+BENCH_NOT_RUN = "benchmarks: not run (<code>make bench</code> writes them)"
+
+
 def _bench_link(out: str) -> str:
     """The link to the benchmark report `make bench` writes into out/bench/, or 'not run'."""
     if os.path.isfile(os.path.join(out, BENCH_PAGE)):
         return f"<a href='{BENCH_PAGE}'>benchmarks</a>"
-    return "benchmarks: not run (<code>make bench</code> writes them)"
+    return BENCH_NOT_RUN
+
+
+def refresh_bench_link(out: str) -> bool:
+    """After `make bench` wrote out/bench/ into a report folder whose index.html said 'not run'
+    (the report was written first), turn that line into the link; whether index.html changed.
+    A folder without an index, or one already linked, is left alone."""
+    index = os.path.join(out, "index.html")
+    try:
+        with open(index, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError:
+        return False
+    linked = text.replace(BENCH_NOT_RUN, _bench_link(out))
+    if linked == text:
+        return False
+    with open(index + ".partial", "w", encoding="utf-8") as handle:
+        handle.write(linked)
+    os.replace(index + ".partial", index)
+    return True
 
 
 def write(doc: dict, out: str) -> None:
