@@ -262,7 +262,8 @@ int cmd_deviations(int argc, char **argv)
         if (strcmp(argv[1], "--help") == 0) {
             puts("usage: gsspeer deviations [--json]\n\n"
                  "List the planted deviations of `gsspeer zmtp-server|zmtp-client|xmpp-server|"
-                 "xmpp-client --deviate NAME`\n(docs/mutation.md): each makes gsspeer itself non-conformant.");
+                 "xmpp-client --deviate NAME`\n(docs/mutation.md): each makes gsspeer itself "
+                 "non-conformant.");
             return CONTRACT_EXIT_OK;
         }
         fprintf(stderr, "gsspeer: deviations: unexpected argument \"%s\"\n", argv[1]);
